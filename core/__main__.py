@@ -1,0 +1,5 @@
+"""``python -m fuwu`` is the ``fuwu`` command."""
+
+from .cli import main
+
+main()

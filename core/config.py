@@ -1,0 +1,267 @@
+"""Configuration (``fuwu.toml`` + ``FUWU_*`` environment) and the settings registry.
+
+Deployment facts (database URL, secret, enabled plugins) come from the file
+and the environment. Business numbers are *settings*: each declared by a
+plugin with its regulation's value as default; the effective value is the
+admin's database override, else ``[settings]`` in ``fuwu.toml``, else the
+default.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .db import Model
+from .errors import ConfigError, ValidationError
+from .i18n import lazy_gettext as _l
+
+CONFIG_NAME = "fuwu.toml"
+
+
+@dataclass
+class Config:
+    """Where a site lives and what it runs."""
+
+    home: Path = Path("var")
+    database_url: str = ""
+    secret_key: str = ""
+    plugins: list[str] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+    language: str = "zh_Hans"
+    timezone: str = "Asia/Shanghai"
+    theme: str = "default"
+    https: bool = False
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_form_bytes: int = 1024 * 1024
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.home = Path(self.home)
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.home / 'fuwu.sqlite3').resolve()}"
+
+    @property
+    def path(self) -> Path:
+        return self.home / CONFIG_NAME
+
+    @classmethod
+    def load(cls, home: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+        """Read ``<home>/fuwu.toml`` (home: argument, ``FUWU_HOME`` or ``./var``)."""
+        env = os.environ if env is None else env
+        home = Path(home or env.get("FUWU_HOME") or "var")
+        data: dict[str, Any] = {}
+        path = home / CONFIG_NAME
+        if path.exists():
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(_l("%(path)s is not valid TOML: %(error)s"), path=path, error=exc) from None
+        site = data.get("site", {})
+        config = cls(
+            home=home,
+            database_url=env.get("FUWU_DATABASE_URL") or data.get("database", {}).get("url", ""),
+            secret_key=env.get("FUWU_SECRET_KEY") or site.get("secret_key", ""),
+            plugins=list(data.get("plugins", {}).get("enabled", [])),
+            settings=dict(data.get("settings", {})),
+            language=site.get("language", "zh_Hans"),
+            timezone=site.get("timezone", "Asia/Shanghai"),
+            theme=site.get("theme", "default"),
+            https=bool(site.get("https", False)),
+            extra=data,
+        )
+        return config
+
+    def to_toml(self) -> dict[str, Any]:
+        data = dict(self.extra)
+        data["site"] = {**data.get("site", {}), "secret_key": self.secret_key, "language": self.language,
+                        "timezone": self.timezone, "theme": self.theme}
+        data["database"] = {**data.get("database", {}), "url": self.database_url}
+        data["plugins"] = {**data.get("plugins", {}), "enabled": list(self.plugins)}
+        if self.settings:
+            data["settings"] = dict(self.settings)
+        return data
+
+    def save(self) -> None:
+        import tomli_w
+
+        self.home.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(tomli_w.dumps(self.to_toml()), encoding="utf-8")
+        tmp.replace(self.path)
+
+    @staticmethod
+    def new_secret() -> str:
+        return secrets.token_urlsafe(48)
+
+
+# --- Settings registry -------------------------------------------------------
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = str(text).strip().lower()
+    if lowered in {"1", "true", "yes", "on", "是"}:
+        return True
+    if lowered in {"0", "false", "no", "off", "否"}:
+        return False
+    raise ValueError(text)
+
+
+def _parse_time(text: str) -> time:
+    return time.fromisoformat(str(text).strip())
+
+
+def _parse_decimal(text: str) -> Decimal:
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if not value.is_finite():
+        raise ValueError(text)
+    return value
+
+
+PARSERS: dict[type, Callable[[str], Any]] = {
+    int: lambda t: int(str(t).strip()),
+    Decimal: _parse_decimal,
+    str: str,
+    bool: _parse_bool,
+    time: _parse_time,
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A value a deployer can change; ``rule`` is the regulation ID it implements."""
+
+    key: str
+    type: type
+    default: Any
+    label: Any
+    rule: str = ""
+    help: Any = ""
+    minimum: Any = None
+    maximum: Any = None
+    choices: tuple[str, ...] = ()
+    plugin: str = ""
+
+    def parse(self, raw: Any) -> Any:
+        """Turn text (form, TOML, DB) into a value; ValidationError if it isn't one."""
+        if isinstance(raw, self.type) and not (self.type is int and isinstance(raw, bool)):
+            value = raw
+        else:
+            try:
+                value = PARSERS[self.type](raw)
+            except (ValueError, TypeError):
+                raise ValidationError({self.key: _l("Not a valid value.")}) from None
+        if self.minimum is not None and value < self.minimum:
+            raise ValidationError({self.key: _l("Must be at least %(min)s.", min=self.minimum)})
+        if self.maximum is not None and value > self.maximum:
+            raise ValidationError({self.key: _l("Must be at most %(max)s.", max=self.maximum)})
+        if self.choices and value not in self.choices:
+            raise ValidationError({self.key: _l("Not one of the allowed values.")})
+        return value
+
+    def format(self, value: Any) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, time):
+            return value.strftime("%H:%M")
+        return str(value)
+
+
+class SettingValue(Model):
+    """An admin's override of a setting (text, parsed by the setting's type)."""
+
+    __tablename__ = "core_setting"
+
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Settings:
+    """All declared settings of a site and their effective values."""
+
+    _CACHE = "fuwu_settings"
+
+    def __init__(self, declared: Iterable[Setting], file_values: Mapping[str, Any]):
+        self.declared: dict[str, Setting] = {}
+        for setting in declared:
+            if setting.key in self.declared:
+                raise ConfigError(_l("Setting %(key)s is declared twice."), key=setting.key)
+            self.declared[setting.key] = setting
+        self.file_values = dict(file_values)
+        for key, raw in self.file_values.items():
+            if key in self.declared:
+                try:
+                    self.declared[key].parse(raw)
+                except ValidationError:
+                    raise ConfigError(_l("Setting %(key)s in fuwu.toml has an invalid value %(value)r."),
+                                      key=key, value=raw) from None
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.declared
+
+    def setting(self, key: str) -> Setting:
+        try:
+            return self.declared[key]
+        except KeyError:
+            raise ConfigError(_l("Unknown setting %(key)s."), key=key) from None
+
+    def overrides(self, session: Session | None) -> dict[str, str]:
+        """Database overrides, read once per unit of work."""
+        if session is None:
+            return {}
+        cached = session.info.get(self._CACHE)
+        if cached is None:
+            cached = dict(session.execute(select(SettingValue.key, SettingValue.value)).all())
+            session.info[self._CACHE] = cached
+        return cached
+
+    def get(self, key: str, session: Session | None = None) -> Any:
+        setting = self.setting(key)
+        overrides = self.overrides(session)
+        if key in overrides:
+            try:
+                return setting.parse(overrides[key])
+            except ValidationError:
+                pass  # a bad stored value falls back, never breaks a page
+        if key in self.file_values:
+            return setting.parse(self.file_values[key])
+        return setting.default
+
+    def source(self, key: str, session: Session | None = None) -> str:
+        if key in self.overrides(session):
+            return "database"
+        if key in self.file_values:
+            return "fuwu.toml"
+        return "default"
+
+    def set(self, session: Session, key: str, raw: Any) -> Any:
+        """Store an admin's override (validated); returns the parsed value."""
+        setting = self.setting(key)
+        value = setting.parse(raw)
+        row = session.scalar(select(SettingValue).where(SettingValue.key == key))
+        if row is None:
+            session.add(SettingValue(key=key, value=setting.format(value)))
+        else:
+            row.value = setting.format(value)
+        session.info.pop(self._CACHE, None)
+        return value
+
+    def reset(self, session: Session, key: str) -> None:
+        self.setting(key)
+        row = session.scalar(select(SettingValue).where(SettingValue.key == key))
+        if row is not None:
+            session.delete(row)
+        session.info.pop(self._CACHE, None)

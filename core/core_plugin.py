@@ -1,0 +1,67 @@
+"""Core's own hook implementations: registered first, under the name ``core``.
+
+Core declares its models, settings, permissions and role grants through the
+same hooks as every plugin, so admin pages and checks see one list.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import hookimpl
+from .config import Setting
+from .i18n import lazy_gettext as _l
+from .permissions import Permission
+
+CORE_DIR = Path(__file__).parent
+
+
+@hookimpl
+def register_models():
+    from . import audit, calendar_days, config, jobs, models, timeline, workflow
+
+    return [models, audit, timeline, config, workflow, jobs, calendar_days]
+
+
+@hookimpl
+def register_settings():
+    return [
+        Setting("core.working_hours", str, "09:00-12:00,13:30-18:00", _l("Working hours"),
+                help=_l("Daily working periods for deadlines counted in working hours, local time.")),
+        Setting("core.page_size", int, 50, _l("Rows per list page"), minimum=5, maximum=500),
+    ]
+
+
+PERMISSIONS = [
+    ("core.customer.view", _l("View customers")),
+    ("core.customer.edit", _l("Create and edit customers")),
+    ("core.contract.view", _l("View contracts")),
+    ("core.contract.edit", _l("Create and edit contracts")),
+    ("core.staff.view", _l("View staff and departments")),
+    ("core.staff.edit", _l("Manage staff, departments and positions")),
+    ("core.role.manage", _l("Manage roles and user accounts")),
+    ("core.settings.manage", _l("Change settings and the working calendar")),
+    ("core.audit.view", _l("View the audit log")),
+]
+
+
+@hookimpl
+def register_permissions():
+    return [Permission(name, label, plugin="core") for name, label in PERMISSIONS]
+
+
+@hookimpl
+def default_role_grants():
+    view = ["core.customer.view", "core.contract.view", "core.staff.view"]
+    return {
+        "engineer": view,
+        "group_lead": view,
+        "coordinator": view + ["core.customer.edit"],
+        "trainer": view,
+        "sales": view + ["core.customer.edit", "core.contract.edit"],
+        "service_manager": view + ["core.customer.edit", "core.contract.edit"],
+        "quality_supervisor": view,
+        "finance": view,
+        "administration": view + ["core.staff.edit"],
+        "general_manager": view + ["core.audit.view"],
+    }

@@ -1,0 +1,363 @@
+"""Every hook a fuwu plugin can implement: this file is the reference.
+
+A plugin is a module with functions decorated ``@hookimpl`` whose names match
+the functions below. An implementation may accept fewer arguments than the
+spec (pluggy passes only those it names), so new arguments can be added
+without breaking plugins; arguments are never renamed or removed.
+
+Order: plugins are registered in dependency order (a plugin after the plugins
+it depends on, then by name). For hooks that collect results, the returned
+list follows that order: core first, then each plugin after its dependencies.
+Hooks marked *first result* stop at the first implementation that returns a
+value other than ``None``, asking the plugins registered last first.
+
+``docs/plugin-guide.md`` documents each hook; a test fails when one is missing.
+"""
+
+from __future__ import annotations
+
+from pluggy import HookspecMarker
+
+hookspec = HookspecMarker("fuwu")
+
+
+# --- What a plugin brings ---------------------------------------------------
+
+
+@hookspec
+def register_models():
+    """Return the modules that define this plugin's SQLAlchemy models.
+
+    Called once at start-up, before the schema is used, so that
+    ``fuwu.db.Base.metadata`` knows every table (Alembic autogenerate and
+    relationships by name need it). Tables are prefixed ``<plugin>_``.
+
+    Returns a list of imported modules.
+
+    Example::
+
+        @hookimpl
+        def register_models():
+            from . import models
+            return [models]
+    """
+
+
+@hookspec
+def migration_locations():
+    """Return the folder of this plugin's Alembic versions.
+
+    Called by ``fuwu db upgrade|current``. The folder is one Alembic branch
+    labelled with the plugin name; its first revision has
+    ``branch_labels = ("<plugin>",)`` and ``depends_on`` the core head
+    (``"core@head"`` is not allowed by Alembic, so depend on the core revision
+    your models need) plus the branches of the plugins in ``depends``.
+
+    Returns a path (``str`` or ``pathlib.Path``).
+
+    Example::
+
+        @hookimpl
+        def migration_locations():
+            return Path(__file__).parent / "migrations"
+    """
+
+
+@hookspec
+def register_routes():
+    """Return Starlette routes, mounted under ``/<plugin>/``.
+
+    Called once per app by ``create_app``. Each endpoint must declare the
+    permission it needs with ``@requires("<plugin>.<object>.<action>")`` (or
+    ``@public_link`` for signed one-time links); a test walks every route.
+
+    Returns a list of ``starlette.routing.Route`` / ``Mount``.
+
+    Example::
+
+        @hookimpl
+        def register_routes():
+            return [Route("/", list_trips, name="travel_expense:list")]
+    """
+
+
+@hookspec
+def template_dirs():
+    """Return folders holding this plugin's Jinja templates.
+
+    Templates live under a folder named after the plugin
+    (``templates/<plugin>/list.html``) so names never clash; the active theme
+    is searched first, so a theme can override any plugin template.
+
+    Returns a list of paths.
+
+    Example::
+
+        @hookimpl
+        def template_dirs():
+            return [Path(__file__).parent / "templates"]
+    """
+
+
+@hookspec
+def static_dirs():
+    """Return this plugin's static folder, served at ``/static/<plugin>/``.
+
+    Returns a path, or ``None`` when the plugin has no static files.
+
+    Example::
+
+        @hookimpl
+        def static_dirs():
+            return Path(__file__).parent / "static"
+    """
+
+
+@hookspec
+def locale_dirs():
+    """Return ``(domain, folder)`` of this plugin's Babel catalogs.
+
+    The domain is the plugin name; the folder holds
+    ``<lang>/LC_MESSAGES/<domain>.po`` for ``en``, ``zh_Hans``, ``zh_Hant``.
+    Templates of the plugin translate with ``_()`` in that domain first, then
+    the core domain ``fuwu``.
+
+    Example::
+
+        @hookimpl
+        def locale_dirs():
+            return ("travel_expense", Path(__file__).parent / "locale")
+    """
+
+
+@hookspec
+def register_permissions():
+    """Return the permissions this plugin checks.
+
+    Names are ``<plugin>.<object>.<action>``; labels are lazy translatable
+    strings. Admins grant permissions to roles in the UI.
+
+    Returns a list of ``fuwu.permissions.Permission``.
+
+    Example::
+
+        @hookimpl
+        def register_permissions():
+            return [Permission("travel_expense.claim.approve", _l("Approve claims"))]
+    """
+
+
+@hookspec
+def default_role_grants():
+    """Return which built-in roles get which of this plugin's permissions.
+
+    Applied by ``fuwu init`` and ``fuwu db upgrade`` to roles that still carry
+    their seeded grants; a grant an admin removed is never re-added.
+
+    Returns ``{role_key: [permission names]}``; role keys are those of
+    ``fuwu.models.staff.BUILTIN_ROLES`` (``engineer``, ``service_manager``,
+    ``finance``, ``quality_supervisor``, ``general_manager``, ``admin`` …).
+
+    Example::
+
+        @hookimpl
+        def default_role_grants():
+            return {"finance": ["travel_expense.advance.pay"]}
+    """
+
+
+@hookspec
+def register_settings():
+    """Return the settings this plugin reads.
+
+    Every number from the regulations is a setting whose default is the
+    regulation's value, with the rule ID. The effective value is the admin's
+    database override, else ``fuwu.toml`` ``[settings]``, else the default.
+
+    Returns a list of ``fuwu.config.Setting``.
+
+    Example::
+
+        @hookimpl
+        def register_settings():
+            return [Setting("travel_expense.meal_allowance", Decimal, Decimal("30.00"),
+                            rule="TRV-1", label=_l("Meals per day, general staff"))]
+    """
+
+
+@hookspec
+def register_workflows():
+    """Return the state machines and approval chains of this plugin's forms.
+
+    Returns a list of ``fuwu.workflow.Workflow``. The engine records every
+    transition (who, when, from, to, comment), refuses a transition the actor
+    has no permission for, and makes the final states read-only (CORE-5).
+
+    Example::
+
+        @hookimpl
+        def register_workflows():
+            return [Workflow("travel_expense.application", states=[...], transitions=[...])]
+    """
+
+
+@hookspec
+def register_jobs():
+    """Return periodic jobs (reminders, monthly reports, fines).
+
+    ``fuwu jobs run`` runs every job that is due, each under a database lock so
+    two processes never run the same job at once.
+
+    Returns a list of ``fuwu.jobs.Job``.
+
+    Example::
+
+        @hookimpl
+        def register_jobs():
+            return [Job("complaints.monthly_report", monthly_report, every=timedelta(days=1))]
+    """
+
+
+@hookspec
+def register_hookspecs():
+    """Return modules or classes holding this plugin's own hook specs.
+
+    Lets a plugin announce domain events other plugins listen to (for example
+    ``service_period_renewed``). Called before implementations are validated,
+    so listeners in other plugins are checked against these specs too.
+
+    Example::
+
+        @hookimpl
+        def register_hookspecs():
+            from . import hookspecs
+            return [hookspecs]
+    """
+
+
+@hookspec
+def demo_data(session, site):
+    """Add believable demo records for ``fuwu demo load`` / ``make run``.
+
+    Called inside one transaction after core demo data exists (customers,
+    contracts, staff), in dependency order. Demo rows must be idempotent:
+    look up by a natural key before inserting, so loading twice adds nothing.
+
+    Returns nothing.
+
+    Example::
+
+        @hookimpl
+        def demo_data(session, site):
+            if not session.scalar(select(Trip).limit(1)):
+                session.add(Trip(...))
+    """
+
+
+# --- What a plugin shows ------------------------------------------------------
+
+
+@hookspec
+def menu_items(request):
+    """Return navigation entries for the current user.
+
+    Return only entries the user may open (``request.state.user.can(perm)``).
+
+    Returns a list of ``fuwu.web.ui.MenuItem``.
+
+    Example::
+
+        @hookimpl
+        def menu_items(request):
+            if request.state.user.can("travel_expense.claim.view"):
+                return [MenuItem(_("Travel"), request.url_for("travel_expense:list"))]
+    """
+
+
+@hookspec
+def dashboard_widgets(request):
+    """Return home-page cards for the current user.
+
+    Returns a list of ``fuwu.web.ui.Widget`` (title, template, context).
+    """
+
+
+@hookspec
+def customer_panels(request, customer):
+    """Return sections shown on a customer's page.
+
+    ``customer`` is a ``fuwu.models.Customer``. Respect permissions.
+
+    Returns a list of ``fuwu.web.ui.Panel`` (title, template, context).
+    """
+
+
+@hookspec
+def first_visit_checks(customer):
+    """Return extra items for the first-visit verification checklist (CORE-2).
+
+    ``customer`` is the ``Customer`` being called. Core asks company name,
+    contact, phone, address and purchased software; a plugin adds items such
+    as "service code received" and "dongle number correct" (SK-4).
+
+    Returns a list of ``(key, label)`` pairs; ``key`` is ``<plugin>.<item>``.
+    """
+
+
+# --- Domain events: called inside the unit of work ----------------------------
+#
+# A listener runs in the same transaction as the change that caused it: its
+# writes commit together with it, and an exception rolls everything back.
+
+
+@hookspec
+def customer_created(session, customer):
+    """A customer was added (``session``: the unit of work's ORM session)."""
+
+
+@hookspec
+def customer_changed(session, customer, changes):
+    """A customer was edited; ``changes`` maps field -> (old, new)."""
+
+
+@hookspec
+def contract_signed(session, contract):
+    """A contract was added (sales or service, CORE-4)."""
+
+
+@hookspec
+def contract_changed(session, contract, changes):
+    """A contract was edited; ``changes`` maps field -> (old, new)."""
+
+
+@hookspec
+def staff_changed(session, staff, changes):
+    """A staff member was added (``changes`` empty) or edited."""
+
+
+@hookspec
+def workflow_transition(session, record, workflow, transition, actor, comment):
+    """A form moved from one state to another (CORE-5).
+
+    ``workflow`` is the ``Workflow``; ``transition`` the ``Transition`` taken
+    (``.source``, ``.target``, ``.name``); ``actor`` the ``Staff``; ``comment``
+    the reason or remark, possibly empty.
+    """
+
+
+@hookspec
+def incentive_due(session, staff, amount, reason, rule_id, source):
+    """A rule earned someone a reward (``amount`` > 0) or a fine (< 0).
+
+    Rule plugins call it; a ledger plugin (``incentives``) records it.
+    ``staff`` is a ``Staff``; ``amount`` a ``Decimal`` in CNY with 2 places;
+    ``reason`` a sentence for the ledger; ``rule_id`` e.g. ``"RES-5"``;
+    ``source`` a ``(kind, id)`` pair naming the record that caused it, so the
+    ledger can refuse to book the same cause twice.
+
+    Example::
+
+        site.events.emit(session, "incentive_due", staff=engineer,
+                         amount=Decimal("-30.00"), reason="Trip not recorded",
+                         rule_id="TRV-8", source=("travel_expense.trip", trip.id))
+    """

@@ -1,0 +1,147 @@
+"""Translations: one Babel domain per plugin (core's is ``fuwu``).
+
+The active catalog lives in a context variable set per request or command,
+so two apps (or two requests) in one process never share a language.
+Strings defined at import time use ``lazy_gettext`` and are translated when
+shown.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+
+from babel import Locale
+from babel.support import LazyProxy, Translations
+
+LANGUAGES = ("zh_Hans", "zh_Hant", "en")
+DEFAULT_LANGUAGE = "zh_Hans"
+CORE_DOMAIN = "fuwu"
+CORE_LOCALE_DIR = Path(__file__).parent / "locale"
+
+_active: ContextVar[_gettext.NullTranslations] = ContextVar(
+    "fuwu_translations", default=_gettext.NullTranslations()
+)
+_active_locale: ContextVar[str] = ContextVar("fuwu_locale", default=DEFAULT_LANGUAGE)
+
+
+def gettext(message: str, **params) -> str:
+    text = _active.get().gettext(message)
+    return text % params if params else text
+
+
+def ngettext(singular: str, plural: str, n: int, **params) -> str:
+    text = _active.get().ngettext(singular, plural, n)
+    params.setdefault("num", n)
+    return text % params
+
+
+def lazy_gettext(message: str, **params) -> LazyProxy:
+    return LazyProxy(gettext, message, enable_cache=False, **params)
+
+
+_ = gettext
+_l = lazy_gettext
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it now."""
+    return message
+
+
+def msgid(message) -> str:
+    """The untranslated text of a plain or lazy string (to store in the DB)."""
+    if isinstance(message, LazyProxy):
+        return message._args[0]
+    return str(message)
+
+
+def current_locale() -> str:
+    return _active_locale.get()
+
+
+def babel_locale(language: str | None = None) -> Locale:
+    return Locale.parse(language or current_locale())
+
+
+class Catalogs:
+    """Compiled-or-source catalogs of every enabled domain, per language."""
+
+    def __init__(self, domains: Iterable[tuple[str, Path]]):
+        self.domains = [(CORE_DOMAIN, CORE_LOCALE_DIR), *[(d, Path(p)) for d, p in domains]]
+        self._cache: dict[str, _gettext.NullTranslations] = {}
+
+    def get(self, language: str) -> _gettext.NullTranslations:
+        if language not in LANGUAGES:
+            language = DEFAULT_LANGUAGE
+        if language not in self._cache:
+            merged: Translations | None = None
+            for domain, folder in self.domains:
+                catalog = load_catalog(folder, language, domain)
+                if merged is None:
+                    merged = catalog
+                else:
+                    merged.merge(catalog)  # same msgid in two domains: the later plugin's wins
+                    merged.add(catalog, merge=False)  # keeps dgettext(domain, ...) exact
+            self._cache[language] = merged or _gettext.NullTranslations()
+        return self._cache[language]
+
+
+def load_catalog(folder: Path, language: str, domain: str) -> Translations:
+    """Load ``<folder>/<language>/LC_MESSAGES/<domain>.mo``, compiling the
+    ``.po`` in memory when no ``.mo`` exists (a source checkout works as is)."""
+    base = Path(folder) / language / "LC_MESSAGES"
+    mo, po = base / f"{domain}.mo", base / f"{domain}.po"
+    if po.exists() and (not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime):
+        from io import BytesIO
+
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+
+        with po.open("rb") as f:
+            catalog = read_po(f, locale=language, domain=domain)
+        buf = BytesIO()
+        write_mo(buf, catalog)
+        buf.seek(0)
+        return Translations(buf, domain=domain)
+    if mo.exists():
+        with mo.open("rb") as f:
+            return Translations(f, domain=domain)
+    return Translations(domain=domain)
+
+
+@contextmanager
+def use_language(catalogs: Catalogs | None, language: str) -> Iterator[None]:
+    """Make ``language`` the active one for the duration of the block."""
+    t1 = _active.set(catalogs.get(language) if catalogs else _gettext.NullTranslations())
+    t2 = _active_locale.set(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+    try:
+        yield
+    finally:
+        _active.reset(t1)
+        _active_locale.reset(t2)
+
+
+def negotiate(accept_language: str | None, default: str = DEFAULT_LANGUAGE) -> str:
+    """Pick one of LANGUAGES from an Accept-Language header."""
+    if not accept_language:
+        return default
+    ranked = []
+    for i, part in enumerate(accept_language.split(",")):
+        tag, _, q = part.strip().partition(";q=")
+        try:
+            weight = float(q) if q else 1.0
+        except ValueError:
+            weight = 0.0
+        ranked.append((-weight, i, tag.strip().replace("-", "_").lower()))
+    for _w, _i, tag in sorted(ranked):
+        if tag in ("zh_hant", "zh_tw", "zh_hk", "zh_mo") or tag.startswith("zh_hant"):
+            return "zh_Hant"
+        if tag.startswith("zh"):
+            return "zh_Hans"
+        if tag.startswith("en"):
+            return "en"
+    return default

@@ -1,0 +1,95 @@
+"""Customers, their contacts and purchased products (CORE-1)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Model
+from ..i18n import lazy_gettext as _l
+
+ACCOUNT_TYPES = {
+    "key": _l("Key account (monthly settlement)"),
+    "retail": _l("Retail (pays on the spot)"),
+}
+
+
+class Product(Model):
+    """A software product the company sells and services."""
+
+    __tablename__ = "product"
+
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(Model):
+    __tablename__ = "customer"
+    __table_args__ = (CheckConstraint("account_type IN ('key', 'retail')", name="account_type"),)
+    __created_event__ = "customer_created"
+    __changed_event__ = "customer_changed"
+    __event_arg__ = "customer"
+
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    region: Mapped[str] = mapped_column(String(100), default="", index=True)
+    office: Mapped[str] = mapped_column(String(100), default="")
+    account_type: Mapped[str] = mapped_column(String(10), default="retail")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    sales_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    #: department responsible for the customer; record rules use it.
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="SET NULL"))
+
+    contacts: Mapped[list[Contact]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", order_by="Contact.id"
+    )
+    products: Mapped[list[CustomerProduct]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_key_account(self) -> bool:
+        return self.account_type == "key"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(Model):
+    __tablename__ = "contact"
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(100), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    is_primary: Mapped[bool] = mapped_column(default=False)
+
+    customer: Mapped[Customer] = relationship(back_populates="contacts")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerProduct(Model):
+    """A product a customer bought (CORE-1 "purchased software")."""
+
+    __tablename__ = "customer_product"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "product_id"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    quantity: Mapped[int] = mapped_column(default=1)
+    purchased_on: Mapped[date | None]
+
+    customer: Mapped[Customer] = relationship(back_populates="products")
+    product: Mapped[Product] = relationship(lazy="joined")

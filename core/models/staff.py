@@ -1,0 +1,166 @@
+"""Staff, departments, positions and roles (CORE-3)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base, Model
+from ..i18n import lazy_gettext as _l
+
+#: Departments named by the regulations (CORE-3); demo data and ``fuwu init`` seed them.
+DEPARTMENT_KINDS = {
+    "after_sales": _l("After-sales service"),
+    "customer_relations": _l("Customer relations"),
+    "administration": _l("Administration and HR"),
+    "finance": _l("Finance"),
+    "quality": _l("Quality"),
+    "gm_office": _l("General manager's office"),
+    "key_accounts": _l("Key-account department"),
+    "implementation": _l("Implementation"),
+    "headquarters": _l("Headquarters"),
+    "other": _l("Other"),
+}
+
+GRADES = {
+    "junior": _l("Junior"),
+    "intermediate": _l("Intermediate"),
+    "senior": _l("Senior"),
+    "manager": _l("Manager"),
+    "executive": _l("Executive"),
+}
+
+#: Roles every site starts with; plugins grant them permissions through
+#: the ``default_role_grants`` hook. A person may hold several roles.
+BUILTIN_ROLES = {
+    "admin": _l("Administrator"),
+    "engineer": _l("Service engineer"),
+    "group_lead": _l("Group lead / supervisor"),
+    "service_manager": _l("Service manager"),
+    "coordinator": _l("Coordinator"),
+    "trainer": _l("Trainer"),
+    "quality_supervisor": _l("Quality supervisor"),
+    "finance": _l("Finance"),
+    "administration": _l("Administration"),
+    "general_manager": _l("General manager"),
+    "sales": _l("Sales"),
+}
+
+staff_role = Table(
+    "staff_role",
+    Base.metadata,
+    Column("staff_id", ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True),
+    Column("role_id", ForeignKey("role.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Department(Model):
+    __tablename__ = "department"
+
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(40), default="other")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", use_alter=True, ondelete="SET NULL")
+    )
+
+    parent: Mapped[Department | None] = relationship(remote_side="Department.id")
+    manager: Mapped[Staff | None] = relationship(foreign_keys=[manager_id], post_update=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Position(Model):
+    """A job title with its grade, e.g. intermediate after-sales engineer."""
+
+    __tablename__ = "position"
+    __table_args__ = (UniqueConstraint("name", "grade"),)
+
+    name: Mapped[str] = mapped_column(String(100))
+    grade: Mapped[str] = mapped_column(String(20), default="junior")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(Model):
+    __tablename__ = "role"
+
+    key: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    permissions: Mapped[list[RolePermission]] = relationship(
+        back_populates="role", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def permission_names(self) -> set[str]:
+        return {p.permission for p in self.permissions}
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RolePermission(Model):
+    __tablename__ = "role_permission"
+    __table_args__ = (UniqueConstraint("role_id", "permission"),)
+
+    role_id: Mapped[int] = mapped_column(ForeignKey("role.id", ondelete="CASCADE"))
+    permission: Mapped[str] = mapped_column(String(120))
+    #: An admin removed a seeded grant: the row stays so upgrades never re-add it.
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    role: Mapped[Role] = relationship(back_populates="permissions")
+
+
+class Staff(Model):
+    """A member of staff; with a username and password they can sign in."""
+
+    __tablename__ = "staff"
+    __table_args__ = (
+        CheckConstraint("probation_ends_on IS NULL OR hired_on IS NULL OR probation_ends_on >= hired_on",
+                        name="probation_after_hire"),
+    )
+
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="SET NULL"))
+    position_id: Mapped[int | None] = mapped_column(ForeignKey("position.id", ondelete="SET NULL"))
+    email: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    hired_on: Mapped[date | None]
+    probation_ends_on: Mapped[date | None]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Sign-in (the web shell uses these; argon2id hashes only).
+    username: Mapped[str | None] = mapped_column(String(60), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(10))
+
+    department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
+    position: Mapped[Position | None] = relationship()
+    roles: Mapped[list[Role]] = relationship(secondary=staff_role, lazy="selectin")
+
+    def on_probation(self, today: date) -> bool:
+        return self.probation_ends_on is not None and today <= self.probation_ends_on
+
+    @property
+    def permission_names(self) -> set[str]:
+        names: set[str] = set()
+        for role in self.roles:
+            names |= {p.permission for p in role.permissions if not p.revoked}
+        return names
+
+    @property
+    def is_admin(self) -> bool:
+        return any(r.key == "admin" for r in self.roles)
+
+    def can(self, permission: str) -> bool:
+        return self.is_admin or permission in self.permission_names
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,63 @@
+"""A site: one deployment's configuration, plugins, database and registries.
+
+Everything that differs between two deployments hangs off a ``Site`` (nothing
+at module level), so tests and the benchmark can build several in one process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from .calendar import WorkCalendar
+from .calendar_days import site_calendar
+from .config import Config, Settings
+from .db import Database
+from .events import Events
+from .i18n import Catalogs
+from .jobs import Job
+from .permissions import Permissions
+from .plugins import PluginSet, build
+from .workflow import Workflows
+
+
+class Site:
+    def __init__(self, config: Config):
+        self.config = config
+        self.plugins: PluginSet = build(config.plugins)
+        self.plugins.collect("register_models")
+        settings = []
+        for plugin, declared in self.plugins.collect_by_plugin("register_settings"):
+            settings += [s if s.plugin else _with_plugin(s, plugin) for s in declared]
+        self.settings = Settings(settings, config.settings)
+        perms = []
+        for plugin, declared in self.plugins.collect_by_plugin("register_permissions"):
+            perms += [p if p.plugin else _with_plugin(p, plugin) for p in declared]
+        self.permissions = Permissions(perms)
+        self.db = Database(config.database_url)
+        self.events = Events(self.plugins)
+        self.workflows = Workflows(self.plugins.collect("register_workflows"), self.events)
+        self.events.install(self.db.sessions, self.workflows.refuse_archived_changes)
+        self.jobs: list[Job] = self.plugins.collect("register_jobs")
+        self.catalogs = Catalogs(self.plugins.collect("locale_dirs"))
+
+    @classmethod
+    def from_home(cls, home: str | Path | None = None) -> Site:
+        return cls(Config.load(home))
+
+    def calendar(self, session: Session, *, round_the_clock: bool = False) -> WorkCalendar:
+        """The working-day calendar (holidays, make-up days, closures, hours)."""
+        return site_calendar(self, session, round_the_clock=round_the_clock)
+
+    def migration_locations(self) -> dict[str, Path]:
+        return {name: Path(loc) for name, loc in self.plugins.collect_by_plugin("migration_locations")}
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def _with_plugin(item, plugin: str):
+    from dataclasses import replace
+
+    return replace(item, plugin=plugin)

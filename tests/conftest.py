@@ -1,0 +1,167 @@
+"""Test fixtures: a fresh, migrated site per test, on SQLite or PostgreSQL.
+
+``FUWU_TEST_DATABASE_URL`` (set by ``make test`` for its second run) points at
+a PostgreSQL server; each test then gets its own database, cloned from a
+migrated template. Without it, each test gets a copy of a migrated SQLite file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from fuwu import migrate
+from fuwu.config import Config
+from fuwu.seed import sync_roles
+from fuwu.site import Site
+
+THIRDPARTY = Path(__file__).parent / "thirdparty" / "site"
+PG_URL = os.environ.get("FUWU_TEST_DATABASE_URL", "")
+
+
+def pytest_report_header(config):
+    return f"fuwu database: {'PostgreSQL ' + make_url(PG_URL).render_as_string() if PG_URL else 'SQLite'}"
+
+
+@pytest.fixture(scope="session")
+def thirdparty_path():
+    """Put the example third-party plugin's dist-info on sys.path (entry point)."""
+    sys.path.insert(0, str(THIRDPARTY))
+    importlib.invalidate_caches()
+    yield THIRDPARTY
+
+
+class Databases:
+    """Hands out empty-but-migrated databases quickly, from per-plugin-set templates."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.templates: dict[tuple[str, ...], str] = {}
+        self.created: list[str] = []
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        self.prefix = f"fuwu_t_{worker}_{uuid.uuid4().hex[:6]}"
+
+    def _admin(self):
+        return create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+
+    def _pg_url(self, name: str) -> str:
+        return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+    def new_url(self, home: Path) -> str:
+        if PG_URL:
+            name = f"{self.prefix}_{len(self.created)}"
+            engine = self._admin()
+            with engine.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            engine.dispose()
+            self.created.append(name)
+            return self._pg_url(name)
+        return f"sqlite:///{home / 'fuwu.sqlite3'}"
+
+    def clone(self, plugins: tuple[str, ...], home: Path) -> str:
+        """A migrated database for ``plugins``: template made once, then copied."""
+        if plugins not in self.templates:
+            tpl_home = self.workdir / f"tpl{len(self.templates)}"
+            tpl_home.mkdir()
+            url = self.new_url(tpl_home)
+            site = Site(Config(home=tpl_home, database_url=url, plugins=list(plugins), secret_key="t"))
+            migrate.upgrade(site)
+            site.db.run(lambda s: sync_roles(site, s))
+            site.close()
+            self.templates[plugins] = url
+        template = self.templates[plugins]
+        if PG_URL:
+            name = f"{self.prefix}_{len(self.created)}"
+            engine = self._admin()
+            with engine.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(template).database}"'))
+            engine.dispose()
+            self.created.append(name)
+            return self._pg_url(name)
+        target = home / "fuwu.sqlite3"
+        shutil.copyfile(make_url(template).database, target)
+        return f"sqlite:///{target}"
+
+    def drop_all(self) -> None:
+        if not PG_URL:
+            return
+        engine = self._admin()
+        with engine.connect() as conn:
+            for name in reversed(self.created):
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    dbs = Databases(tmp_path_factory.mktemp("db"))
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture
+def make_site(databases, tmp_path):
+    """``make_site(plugins=[...], migrated=True, settings={})`` -> a Site on a fresh DB."""
+    sites: list[Site] = []
+
+    def factory(plugins=(), *, migrated: bool = True, settings=None, save: bool = True) -> Site:
+        home = tmp_path / f"site{len(sites)}"
+        home.mkdir()
+        url = databases.clone(tuple(plugins), home) if migrated else databases.new_url(home)
+        config = Config(home=home, database_url=url, plugins=list(plugins), secret_key="test-secret",
+                        settings=dict(settings or {}))
+        if save:
+            config.save()
+        site = Site(config)
+        sites.append(site)
+        return site
+
+    yield factory
+    for site in sites:
+        site.close()
+
+
+@pytest.fixture
+def site(make_site):
+    return make_site()
+
+
+@pytest.fixture
+def make_plugin(tmp_path, monkeypatch):
+    """Write a throwaway plugin package + dist-info and put it on sys.path.
+
+    ``make_plugin("name", manifest="...", plugin="...code...")`` returns its folder.
+    """
+    root = tmp_path / "plugins_path"
+    root.mkdir(exist_ok=True)
+    monkeypatch.syspath_prepend(str(root))
+
+    def factory(name: str, *, depends=(), plugin: str = "", init: str | None = None,
+                entry: str | None = None, dist: str | None = None) -> Path:
+        package = f"fuwu_test_{name}"
+        pkg = root / package
+        pkg.mkdir()
+        (pkg / "__init__.py").write_text(init if init is not None else textwrap.dedent(f"""
+            from fuwu import Manifest
+            MANIFEST = Manifest(name={name!r}, version="1.0", depends={tuple(depends)!r}, summary="test")
+        """))
+        (pkg / "plugin.py").write_text("from fuwu import hookimpl\n" + textwrap.dedent(plugin))
+        info = root / f"{dist or package}-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist or package}\nVersion: 1.0\n")
+        (info / "entry_points.txt").write_text(f"[fuwu.plugins]\n{entry or name} = {package}\n")
+        importlib.invalidate_caches()
+        return pkg
+
+    yield factory
+    for mod in [m for m in sys.modules if m.startswith("fuwu_test_")]:
+        del sys.modules[mod]

@@ -1,0 +1,57 @@
+"""Migrations: core base + plugin branches; upgrades keep every row."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, text
+
+from fuwu import migrate
+from fuwu.seed import sync_roles
+
+
+def test_upgrade_to_new_plugin_revision_keeps_all_rows(thirdparty_path, make_site):
+    site = make_site(["hotline"], migrated=False)
+    # install the plugin's first version
+    migrate.upgrade(site, ["core@head", "0001_hotline"])
+    site.db.run(lambda s: sync_roles(site, s))
+    with site.db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO customer (name, address, region, office, account_type, phone, notes, "
+                          "created_at, updated_at, version) VALUES ('老客户', '', '', '', 'key', '', '', "
+                          "'2026-01-01 00:00:00', '2026-01-01 00:00:00', 1)"))
+        cust = conn.execute(text("SELECT id FROM customer")).scalar()
+        for i in range(25):
+            conn.execute(text("INSERT INTO hotline_call (customer_id, summary, state, created_at, updated_at, "
+                              "version) VALUES (:c, :s, 'draft', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1)"),
+                         {"c": cust, "s": f"call {i}"})
+    assert migrate.current(site)["hotline"] == "0001_hotline"
+    # the new release adds a column; upgrade everything
+    migrate.upgrade(site)
+    assert migrate.current(site) == {"core": "0001_core", "hotline": "0002_hotline_urgency"}
+    with site.db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT summary, urgency FROM hotline_call ORDER BY id")).all()
+        assert conn.execute(text("SELECT name FROM customer")).scalar() == "老客户"
+    assert rows == [(f"call {i}", "normal") for i in range(25)]
+
+
+def test_disabling_a_plugin_keeps_its_tables_and_data(thirdparty_path, make_site, databases):
+    site = make_site(["hotline"])
+    assert "hotline_call" in inspect(site.db.engine).get_table_names()
+    url = site.config.database_url
+    site.close()
+    from fuwu.config import Config
+    from fuwu.site import Site
+
+    plain = Site(Config(home=site.config.home, database_url=url, plugins=[], secret_key="x"))
+    migrate.upgrade(plain)
+    assert "hotline_call" in inspect(plain.db.engine).get_table_names()
+    assert migrate.current(plain)["hotline"] == "0002_hotline_urgency"
+    plain.close()
+
+
+def test_sqlite_runs_with_wal_and_foreign_keys(site):
+    if site.db.dialect != "sqlite":
+        assert site.db.engine.dialect.driver == "psycopg"
+        return
+    with site.db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
