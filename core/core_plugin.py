@@ -18,9 +18,11 @@ CORE_DIR = Path(__file__).parent
 
 @hookimpl
 def register_models():
-    from . import audit, calendar_days, config, jobs, models, timeline, workflow
+    from . import audit, calendar_days, config, first_visit, jobs, links, models, notifications, timeline, workflow
+    from .web import sessions
 
-    return [models, audit, timeline, config, workflow, jobs, calendar_days]
+    return [models, audit, timeline, config, workflow, jobs, calendar_days, notifications, links, first_visit,
+            sessions]
 
 
 @hookimpl
@@ -29,12 +31,26 @@ def register_settings():
         Setting("core.working_hours", str, "09:00-12:00,13:30-18:00", _l("Working hours"),
                 help=_l("Daily working periods for deadlines counted in working hours, local time.")),
         Setting("core.page_size", int, 50, _l("Rows per list page"), minimum=5, maximum=500),
+        Setting("core.login_max_failures_account", int, 5, _l("Failed sign-ins per account before a pause"),
+                minimum=1),
+        Setting("core.login_max_failures_address", int, 20, _l("Failed sign-ins per address before a pause"),
+                minimum=1),
+        Setting("core.login_lockout_minutes", int, 15, _l("Sign-in pause after too many failures (minutes)"),
+                minimum=1),
+        Setting("core.smtp_host", str, "", _l("SMTP server"), help=_l("Empty: e-mail stays in the outbox.")),
+        Setting("core.smtp_port", int, 25, _l("SMTP port"), minimum=1, maximum=65535),
+        Setting("core.smtp_tls", str, "none", _l("SMTP encryption"), choices=("none", "starttls", "ssl")),
+        Setting("core.smtp_user", str, "", _l("SMTP user")),
+        Setting("core.smtp_password", str, "", _l("SMTP password")),
+        Setting("core.mail_sender", str, "fuwu@localhost", _l("Sender address of e-mail")),
     ]
 
 
 PERMISSIONS = [
     ("core.customer.view", _l("View customers")),
+    ("core.customer.view_all", _l("See the customers of every department")),
     ("core.customer.edit", _l("Create and edit customers")),
+    ("core.first_visit.call", _l("Make first-visit calls")),
     ("core.contract.view", _l("View contracts")),
     ("core.contract.edit", _l("Create and edit contracts")),
     ("core.staff.view", _l("View staff and departments")),
@@ -56,12 +72,13 @@ def default_role_grants():
     return {
         "engineer": view,
         "group_lead": view,
-        "coordinator": view + ["core.customer.edit"],
+        "coordinator": view + ["core.customer.edit", "core.customer.view_all", "core.first_visit.call"],
         "trainer": view,
         "sales": view + ["core.customer.edit", "core.contract.edit"],
-        "service_manager": view + ["core.customer.edit", "core.contract.edit"],
-        "quality_supervisor": view,
-        "finance": view,
+        "service_manager": view + ["core.customer.edit", "core.contract.edit", "core.customer.view_all",
+                                   "core.first_visit.call"],
+        "quality_supervisor": view + ["core.customer.view_all"],
+        "finance": view + ["core.customer.view_all"],
         "administration": view + ["core.staff.edit"],
-        "general_manager": view + ["core.audit.view"],
+        "general_manager": view + ["core.audit.view", "core.customer.view_all"],
     }

@@ -165,3 +165,80 @@ def make_plugin(tmp_path, monkeypatch):
     yield factory
     for mod in [m for m in sys.modules if m.startswith("fuwu_test_")]:
         del sys.modules[mod]
+
+
+# --- Web ----------------------------------------------------------------------
+
+import re  # noqa: E402
+
+from starlette.testclient import TestClient  # noqa: E402
+
+PASSWORD = "correct horse battery"
+CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+class Browser(TestClient):
+    """A TestClient that signs in and sends the CSRF token like a real page."""
+
+    def csrf(self, path: str = "/") -> str:
+        page = self.get(path)
+        match = CSRF_META.search(page.text)
+        assert match, f"no CSRF token on {path} ({page.status_code})"
+        return match.group(1)
+
+    def login(self, username: str, password: str = PASSWORD):
+        token = self.csrf("/login")
+        return self.post("/login", data={"username": username, "password": password, "csrf_token": token})
+
+    def submit(self, path: str, data: dict | None = None, *, page: str | None = None, **kw):
+        """POST a form from ``page`` (default: the same path) with its CSRF token."""
+        token = self.csrf(page or "/")
+        return self.post(path, data={**(data or {}), "csrf_token": token}, **kw)
+
+
+@pytest.fixture
+def web(make_site):
+    """``web(plugins=(), users={username: [roles]})`` -> (site, app, factory of signed-in browsers)."""
+    from fuwu.demo import load_core
+    from fuwu.models import Department, Role, Staff
+    from fuwu.passwords import hash_password
+    from fuwu.web.app import create_app
+    from sqlalchemy import select
+
+    clients = []
+
+    def factory(plugins=(), *, demo: bool = True, users: dict | None = None, settings=None):
+        site = make_site(plugins, settings=settings)
+        secret = hash_password(PASSWORD)
+
+        def setup(s):
+            if demo:
+                load_core(site, s)
+            roles = {r.key: r for r in s.scalars(select(Role))}
+            depts = {d.name: d for d in s.scalars(select(Department))}
+            for username, spec in (users or {}).items():
+                role_keys, dept = (spec, None) if isinstance(spec, list) else spec
+                if dept and dept not in depts:
+                    depts[dept] = Department(name=dept)
+                    s.add(depts[dept])
+                s.add(Staff(code=username, name=username, username=username, password_hash=secret,
+                            roles=[roles[k] for k in role_keys], department=depts.get(dept),
+                            email=f"{username}@example.com"))
+
+        site.db.run(setup)
+        app = create_app(site)
+
+        def browser(username: str | None = None) -> Browser:
+            client = Browser(app, base_url="http://testserver", raise_server_exceptions=False,
+                             follow_redirects=False)
+            clients.append(client)
+            if username:
+                r = client.login(username)
+                assert r.status_code == 303, r.text[:500]
+            return client
+
+        return site, app, browser
+
+    yield factory
+    for client in clients:
+        client.close()

@@ -1,0 +1,144 @@
+"""Notifications: in-app messages and e-mail through an outbox.
+
+Plugins notify with one call, ``notify(session, staff, message, ...)``. The
+in-app row and the outbox row are written in the caller's transaction; the
+``core.send_mail`` job sends the outbox over SMTP later, so a failing mail
+server delays mail and loses none.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, func, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .db import Base, utcnow
+from .i18n import msgid
+
+
+class Notification(Base):
+    __tablename__ = "core_notification"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(60), default="core")
+    message: Mapped[str] = mapped_column(String(500))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    url: Mapped[str] = mapped_column(String(300), default="")
+    read_at: Mapped[datetime | None]
+
+    def text(self, gettext) -> str:
+        translated = gettext(self.message)
+        try:
+            return translated % self.params if self.params else translated
+        except (KeyError, TypeError, ValueError):
+            return translated
+
+
+class OutboxMail(Base):
+    __tablename__ = "core_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    to_addr: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+def notify(session: Session, staff, message, *, url: str = "", source: str = "core", email: bool = False,
+           subject: str = "", body: str = "", **params: Any) -> Notification:
+    """Tell ``staff`` something: an in-app notification, and e-mail if asked.
+
+    ``message`` is an untranslated msgid with ``%(name)s`` placeholders filled
+    from ``params``; it is shown in the reader's language. ``subject`` and
+    ``body`` are the e-mail's text, already rendered (for example in the
+    recipient's language).
+    """
+    note = Notification(staff_id=staff.id, message=msgid(message), params={k: str(v) for k, v in params.items()},
+                        url=url, source=source)
+    session.add(note)
+    if email and staff.email:
+        queue_mail(session, staff.email, subject or msgid(message) % params if params else subject, body)
+    return note
+
+
+def queue_mail(session: Session, to_addr: str, subject: str, body: str) -> OutboxMail:
+    mail = OutboxMail(to_addr=to_addr, subject=subject[:300], body=body)
+    session.add(mail)
+    return mail
+
+
+def unread_count(session: Session, staff_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Notification)
+                          .where(Notification.staff_id == staff_id, Notification.read_at.is_(None))) or 0
+
+
+def mark_read(session: Session, staff_id: int, ids: list[int] | None = None) -> int:
+    stmt = update(Notification).where(Notification.staff_id == staff_id, Notification.read_at.is_(None))
+    if ids is not None:
+        stmt = stmt.where(Notification.id.in_(ids))
+    return session.execute(stmt.values(read_at=utcnow())).rowcount
+
+
+def send_outbox(site, session: Session, now: datetime, *, batch: int = 100) -> tuple[int, int]:
+    """Send due mail over SMTP; a failure backs off and keeps the mail. Returns (sent, failed)."""
+    get = lambda key: site.settings.get(key, session)  # noqa: E731
+    host = get("core.smtp_host")
+    if not host:
+        return 0, 0
+    due = list(session.scalars(select(OutboxMail).where(OutboxMail.sent_at.is_(None), OutboxMail.next_attempt_at <= now)
+                               .order_by(OutboxMail.id).limit(batch)))
+    if not due:
+        return 0, 0
+    sent = failed = 0
+    try:
+        client = _connect(host, get("core.smtp_port"), get("core.smtp_tls"), get("core.smtp_user"),
+                          get("core.smtp_password"))
+    except (OSError, smtplib.SMTPException) as exc:
+        for mail in due:
+            _failed(mail, now, exc)
+        return 0, len(due)
+    with client:
+        for mail in due:
+            message = EmailMessage()
+            message["From"] = get("core.mail_sender")
+            message["To"] = mail.to_addr
+            message["Subject"] = mail.subject
+            message.set_content(mail.body)
+            try:
+                client.send_message(message)
+            except (OSError, smtplib.SMTPException) as exc:
+                _failed(mail, now, exc)
+                failed += 1
+            else:
+                mail.sent_at, mail.attempts = now, mail.attempts + 1
+                sent += 1
+    return sent, failed
+
+
+def _failed(mail: OutboxMail, now: datetime, exc: Exception) -> None:
+    mail.attempts += 1
+    mail.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    mail.next_attempt_at = now + timedelta(minutes=min(2 ** mail.attempts, 240))
+
+
+def _connect(host: str, port: int, tls: str, user: str, password: str) -> smtplib.SMTP:
+    if tls == "ssl":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=20, context=ssl.create_default_context())
+    else:
+        client = smtplib.SMTP(host, port, timeout=20)
+        if tls == "starttls":
+            client.starttls(context=ssl.create_default_context())
+    if user:
+        client.login(user, password)
+    return client

@@ -1,0 +1,208 @@
+"""How every page runs: permission, sign-in, CSRF, language, one transaction.
+
+A page is a plain (synchronous) function ``handler(request) -> Response``
+decorated with the permission it needs::
+
+    @requires("core.customer.view")
+    def customer_list(request): ...
+
+The decorator makes an async Starlette endpoint that reads the form (with size
+limits), then in a worker thread opens the unit of work, loads the signed-in
+user from the session cookie, checks CSRF on unsafe methods, sets the
+language, checks the permission, calls the handler and commits. Domain errors
+become error pages in the user's language; PostgreSQL serialization failures
+are retried (bounded).
+
+``request.state`` then holds ``db`` (the ORM session), ``user`` (``Staff`` or
+None), ``web_session``, ``form`` (a MultiDict, for unsafe methods), ``site``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy.exc import DBAPIError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from .. import i18n
+from ..db import _is_retryable
+from ..errors import Forbidden, FuwuError
+from . import sessions
+from .csrf import FORM_FIELD, HEADER, login_csrf_ok
+
+log = logging.getLogger("fuwu.web")
+
+AUTHENTICATED = "@authenticated"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class CsrfError(FuwuError):
+    status = 403
+    default_message = i18n.lazy_gettext(
+        "Your form has expired or did not come from this site. Reload the page and try again.")
+
+
+class TooLarge(FuwuError):
+    status = 413
+    default_message = i18n.lazy_gettext("What you sent is too large.")
+
+
+def requires(permission: str, *, write: bool | None = None) -> Callable:
+    """Protect a page with ``permission`` (``<plugin>.<object>.<action>``).
+
+    Use ``AUTHENTICATED`` for pages every signed-in user may open.
+    ``write`` forces a write transaction (default: for unsafe methods).
+    """
+
+    def decorate(handler: Callable) -> Callable:
+        @functools.wraps(handler)
+        async def endpoint(request: Request) -> Response:
+            return await run(request, handler, permission=permission, write=write)
+
+        endpoint.__fuwu_permission__ = permission
+        return endpoint
+
+    return decorate
+
+
+def public(reason: str, *, csrf: bool = True) -> Callable:
+    """A page anyone may open: sign-in, and signed one-time links (the link
+    itself is the authorisation). ``reason`` says why, for the route audit."""
+
+    def decorate(handler: Callable) -> Callable:
+        @functools.wraps(handler)
+        async def endpoint(request: Request) -> Response:
+            return await run(request, handler, permission=None, write=None, csrf=csrf)
+
+        endpoint.__fuwu_public__ = reason
+        return endpoint
+
+    return decorate
+
+
+async def read_form(request: Request) -> FormData:
+    config = request.app.state.site.config
+    length = request.headers.get("content-length")
+    content_type = request.headers.get("content-type", "")
+    limit = config.max_upload_bytes if content_type.startswith("multipart/") else config.max_form_bytes
+    if length and length.isdigit() and int(length) > limit:
+        raise TooLarge()
+    try:
+        return await request.form(max_files=20, max_fields=2000, max_part_size=limit)
+    except HTTPException as exc:
+        if exc.status_code == 413:
+            raise TooLarge() from None
+        raise FuwuError(i18n.lazy_gettext("The form could not be read.")) from None
+
+
+async def run(request: Request, handler: Callable, *, permission: str | None, write: bool | None,
+              csrf: bool = True) -> Response:
+    unsafe = request.method not in SAFE_METHODS
+    try:
+        request.state.form = await read_form(request) if unsafe else FormData()
+    except FuwuError as exc:
+        return await run_in_threadpool(error_response, request, exc)
+    return await run_in_threadpool(_run_sync, request, handler, permission,
+                                   unsafe if write is None else write, unsafe and csrf)
+
+
+def _run_sync(request: Request, handler: Callable, permission: str | None, write: bool,
+              check_csrf: bool) -> Response:
+    site = request.app.state.site
+    for attempt in range(site.db.retries + 1):
+        try:
+            return _attempt(request, handler, permission, write, check_csrf)
+        except DBAPIError as exc:
+            if attempt >= site.db.retries or not _is_retryable(exc):
+                raise
+            time.sleep(0.01 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def _attempt(request: Request, handler: Callable, permission: str | None, write: bool,
+             check_csrf: bool) -> Response:
+    site = request.app.state.site
+    request.state.site = site
+    request.state.user = None
+    request.state.web_session = None
+    request.state.csrf_token = None
+    language = pick_language(request, None)
+    try:
+        with site.db.session(write=write) as db:
+            request.state.db = db
+            row = sessions.lookup(db, request.cookies.get(sessions.COOKIE))
+            if row is not None:
+                request.state.web_session = row
+                request.state.csrf_token = sessions.csrf_token(site.config.secret_key, row.token_hash)
+                request.state.user = row.staff
+                db.info["actor_id"] = row.staff.id
+                language = pick_language(request, row.staff)
+            request.state.language = language
+            with i18n.use_language(site.catalogs, language):
+                if check_csrf and not csrf_ok(request):
+                    raise CsrfError()
+                if permission is not None:
+                    if request.state.user is None:
+                        return login_redirect(request)
+                    if permission != AUTHENTICATED and not request.state.user.can(permission):
+                        raise Forbidden()
+                response = handler(request)
+                if row is not None:
+                    sessions.touch(db, row)
+            return response
+    except FuwuError as exc:
+        request.state.language = language
+        return error_response(request, exc)
+
+
+def pick_language(request: Request, user) -> str:
+    """The user's choice, else their cookie, else Accept-Language, else the site's."""
+    if user is not None and user.language in i18n.LANGUAGES:
+        return user.language
+    cookie = request.cookies.get("fuwu_lang")
+    if cookie in i18n.LANGUAGES:
+        return cookie
+    default = request.app.state.site.config.language
+    return i18n.negotiate(request.headers.get("accept-language"), default)
+
+
+def csrf_ok(request: Request) -> bool:
+    sent = request.headers.get(HEADER) or request.state.form.get(FORM_FIELD) or ""
+    expected = request.state.csrf_token
+    if expected is None:
+        return login_csrf_ok(request, str(sent))
+    return hmac.compare_digest(expected, str(sent))
+
+
+def login_redirect(request: Request) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    url = f"{request.url_for('login').path}?next={target}" if request.method == "GET" else "/login"
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def error_response(request: Request, exc: FuwuError) -> Response:
+    """Render a domain error as a page in the user's language (a fresh read
+    transaction: the failed one has been rolled back)."""
+    from .errors import render_error
+
+    return render_error(request, exc.status, str_in_language(request, exc))
+
+
+def str_in_language(request: Request, exc: FuwuError) -> str:
+    site = request.app.state.site
+    with i18n.use_language(site.catalogs, getattr(request.state, "language", site.config.language)):
+        return str(exc)
+
+
+SESSION_LIFETIME = timedelta(days=14)

@@ -1,0 +1,147 @@
+"""Small declarative forms: parse posted text into values, with messages per field.
+
+A form keeps what the user typed (``raw``) so an invalid form re-renders with
+their input and the message next to each field. Messages are translatable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from ..i18n import lazy_gettext as _l
+from ..money import parse as parse_money
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE = re.compile(r"^[0-9+\-() 转ext.]{5,40}$")
+
+
+@dataclass
+class Field:
+    name: str
+    label: Any
+    kind: str = "text"  # text, textarea, email, phone, date, money, int, choice, bool, password, multi
+    required: bool = False
+    max_length: int = 200
+    choices: Callable[[], Iterable[tuple[str, Any]]] | Iterable[tuple[str, Any]] | None = None
+    help: Any = ""
+    minimum: Any = None
+    maximum: Any = None
+
+    def options(self) -> list[tuple[str, Any]]:
+        choices = self.choices() if callable(self.choices) else self.choices
+        return [(str(k), v) for k, v in (choices or [])]
+
+    def parse(self, raw: Any) -> Any:
+        """Value from posted text; raises ValueError(message) when invalid."""
+        if self.kind == "bool":
+            return raw in ("on", "true", "1", "yes")
+        if self.kind == "multi":
+            values = [str(v) for v in (raw or [])]
+            allowed = {k for k, _ in self.options()}
+            if any(v not in allowed for v in values):
+                raise ValueError(_l("Choose from the list."))
+            if self.required and not values:
+                raise ValueError(_l("This field is required."))
+            return values
+        text = (raw or "").strip()
+        if not text:
+            if self.required:
+                raise ValueError(_l("This field is required."))
+            return None if self.kind in ("date", "money", "int", "choice") else ""
+        if len(text) > self.max_length and self.kind not in ("textarea",):
+            raise ValueError(_l("At most %(n)s characters.", n=self.max_length))
+        if self.kind == "textarea" and len(text) > 10000:
+            raise ValueError(_l("At most %(n)s characters.", n=10000))
+        if self.kind == "email" and not EMAIL.match(text):
+            raise ValueError(_l("Enter an e-mail address such as name@example.com."))
+        if self.kind == "phone" and not PHONE.match(text):
+            raise ValueError(_l("Enter a phone number (digits, spaces, + - and brackets)."))
+        if self.kind == "date":
+            try:
+                value = date.fromisoformat(text)
+            except ValueError:
+                raise ValueError(_l("Enter a date as YYYY-MM-DD.")) from None
+            return self._bounded(value)
+        if self.kind == "datetime":
+            try:
+                return datetime.fromisoformat(text)
+            except ValueError:
+                raise ValueError(_l("Enter a date and time.")) from None
+        if self.kind == "money":
+            try:
+                value = parse_money(text)
+            except ValueError:
+                raise ValueError(_l("Enter an amount in yuan, such as 1200.00.")) from None
+            if value < 0:
+                raise ValueError(_l("The amount cannot be negative."))
+            if value >= Decimal("10000000000"):
+                raise ValueError(_l("The amount is too large."))
+            return self._bounded(value)
+        if self.kind == "int":
+            try:
+                value = int(text)
+            except ValueError:
+                raise ValueError(_l("Enter a whole number.")) from None
+            return self._bounded(value)
+        if self.kind == "choice":
+            if text not in {k for k, _ in self.options()}:
+                raise ValueError(_l("Choose from the list."))
+        return text
+
+    def _bounded(self, value):
+        if self.minimum is not None and value < self.minimum:
+            raise ValueError(_l("Must be at least %(min)s.", min=self.minimum))
+        if self.maximum is not None and value > self.maximum:
+            raise ValueError(_l("Must be at most %(max)s.", max=self.maximum))
+        return value
+
+
+@dataclass
+class Form:
+    fields: list[Field]
+    raw: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, Any] = field(default_factory=dict)
+
+    def load(self, posted) -> bool:
+        """Parse a posted MultiDict; True when every field is valid."""
+        self.raw, self.values, self.errors = {}, {}, {}
+        for f in self.fields:
+            raw = posted.getlist(f.name) if f.kind == "multi" else posted.get(f.name)
+            self.raw[f.name] = raw
+            try:
+                self.values[f.name] = f.parse(raw)
+            except ValueError as exc:
+                self.errors[f.name] = exc.args[0]
+        return not self.errors
+
+    def fill(self, obj=None, **values) -> Form:
+        """Show a record's current values (for an edit page)."""
+        for f in self.fields:
+            value = values[f.name] if f.name in values else getattr(obj, f.name, None)
+            self.raw[f.name] = format_value(value, f)
+        return self
+
+    def error(self, name: str, message) -> None:
+        self.errors[name] = message
+
+    def apply(self, obj, names: Iterable[str] | None = None) -> None:
+        for name in names or [f.name for f in self.fields]:
+            setattr(obj, name, self.values[name])
+
+
+def format_value(value: Any, f: Field) -> Any:
+    if value is None:
+        return [] if f.kind == "multi" else ""
+    if f.kind == "money":
+        return f"{value:.2f}"
+    if isinstance(value, date):
+        return value.isoformat()
+    if f.kind == "multi":
+        return [str(v) for v in value]
+    return value

@@ -1,0 +1,120 @@
+"""Sign in, sign out, language switch (the pages that need no permission)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from ... import i18n
+from ...db import utcnow
+from ...i18n import lazy_gettext as _l
+from ...models import Staff
+from ...passwords import hash_password, needs_rehash, verify
+from .. import sessions
+from ..csrf import LOGIN_COOKIE
+from ..endpoint import AUTHENTICATED, SESSION_LIFETIME, public, requires
+from ..shell import flash
+
+#: a dummy hash so an unknown username costs the same time as a wrong password
+_DUMMY = hash_password("not a real password")
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: never redirect to another host after sign-in."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _render_login(request: Request, *, error=None, username: str = "", status: int = 200) -> Response:
+    response = request.app.state.templates.render(
+        request, "core/login.html",
+        {"error": error, "username": username, "next": safe_next(request.query_params.get("next")
+                                                               or request.state.form.get("next"))},
+        status=status)
+    cookie = getattr(request.state, "login_csrf_cookie", None)
+    if cookie:
+        response.set_cookie(LOGIN_COOKIE, cookie, httponly=True, samesite="lax",
+                            secure=request.app.state.site.config.https, max_age=3600)
+    return response
+
+
+@public("the sign-in form", csrf=False)
+def login_form(request: Request) -> Response:
+    if request.state.user is not None:
+        return RedirectResponse("/", status_code=303)
+    return _render_login(request)
+
+
+@public("signing in (CSRF checked with the login token)")
+def login(request: Request) -> Response:
+    site = request.app.state.site
+    db = request.state.db
+    form = request.state.form
+    username = str(form.get("username", "")).strip()[:60]
+    password = str(form.get("password", ""))
+    ip = client_ip(request)
+    get = lambda key: site.settings.get(key, db)  # noqa: E731
+    window = utcnow() - timedelta(minutes=get("core.login_lockout_minutes"))
+    if (sessions.recent_failures(db, username=username, since=window) >= get("core.login_max_failures_account")
+            or sessions.recent_failures(db, ip=ip, since=window) >= get("core.login_max_failures_address")):
+        return _render_login(request, username=username, status=429, error=_l(
+            "Too many failed sign-ins. Wait %(minutes)s minutes and try again.",
+            minutes=get("core.login_lockout_minutes")))
+    staff = db.scalar(select(Staff).where(Staff.username == username, Staff.active.is_(True))) if username else None
+    ok = verify(staff.password_hash if staff else _DUMMY, password) and staff is not None
+    db.add(sessions.LoginAttempt(username=username, ip=ip, success=ok))
+    if not ok:
+        return _render_login(request, username=username, status=400,
+                             error=_l("Wrong username or password."))
+    if needs_rehash(staff.password_hash):
+        staff.password_hash = hash_password(password)
+    token = sessions.start(db, staff, ip=ip, user_agent=request.headers.get("user-agent", ""),
+                           lifetime=SESSION_LIFETIME)
+    response = RedirectResponse(safe_next(form.get("next")), status_code=303)
+    response.set_cookie(sessions.COOKIE, token, httponly=True, samesite="lax",
+                        secure=site.config.https, max_age=int(SESSION_LIFETIME.total_seconds()))
+    response.delete_cookie(LOGIN_COOKIE)
+    return response
+
+
+@requires(AUTHENTICATED)
+def logout(request: Request) -> Response:
+    row = request.state.web_session
+    sessions.revoke(request.state.db, row.staff_id, only_id=row.id)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(sessions.COOKIE)
+    return response
+
+
+@public("choosing a language works before sign-in too")
+def set_language(request: Request) -> Response:
+    language = str(request.state.form.get("language", ""))
+    target = safe_next(request.state.form.get("next"))
+    response = RedirectResponse(target, status_code=303)
+    if language not in i18n.LANGUAGES:
+        return response
+    user = request.state.user
+    if user is not None:
+        user.language = language
+    response.set_cookie("fuwu_lang", language, samesite="lax", max_age=365 * 86400,
+                        secure=request.app.state.site.config.https)
+    with i18n.use_language(request.app.state.site.catalogs, language):
+        return flash(request, response, i18n.gettext("Language changed."))
+
+
+def routes() -> list:
+    return [
+        Route("/login", login_form, methods=["GET"], name="login"),
+        Route("/login", login, methods=["POST"], name="login_post"),
+        Route("/logout", logout, methods=["POST"], name="logout"),
+        Route("/language", set_language, methods=["POST"], name="set_language"),
+    ]

@@ -1,0 +1,258 @@
+"""Customers (CORE-1): list with search/filter/sort/keyset pages/export, detail, create/edit, contacts."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from ... import timeline
+from ...db import check_version
+from ...errors import NotFound, StaleEdit
+from ...i18n import gettext as _
+from ...i18n import lazy_gettext as _l
+from ...models import ACCOUNT_TYPES, Contact, Contract, Customer, CustomerProduct, Department, Product, Staff
+from .. import scope
+from ..endpoint import requires
+from ..export import MAX_ROWS, export_response
+from ..forms import Field, Form
+from ..pagination import keyset_page
+from ..shell import flash
+
+SORTS = {"name": Customer.name, "region": Customer.region, "created": Customer.created_at}
+
+
+def customer_form(db) -> Form:
+    return Form([
+        Field("name", _l("Company name"), required=True),
+        Field("account_type", _l("Account type"), kind="choice", required=True,
+              choices=lambda: [(k, v) for k, v in ACCOUNT_TYPES.items()]),
+        Field("region", _l("Region"), max_length=100),
+        Field("office", _l("Office"), max_length=100),
+        Field("address", _l("Address"), max_length=300),
+        Field("phone", _l("Phone"), kind="phone", max_length=40),
+        Field("department_id", _l("Responsible department"), kind="choice",
+              choices=lambda: [(d.id, d.name) for d in db.scalars(select(Department).order_by(Department.name))]),
+        Field("sales_staff_id", _l("Salesperson"), kind="choice",
+              choices=lambda: [(s.id, s.name) for s in db.scalars(
+                  select(Staff).where(Staff.active.is_(True)).order_by(Staff.name))]),
+        Field("products", _l("Purchased software"), kind="multi",
+              choices=lambda: [(p.id, p.name) for p in db.scalars(select(Product).order_by(Product.name))]),
+        Field("notes", _l("Notes"), kind="textarea"),
+    ])
+
+
+def contact_form() -> Form:
+    return Form([
+        Field("name", _l("Name"), required=True, max_length=100),
+        Field("title", _l("Position"), max_length=100),
+        Field("phone", _l("Phone"), kind="phone", max_length=40),
+        Field("email", _l("E-mail"), kind="email"),
+        Field("is_primary", _l("Primary contact"), kind="bool"),
+    ])
+
+
+def visible_customer(request: Request, customer_id: int) -> Customer:
+    db = request.state.db
+    customer = db.scalar(select(Customer).where(Customer.id == customer_id, scope.customers(request.state.user))
+                         .options(selectinload(Customer.contacts), selectinload(Customer.products)))
+    if customer is None:
+        raise NotFound()
+    return customer
+
+
+def filtered_query(request: Request):
+    params = request.query_params
+    query = select(Customer).where(scope.customers(request.state.user))
+    q = params.get("q", "").strip()
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(Customer.name.ilike(like), Customer.address.ilike(like),
+                                Customer.phone.ilike(like), Customer.region.ilike(like)))
+    if params.get("region"):
+        query = query.where(Customer.region == params["region"])
+    if params.get("account_type") in ACCOUNT_TYPES:
+        query = query.where(Customer.account_type == params["account_type"])
+    return query
+
+
+@requires("core.customer.view")
+def customer_list(request: Request) -> Response:
+    db = request.state.db
+    site = request.app.state.site
+    params = request.query_params
+    sort = params.get("sort", "name")
+    column = SORTS.get(sort.lstrip("-"), Customer.name)
+    query = filtered_query(request)
+    if params.get("format") in ("csv", "xlsx"):
+        rows = db.scalars(query.order_by(column, Customer.id).limit(MAX_ROWS))
+        return export_response(params["format"], _("Customers"),
+                               [_("Company name"), _("Account type"), _("Region"), _("Office"), _("Address"),
+                                _("Phone")],
+                               ([c.name, str(ACCOUNT_TYPES[c.account_type]), c.region, c.office, c.address, c.phone]
+                                for c in rows))
+    page = keyset_page(db, query, sort_col=column, id_col=Customer.id, descending=sort.startswith("-"),
+                       after=params.get("after"), before=params.get("before"),
+                       size=site.settings.get("core.page_size", db))
+    regions = db.scalars(select(Customer.region).where(Customer.region != "").distinct().order_by(Customer.region))
+    return request.app.state.templates.render(
+        request, "core/customers/list.html",
+        {"page": page, "sort": sort, "regions": list(regions), "account_types": ACCOUNT_TYPES,
+         "title": _("Customers")},
+        fragment="results")
+
+
+@requires("core.customer.view")
+def customer_detail(request: Request) -> Response:
+    db = request.state.db
+    customer = visible_customer(request, request.path_params["customer_id"])
+    contracts = db.scalars(select(Contract).where(Contract.customer_id == customer.id)
+                           .order_by(Contract.signed_on.desc())).all()
+    panels = request.app.state.site.plugins.collect("customer_panels", request=request, customer=customer)
+    history = timeline.history(db, customer.id, before_id=_int(request.query_params.get("before")))
+    product_names = {cp.product_id: cp.product.name for cp in customer.products}
+    return request.app.state.templates.render(
+        request, "core/customers/detail.html",
+        {"customer": customer, "contracts": contracts, "panels": sorted(panels, key=lambda p: p.order),
+         "history": history, "account_types": ACCOUNT_TYPES, "product_names": product_names,
+         "contact_form": contact_form(), "title": customer.name},
+        fragment="timeline" if request.query_params.get("before") else None)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _render_edit(request: Request, form: Form, customer: Customer | None, *, status: int = 200,
+                 conflict: Customer | None = None) -> Response:
+    return request.app.state.templates.render(
+        request, "core/customers/edit.html",
+        {"form": form, "customer": customer, "conflict": conflict, "account_types": ACCOUNT_TYPES,
+         "title": customer.name if customer else _("New customer")},
+        status=status, fragment="form")
+
+
+def _save(request: Request, form: Form, customer: Customer) -> None:
+    db = request.state.db
+    values = dict(form.values)
+    product_ids = {int(p) for p in values.pop("products")}
+    for key in ("department_id", "sales_staff_id"):
+        values[key] = int(values[key]) if values[key] else None
+    for key, value in values.items():
+        setattr(customer, key, value)
+    have = {cp.product_id: cp for cp in customer.products}
+    for product_id, link in have.items():
+        if product_id not in product_ids:
+            customer.products.remove(link)
+    for product_id in product_ids - set(have):
+        customer.products.append(CustomerProduct(product_id=product_id))
+
+
+def _name_taken(db, name: str, own_id: int | None) -> bool:
+    query = select(Customer.id).where(Customer.name == name)
+    if own_id:
+        query = query.where(Customer.id != own_id)
+    return db.scalar(query) is not None
+
+
+@requires("core.customer.edit")
+def customer_new(request: Request) -> Response:
+    db = request.state.db
+    form = customer_form(db)
+    if request.method == "GET":
+        form.fill(None, account_type="retail", department_id=request.state.user.department_id)
+        return _render_edit(request, form, None)
+    if form.load(request.state.form) and _name_taken(db, form.values["name"], None):
+        form.error("name", _l("A customer with this name already exists."))
+    if form.errors:
+        return _render_edit(request, form, None, status=422)
+    customer = Customer()
+    _save(request, form, customer)
+    db.add(customer)
+    db.flush()
+    timeline.append(db, customer.id, "Customer record created by %(staff)s", kind="created",
+                    staff=request.state.user.name)
+    response = RedirectResponse(request.url_for("customer", customer_id=customer.id).path, status_code=303)
+    return flash(request, response, _("Customer %(name)s created.", name=customer.name))
+
+
+@requires("core.customer.edit")
+def customer_edit(request: Request) -> Response:
+    db = request.state.db
+    customer = visible_customer(request, request.path_params["customer_id"])
+    form = customer_form(db)
+    if request.method == "GET":
+        form.fill(customer, products=[cp.product_id for cp in customer.products])
+        return _render_edit(request, form, customer)
+    form.load(request.state.form)
+    try:
+        check_version(customer, request.state.form.get("version"))
+    except StaleEdit:
+        form.raw["version"] = customer.version
+        return _render_edit(request, form, customer, status=409, conflict=customer)
+    if not form.errors and _name_taken(db, form.values["name"], customer.id):
+        form.error("name", _l("A customer with this name already exists."))
+    if form.errors:
+        return _render_edit(request, form, customer, status=422)
+    _save(request, form, customer)
+    response = RedirectResponse(request.url_for("customer", customer_id=customer.id).path, status_code=303)
+    return flash(request, response, _("Changes saved."))
+
+
+@requires("core.customer.view")
+def customer_search(request: Request) -> Response:
+    """As-you-type search (htmx): the first matches as a list of links."""
+    q = request.query_params.get("q", "").strip()
+    rows = []
+    if q:
+        rows = request.state.db.scalars(filtered_query(request).order_by(Customer.name).limit(10)).all()
+    return request.app.state.templates.render(request, "core/customers/search.html", {"rows": rows, "q": q})
+
+
+@requires("core.customer.edit")
+def contact_add(request: Request) -> Response:
+    db = request.state.db
+    customer = visible_customer(request, request.path_params["customer_id"])
+    form = contact_form()
+    if not form.load(request.state.form):
+        return request.app.state.templates.render(
+            request, "core/customers/contact_form.html", {"customer": customer, "contact_form": form}, status=422)
+    contact = Contact(customer=customer, **form.values)
+    if contact.is_primary:
+        for other in customer.contacts:
+            other.is_primary = False
+    db.add(contact)
+    timeline.append(db, customer.id, "Contact %(name)s added", kind="contact", name=contact.name)
+    response = RedirectResponse(request.url_for("customer", customer_id=customer.id).path, status_code=303)
+    return flash(request, response, _("Contact %(name)s added.", name=contact.name))
+
+
+@requires("core.customer.edit")
+def contact_delete(request: Request) -> Response:
+    db = request.state.db
+    customer = visible_customer(request, request.path_params["customer_id"])
+    contact = next((c for c in customer.contacts if c.id == request.path_params["contact_id"]), None)
+    if contact is None:
+        raise NotFound()
+    customer.contacts.remove(contact)
+    db.flush()
+    response = RedirectResponse(request.url_for("customer", customer_id=customer.id).path, status_code=303)
+    return flash(request, response, _("Contact %(name)s removed.", name=contact.name))
+
+
+def routes() -> list:
+    return [
+        Route("/customers", customer_list, name="customers"),
+        Route("/customers/search", customer_search, name="customer_search"),
+        Route("/customers/new", customer_new, methods=["GET", "POST"], name="customer_new"),
+        Route("/customers/{customer_id:int}", customer_detail, name="customer"),
+        Route("/customers/{customer_id:int}/edit", customer_edit, methods=["GET", "POST"], name="customer_edit"),
+        Route("/customers/{customer_id:int}/contacts", contact_add, methods=["POST"], name="contact_add"),
+        Route("/customers/{customer_id:int}/contacts/{contact_id:int}/delete", contact_delete, methods=["POST"],
+              name="contact_delete"),
+    ]

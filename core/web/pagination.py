@@ -1,0 +1,101 @@
+"""Keyset pagination: page 1000 costs what page 1 costs.
+
+The cursor is the last row's (sort value, id), opaque to the user
+(URL-safe base64 of JSON). Rows are fetched one extra to know if there is a
+next page; the previous page is fetched in reverse and flipped.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+
+@dataclass
+class Page:
+    rows: list
+    has_next: bool
+    has_previous: bool
+    first_key: str | None
+    last_key: str | None
+    total: int | None = None
+
+
+def encode(value: Any, row_id: int) -> str:
+    if isinstance(value, datetime | date):
+        value = value.isoformat()
+    elif isinstance(value, Decimal):
+        value = str(value)
+    raw = json.dumps([value, row_id], ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode(cursor: str | None, python_type: type) -> tuple[Any, int] | None:
+    if not cursor:
+        return None
+    try:
+        value, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if value is not None:
+            if python_type is datetime:
+                value = datetime.fromisoformat(value)
+            elif python_type is date:
+                value = date.fromisoformat(value)
+            elif python_type is Decimal:
+                value = Decimal(value)
+            elif python_type is int:
+                value = int(value)
+            else:
+                value = str(value)
+        return value, int(row_id)
+    except (ValueError, TypeError):
+        return None  # a mangled cursor just shows the first page
+
+
+def keyset_page(db: Session, query: Select, *, sort_col, id_col, descending: bool = False,
+                after: str | None = None, before: str | None = None, size: int = 50,
+                count: bool = True) -> Page:
+    """One page of ``query`` (entities or rows) ordered by (sort_col, id)."""
+    try:
+        python_type = sort_col.type.python_type
+    except NotImplementedError:
+        python_type = str
+    count_total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) if count else None
+    cursor = decode(before, python_type) if before else decode(after, python_type)
+    backwards = bool(before) and cursor is not None
+    forward_desc = descending != backwards
+    if cursor is not None:
+        value, row_id = cursor
+        if forward_desc:
+            cond = or_(sort_col < value, and_(sort_col == value, id_col < row_id))
+        else:
+            cond = or_(sort_col > value, and_(sort_col == value, id_col > row_id))
+        query = query.where(cond)
+    order = (sort_col.desc(), id_col.desc()) if forward_desc else (sort_col.asc(), id_col.asc())
+    result = db.execute(query.order_by(*order).limit(size + 1))
+    rows = list(result.scalars() if len(query.column_descriptions) == 1 else result.all())
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+        has_next, has_previous = True, more
+    else:
+        has_next, has_previous = more, cursor is not None
+    key = _key_getter(sort_col, id_col)
+    return Page(rows, has_next, has_previous,
+                encode(*key(rows[0])) if rows else None, encode(*key(rows[-1])) if rows else None, count_total)
+
+
+def _key_getter(sort_col, id_col):
+    sort_name, id_name = sort_col.key, id_col.key
+
+    def key(row):
+        return getattr(row, sort_name), getattr(row, id_name)
+
+    return key

@@ -1,0 +1,107 @@
+"""Server-side sign-in sessions and the login throttle.
+
+A session is a database row, so it is shared by every app process and can be
+revoked ("sign out other sessions"). The cookie holds a random token; the
+database keeps only its SHA-256, so a leaked table gives no usable cookie.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import ForeignKey, Integer, String, func, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from ..db import Base, utcnow
+from ..models import Staff
+
+COOKIE = "fuwu_session"
+#: refresh last_seen at most this often, so reading a page rarely writes
+TOUCH_EVERY = timedelta(minutes=5)
+
+
+class WebSession(Base):
+    __tablename__ = "core_web_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+    staff: Mapped[Staff] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > utcnow()
+
+
+class LoginAttempt(Base):
+    __tablename__ = "core_login_attempt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(60), index=True)
+    ip: Mapped[str] = mapped_column(String(64), index=True)
+    success: Mapped[bool] = mapped_column(default=False)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start(db: Session, staff: Staff, *, ip: str, user_agent: str, lifetime: timedelta) -> str:
+    """Create a session row; returns the cookie token (shown once)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.add(WebSession(token_hash=token_hash(token), staff_id=staff.id, created_at=now, last_seen_at=now,
+                      expires_at=now + lifetime, ip=ip[:64], user_agent=user_agent[:300]))
+    return token
+
+
+def lookup(db: Session, token: str | None) -> WebSession | None:
+    """The live session for a cookie token (user loaded in the same query)."""
+    if not token or len(token) > 100:
+        return None
+    row = db.scalar(select(WebSession).where(WebSession.token_hash == token_hash(token)))
+    if row is None or not row.active or not row.staff.active:
+        return None
+    return row
+
+
+def touch(db: Session, row: WebSession) -> None:
+    now = utcnow()
+    if now - row.last_seen_at > TOUCH_EVERY:
+        db.execute(update(WebSession).where(WebSession.id == row.id).values(last_seen_at=now))
+
+
+def revoke(db: Session, staff_id: int, *, keep_id: int | None = None, only_id: int | None = None) -> int:
+    stmt = update(WebSession).where(WebSession.staff_id == staff_id, WebSession.revoked_at.is_(None))
+    if keep_id is not None:
+        stmt = stmt.where(WebSession.id != keep_id)
+    if only_id is not None:
+        stmt = stmt.where(WebSession.id == only_id)
+    return db.execute(stmt.values(revoked_at=utcnow())).rowcount
+
+
+def csrf_token(secret: str, session_token_hash: str) -> str:
+    """The session's CSRF token: derived, so nothing extra is stored."""
+    return hmac.new(secret.encode(), b"csrf:" + session_token_hash.encode(), hashlib.sha256).hexdigest()
+
+
+def recent_failures(db: Session, *, username: str | None = None, ip: str | None = None,
+                    since: datetime) -> int:
+    query = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.at >= since,
+                                                                  LoginAttempt.success.is_(False))
+    if username is not None:
+        query = query.where(LoginAttempt.username == username)
+    if ip is not None:
+        query = query.where(LoginAttempt.ip == ip)
+    return db.scalar(query) or 0

@@ -1,0 +1,94 @@
+"""What every page's frame shows: navigation, user, CSRF token, flash, counts."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from urllib.parse import quote, unquote
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..i18n import lazy_gettext as _l
+from .csrf import token_for
+from .ui import MenuItem
+
+FLASH_COOKIE = "fuwu_flash"
+
+CORE_MENU = [
+    # (permission, label, route name, section, order)
+    ("core.customer.view", _l("Customers"), "customers", _l("Customers"), 10),
+    ("core.customer.view", _l("First-visit calls"), "first_visits", _l("Customers"), 12),
+    ("core.contract.view", _l("Contracts"), "contracts", _l("Customers"), 15),
+    ("core.staff.view", _l("Staff"), "staff", _l("Organisation"), 60),
+    ("core.staff.view", _l("Departments"), "departments", _l("Organisation"), 62),
+    ("core.role.manage", _l("Roles"), "roles", _l("Administration"), 80),
+    ("core.settings.manage", _l("Settings"), "settings", _l("Administration"), 85),
+    ("core.settings.manage", _l("Working calendar"), "calendar", _l("Administration"), 86),
+]
+
+
+def menu(request: Request) -> list[MenuItem]:
+    user = request.state.user
+    if user is None:
+        return []
+    items = []
+    for permission, label, route, section, order in CORE_MENU:
+        if user.can(permission):
+            try:
+                url = request.url_for(route).path
+            except Exception:  # route of a page not mounted in this app
+                continue
+            items.append(MenuItem(label, url, section, order))
+    items += request.app.state.site.plugins.collect("menu_items", request=request)
+    return sorted(items, key=lambda m: (m.order, str(m.label)))
+
+
+def shell_context(request: Request) -> dict:
+    state = request.state
+    user = getattr(state, "user", None)
+    return {
+        "user": user,
+        "csrf_token": token_for(request),
+        "menu": menu(request) if user is not None else [],
+        "flashes": read_flashes(request),
+        "unread_count": _unread(request, user),
+        "request_id": getattr(state, "request_id", ""),
+        "fragment_request": request.headers.get("hx-request") == "true",
+    }
+
+
+def _unread(request: Request, user) -> int:
+    from ..notifications import unread_count
+
+    db = getattr(request.state, "db", None)
+    return unread_count(db, user.id) if user is not None and db is not None else 0
+
+
+def _sign(secret: str, payload: str) -> str:
+    return hmac.new(secret.encode(), b"flash:" + payload.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def flash(request: Request, response: Response, message, kind: str = "success") -> Response:
+    """Show ``message`` on the next page (a signed cookie; survives the redirect)."""
+    payload = json.dumps([[kind, str(message)]], ensure_ascii=False)
+    secret = request.app.state.site.config.secret_key
+    response.set_cookie(FLASH_COOKIE, quote(payload) + "." + _sign(secret, payload), httponly=True,
+                        samesite="lax", secure=request.app.state.site.config.https, max_age=120)
+    return response
+
+
+def read_flashes(request: Request) -> list[tuple[str, str]]:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw or "." not in raw:
+        return []
+    quoted, _, signature = raw.rpartition(".")
+    payload = unquote(quoted)
+    if not hmac.compare_digest(signature, _sign(request.app.state.site.config.secret_key, payload)):
+        return []
+    request.state.flash_shown = True
+    try:
+        return [(k, m) for k, m in json.loads(payload)]
+    except (ValueError, TypeError):
+        return []

@@ -1,0 +1,136 @@
+"""Jinja2 for one app: theme first, then core, then each plugin's folder.
+
+One template serves both a full page and its htmx fragment: a handler names
+the block that changes (``fragment="rows"``); for an htmx request that is not
+a boosted navigation only that block is rendered (jinja2-fragments).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2_fragments import render_block
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from .. import i18n
+
+CORE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+THEMES = Path(__file__).resolve().parent.parent.parent / "themes"
+
+
+def theme_dir(name: str) -> Path:
+    return THEMES / name
+
+
+def build_environment(site) -> Environment:
+    loaders = [FileSystemLoader(str(theme_dir(site.config.theme) / "templates"))]
+    if site.config.theme != "default":
+        loaders.append(FileSystemLoader(str(theme_dir("default") / "templates")))
+    loaders.append(FileSystemLoader(str(CORE_TEMPLATES)))
+    for folder in site.plugins.collect("template_dirs"):
+        loaders.append(FileSystemLoader(str(folder)))
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    env.filters.update(money=format_money, date=format_day, datetime=format_moment, number=format_number,
+                       t=translate)
+    env.globals.update(site=site, current_language=i18n.current_locale, LANGUAGES=LANGUAGE_NAMES,
+                       query=query_string)
+    return env
+
+
+LANGUAGE_NAMES = {"zh_Hans": "简体中文", "zh_Hant": "繁體中文", "en": "English"}
+
+
+def translate(value: Any) -> str:
+    """Translate a stored msgid (role names, timeline) in the reader's language."""
+    return i18n.gettext(str(value)) if value else ""
+
+
+def format_money(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return format_currency(value, "CNY", locale=i18n.babel_locale())
+
+
+def format_number(value) -> str:
+    return "" if value is None else format_decimal(value, locale=i18n.babel_locale())
+
+
+def format_day(value: date | None, form: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_date(value, form, locale=i18n.babel_locale())
+
+
+def format_moment(value: datetime | None, form: str = "short", tz: str = "Asia/Shanghai") -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, form, tzinfo=_zone(tz), locale=i18n.babel_locale())
+
+
+def _zone(name: str):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
+def query_string(request: Request, **changes) -> str:
+    """The current query string with some parameters changed (sorting, pages)."""
+    params = dict(request.query_params)
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return "?" + urlencode(params) if params else "?"
+
+
+class Templates:
+    def __init__(self, site):
+        self.site = site
+        self.env = build_environment(site)
+
+    def context(self, request: Request, extra: dict[str, Any]) -> dict[str, Any]:
+        from .shell import shell_context
+
+        def url_for(name: str, /, **params: Any) -> str:
+            return request.url_for(name, **params).path
+
+        return {"request": request, "url_for": url_for, **shell_context(request), **extra}
+
+    def render(self, request: Request, name: str, context: dict[str, Any] | None = None, *,
+               fragment: str | None = None, status: int = 200, headers: dict | None = None) -> HTMLResponse:
+        ctx = self.context(request, context or {})
+        template = self.env.get_template(name)
+        if fragment and is_fragment_request(request):
+            html = render_block(self.env, name, fragment, ctx)
+        else:
+            html = template.render(ctx)
+        return HTMLResponse(html, status_code=status, headers=headers)
+
+    def render_string(self, name: str, context: dict[str, Any]) -> str:
+        return self.env.get_template(name).render(context)
+
+    def render_markup(self, name: str, context: dict[str, Any]) -> Markup:
+        return Markup(self.render_string(name, context))
+
+
+def is_fragment_request(request: Request) -> bool:
+    headers = request.headers
+    return headers.get("hx-request") == "true" and headers.get("hx-boosted") != "true"
