@@ -374,6 +374,45 @@ def settings_reset(ctx: Context, key: str) -> None:
     click.echo(f"{key} reset")
 
 
+@cli.group()
+def i18n() -> None:
+    """Translation catalogs (one Babel domain per plugin; see docs/translate.md)."""
+
+
+@i18n.command("update")
+@click.option("--domain", default=None, help="Only this domain (fuwu = core, or a plugin name).")
+def i18n_update(domain: str | None) -> None:
+    """Extract messages and merge them into every language's .po file."""
+    from . import i18n_tools
+
+    for d in i18n_tools.domains():
+        if domain and d.name != domain:
+            continue
+        missing = i18n_tools.update(d)
+        click.echo(f"{d.name}: " + ", ".join(f"{lang} {n} to translate" for lang, n in missing.items()))
+
+
+@i18n.command("compile")
+def i18n_compile() -> None:
+    """Compile .po files to .mo (optional: catalogs also load from .po)."""
+    from . import i18n_tools
+
+    click.echo(f"{i18n_tools.compile_all()} catalogs compiled")
+
+
+@i18n.command("check")
+def i18n_check() -> None:
+    """List untranslated, fuzzy or missing messages; exit 1 if any."""
+    from . import i18n_tools
+
+    problems = list(i18n_tools.check())
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        raise click.ClickException(f"{len(problems)} translation problems")
+    click.echo("all catalogs complete")
+
+
 def main() -> None:
     """Console entry point: one line per error, never a traceback."""
     if os.environ.get("FUWU_DEBUG"):
