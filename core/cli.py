@@ -11,15 +11,12 @@ import sys
 from pathlib import Path
 
 import click
-from sqlalchemy import select
-from sqlalchemy.exc import OperationalError, ProgrammingError
-
-from . import migrate
 from .config import Config
 from .errors import FuwuError, ValidationError
-from .i18n import use_language
 from .plugins import PluginError, available, with_dependencies
-from .site import Site
+
+# Heavy modules (SQLAlchemy sessions, Alembic) are imported by the commands
+# that need them, so `fuwu --help` and `fuwu plugins list` start fast.
 
 
 class Context:
@@ -29,7 +26,9 @@ class Context:
     def config(self) -> Config:
         return Config.load(self.home)
 
-    def site(self) -> Site:
+    def site(self):
+        from .site import Site
+
         config = self.config()
         if not config.path.exists():
             raise click.ClickException(
@@ -75,6 +74,8 @@ def init(ctx: Context, database_url: str, plugin_choice: str) -> None:
         click.echo(f"created {config.path}")
     else:
         click.echo(f"using {config.path}")
+    from .site import Site
+
     _upgrade(Site(Config.load(ctx.home)))
 
 
@@ -106,7 +107,8 @@ def db() -> None:
     """Schema migrations (Alembic: core + one branch per plugin)."""
 
 
-def _upgrade(site: Site) -> None:
+def _upgrade(site) -> None:
+    from . import migrate
     from .seed import sync_roles
 
     done = migrate.upgrade(site)
@@ -126,6 +128,8 @@ def db_upgrade(ctx: Context) -> None:
 @pass_ctx
 def db_current(ctx: Context) -> None:
     """Show each branch's revision and whether it is at head."""
+    from . import migrate
+
     site = ctx.site()
     enabled = {"core", *site.plugins.names}
     for branch, rev in migrate.current(site).items():
@@ -142,6 +146,8 @@ def db_current(ctx: Context) -> None:
 @pass_ctx
 def db_revision(ctx: Context, branch: str, message: str, empty: bool) -> None:
     """(Developers) create a migration on BRANCH (core or a plugin name)."""
+    from . import migrate
+
     migrate.revision(ctx.site(), message, branch=branch, autogenerate=not empty)
 
 
@@ -234,6 +240,8 @@ def _password(value: str | None) -> str:
 def user_add(ctx: Context, username: str, full_name: str | None, roles: tuple[str, ...],
              password: str | None, department: str | None) -> None:
     """Create a staff member who can sign in."""
+    from sqlalchemy import select
+
     from .models import Department, Role, Staff
     from .passwords import hash_password
 
@@ -265,6 +273,8 @@ def user_add(ctx: Context, username: str, full_name: str | None, roles: tuple[st
 @pass_ctx
 def user_passwd(ctx: Context, username: str, password: str | None) -> None:
     """Set a user's password."""
+    from sqlalchemy import select
+
     from .models import Staff
     from .passwords import hash_password
 
@@ -345,6 +355,8 @@ def settings() -> None:
 @click.option("--plugin", default=None)
 @pass_ctx
 def settings_list(ctx: Context, plugin: str | None) -> None:
+    from .i18n import use_language
+
     site = ctx.site()
     with site.db.session(write=False) as session, use_language(site.catalogs, "en"):
         for key, setting in sorted(site.settings.declared.items()):
@@ -435,11 +447,13 @@ def main() -> None:
     except FuwuError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
-    except (OperationalError, ProgrammingError) as exc:
+    except Exception as exc:
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        if not isinstance(exc, OperationalError | ProgrammingError):
+            click.echo(f"Error: {type(exc).__name__}: {exc} (set FUWU_DEBUG=1 for details)", err=True)
+            sys.exit(1)
         reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
         click.echo(f"Error: database: {reason} (is the schema up to date? run `fuwu db upgrade`)", err=True)
-        sys.exit(1)
-    except Exception as exc:  # last resort: still one line
-        click.echo(f"Error: {type(exc).__name__}: {exc} (set FUWU_DEBUG=1 for details)", err=True)
         sys.exit(1)
 

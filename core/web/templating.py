@@ -7,6 +7,7 @@ a boosted navigation only that block is rendered (jinja2-fragments).
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +23,18 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from .. import i18n
+
+#: the CSRF token of the page being rendered, for macros imported without context
+_rendering_token: ContextVar[str] = ContextVar("fuwu_csrf_token", default="")
+
+
+class _CurrentToken:
+    """``csrf_token`` as a global: ``{% from "core/macros.html" import csrf %}``
+    gives the macro no access to the page's context, only to globals."""
+
+    def __str__(self) -> str:
+        return _rendering_token.get()
+
 
 CORE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 THEMES = Path(__file__).resolve().parent.parent.parent / "themes"
@@ -50,7 +63,7 @@ def build_environment(site) -> Environment:
     env.filters.update(money=format_money, date=format_day, datetime=format_moment, number=format_number,
                        t=translate)
     env.globals.update(site=site, current_language=i18n.current_locale, LANGUAGES=LANGUAGE_NAMES,
-                       query=query_string)
+                       query=query_string, csrf_token=_CurrentToken())
     return env
 
 
@@ -118,10 +131,14 @@ class Templates:
                fragment: str | None = None, status: int = 200, headers: dict | None = None) -> HTMLResponse:
         ctx = self.context(request, context or {})
         template = self.env.get_template(name)
-        if fragment and is_fragment_request(request):
-            html = render_block(self.env, name, fragment, ctx)
-        else:
-            html = template.render(ctx)
+        token = _rendering_token.set(str(ctx.get("csrf_token") or ""))
+        try:
+            if fragment and is_fragment_request(request):
+                html = render_block(self.env, name, fragment, ctx)
+            else:
+                html = template.render(ctx)
+        finally:
+            _rendering_token.reset(token)
         return HTMLResponse(html, status_code=status, headers=headers)
 
     def render_string(self, name: str, context: dict[str, Any]) -> str:
