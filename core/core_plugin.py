@@ -6,6 +6,7 @@ same hooks as every plugin, so admin pages and checks see one list.
 
 from __future__ import annotations
 
+from datetime import time, timedelta
 from pathlib import Path
 
 from . import hookimpl
@@ -43,6 +44,11 @@ def register_settings():
         Setting("core.smtp_user", str, "", _l("SMTP user")),
         Setting("core.smtp_password", str, "", _l("SMTP password")),
         Setting("core.mail_sender", str, "fuwu@localhost", _l("Sender address of e-mail")),
+        Setting("core.first_visit_digest_time", time, time(18, 0), _l("Time of the first-visit needs digest"),
+                rule="CORE-2", help=_l("After work: the needs recorded during the day go to the department "
+                                       "heads at this local time.")),
+        Setting("core.link_valid_days", int, 14, _l("Days a link sent to a customer stays valid"),
+                minimum=1, maximum=365),
     ]
 
 
@@ -82,3 +88,17 @@ def default_role_grants():
         "administration": view + ["core.staff.edit"],
         "general_manager": view + ["core.audit.view", "core.customer.view_all"],
     }
+
+
+@hookimpl
+def register_jobs():
+    from .first_visit import digest_job
+    from .jobs import Job
+    from .notifications import send_mail_job
+
+    return [
+        # Checked often, sends once a day: the job itself waits for the digest time.
+        Job("core.first_visit_digest", digest_job, every=timedelta(minutes=15),
+            label=_l("Send the day's first-visit needs to the department heads")),
+        Job("core.send_mail", send_mail_job, every=timedelta(minutes=5), label=_l("Send queued e-mail")),
+    ]

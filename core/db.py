@@ -59,6 +59,10 @@ class AwareDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    @property
+    def python_type(self) -> type:
+        return datetime
+
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
             return None
@@ -83,6 +87,10 @@ class Money(TypeDecorator):
 
     impl = Numeric(12, 2)
     cache_ok = True
+
+    @property
+    def python_type(self) -> type:
+        return Decimal
 
     def load_dialect_impl(self, dialect):
         if dialect.name == "sqlite":

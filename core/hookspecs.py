@@ -69,7 +69,7 @@ def register_routes():
 
     Called once per app by ``create_app``. Each endpoint must declare the
     permission it needs with ``@requires("<plugin>.<object>.<action>")`` (or
-    ``@public_link`` for signed one-time links); a test walks every route.
+    ``@public(reason)`` for signed one-time links); a test walks every route.
 
     Returns a list of ``starlette.routing.Route`` / ``Mount``.
 
@@ -289,6 +289,27 @@ def customer_panels(request, customer):
     ``customer`` is a ``fuwu.models.Customer``. Respect permissions.
 
     Returns a list of ``fuwu.web.ui.Panel`` (title, template, context).
+    """
+
+
+@hookspec
+def register_link_purposes():
+    """Return what this plugin's signed one-time links open.
+
+    People without an account (a customer rating a service, a trainee taking
+    an exam) get a link ``/l/<token>`` naming one record and one purpose; the
+    core checks signature, expiry, single use and withdrawal, then calls the
+    purpose's handler with a ``fuwu.links.LinkVisit``. Issue a link with
+    ``fuwu.links.issue_for(site, session, key, record)``.
+
+    Returns a list of ``fuwu.links.LinkPurpose``.
+
+    Example::
+
+        @hookimpl
+        def register_link_purposes():
+            return [LinkPurpose(key="training.exam", label=_l("Take the exam"), model=Enrolment,
+                                handler=take_exam, permission="training.exam.manage")]
     """
 
 

@@ -8,6 +8,7 @@ server delays mail and loses none.
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
 from datetime import datetime, timedelta
@@ -19,6 +20,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, utcnow
 from .i18n import msgid
+
+log = logging.getLogger("fuwu.mail")
 
 
 class Notification(Base):
@@ -68,8 +71,16 @@ def notify(session: Session, staff, message, *, url: str = "", source: str = "co
                         url=url, source=source)
     session.add(note)
     if email and staff.email:
-        queue_mail(session, staff.email, subject or msgid(message) % params if params else subject, body)
+        fallback = note_body(msgid(message), params)
+        queue_mail(session, staff.email, subject or fallback, body or fallback)
     return note
+
+
+def note_body(text: str, params: dict[str, Any]) -> str:
+    try:
+        return text % params if params else text
+    except (KeyError, TypeError, ValueError):
+        return text
 
 
 def queue_mail(session: Session, to_addr: str, subject: str, body: str) -> OutboxMail:
@@ -124,6 +135,13 @@ def send_outbox(site, session: Session, now: datetime, *, batch: int = 100) -> t
                 mail.sent_at, mail.attempts = now, mail.attempts + 1
                 sent += 1
     return sent, failed
+
+
+def send_mail_job(site, session: Session, now: datetime) -> None:
+    """Job ``core.send_mail``: the outbox, every few minutes."""
+    sent, failed = send_outbox(site, session, now)
+    if failed:
+        log.warning("outbox: %s sent, %s failed (kept for a later try)", sent, failed)
 
 
 def _failed(mail: OutboxMail, now: datetime, exc: Exception) -> None:

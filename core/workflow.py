@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, utcnow
 from .errors import ConfigError, Forbidden, ReadOnlyRecord, ValidationError
+from .i18n import N_, msgid
 from .i18n import lazy_gettext as _l
 
 
@@ -220,15 +221,25 @@ class Workflows:
     def _refresh_tasks(self, session: Session, wf: Workflow, record) -> None:
         session.execute(delete(WorkflowTask).where(WorkflowTask.record_table == record.__tablename__,
                                                    WorkflowTask.record_id == record.id))
+        from .notifications import Notification
+
         seen = set()
+        notified = set()
         for t in wf.from_state(record.state):
             if t.permission in seen or t.needs_reason:
                 continue
             seen.add(t.permission)
+            assignee = record.owner_id if t.owner_only else getattr(record, "assignee_id", None)
             session.add(WorkflowTask(
                 workflow=wf.key, record_table=record.__tablename__, record_id=record.id, state=record.state,
-                permission=t.permission, title=str(record)[:300],
-                assignee_id=record.owner_id if t.owner_only else getattr(record, "assignee_id", None)))
+                permission=t.permission, title=str(record)[:300], assignee_id=assignee))
+            # A named person is told; a task for a permission shows on the dashboard of all who hold it.
+            actor = session.info.get("actor_id")
+            if assignee and assignee != actor and assignee not in notified and not wf.is_read_only(record.state):
+                notified.add(assignee)
+                session.add(Notification(staff_id=assignee, source=wf.key.split(".")[0],
+                                         message=N_("%(form)s “%(title)s” is waiting for you"),
+                                         params={"form": msgid(wf.label), "title": str(record)[:200]}))
 
     def history(self, session: Session, record) -> list[WorkflowLog]:
         return list(session.scalars(select(WorkflowLog).where(

@@ -65,6 +65,8 @@ async def http_exception(request: Request, exc: HTTPException) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
+    if request.scope.get("state", {}).get("fuwu_error_answered"):
+        return PlainTextResponse("", status_code=500)  # SecurityMiddleware already answered (and logged)
     request_id = request.scope.get("state", {}).get("request_id", "")
     log.error("request %s failed: %s %s", request_id, request.method, request.url.path, exc_info=exc)
     from starlette.concurrency import run_in_threadpool

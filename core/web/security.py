@@ -35,12 +35,31 @@ class SecurityMiddleware:
         if self.https:
             extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
 
+        started = False
+
         async def send_with_headers(message):
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
                 headers += [(k, v) for k, v in extra if k not in present]
                 message["headers"] = headers
             await send(message)
 
-        return await self.app(scope, receive, send_with_headers)
+        try:
+            return await self.app(scope, receive, send_with_headers)
+        except Exception as exc:
+            # Starlette answers unhandled errors outside every middleware, so
+            # its 500 page would lack these headers: answer here instead, then
+            # let the error travel on to the server's log.
+            if started:
+                raise
+            from starlette.requests import Request
+
+            from .errors import server_error
+
+            response = await server_error(Request(scope, receive), exc)
+            scope["state"]["fuwu_error_answered"] = True
+            await response(scope, receive, send_with_headers)
+            raise

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from ..i18n import lazy_gettext as _l
 from .csrf import token_for
+from .templating import is_fragment_request
 from .ui import MenuItem
 
 FLASH_COOKIE = "fuwu_flash"
@@ -52,7 +53,7 @@ def shell_context(request: Request) -> dict:
         "user": user,
         "csrf_token": token_for(request),
         "menu": menu(request) if user is not None else [],
-        "flashes": read_flashes(request),
+        "flashes": [] if is_fragment_request(request) else read_flashes(request),
         "unread_count": _unread(request, user),
         "request_id": getattr(state, "request_id", ""),
         "fragment_request": request.headers.get("hx-request") == "true",

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, nodes, select_autoescape
 from jinja2_fragments import render_block
 from markupsafe import Markup
 from starlette.requests import Request
@@ -118,6 +118,7 @@ class Templates:
     def __init__(self, site):
         self.site = site
         self.env = build_environment(site)
+        self._import_nodes: dict[str, list[tuple[str, bool, str | None, str]]] = {}
 
     def context(self, request: Request, extra: dict[str, Any]) -> dict[str, Any]:
         from .shell import shell_context
@@ -134,12 +135,44 @@ class Templates:
         token = _rendering_token.set(str(ctx.get("csrf_token") or ""))
         try:
             if fragment and is_fragment_request(request):
-                html = render_block(self.env, name, fragment, ctx)
+                html = render_block(self.env, name, fragment, {**self._imports(name, ctx), **ctx})
             else:
                 html = template.render(ctx)
         finally:
             _rendering_token.reset(token)
-        return HTMLResponse(html, status_code=status, headers=headers)
+        response = HTMLResponse(html, status_code=status, headers=headers)
+        if getattr(request.state, "flash_shown", False):
+            from .shell import FLASH_COOKIE
+
+            response.delete_cookie(FLASH_COOKIE)  # shown once, gone on the next page
+        return response
+
+    def _imports(self, name: str, ctx: dict[str, Any]) -> dict[str, Any]:
+        """What the template's top-level ``{% from ... import %}`` / ``{% import %}`` define.
+
+        A block rendered alone (jinja2-fragments) skips the template's top
+        level, so without this its macros would be undefined.
+        """
+        found = self._import_nodes.get(name)
+        if found is None:
+            source, _, _ = self.env.loader.get_source(self.env, name)
+            found = []
+            for node in self.env.parse(source).body:
+                if not isinstance(getattr(node, "template", None), nodes.Const):
+                    continue
+                if isinstance(node, nodes.FromImport):
+                    for item in node.names:
+                        attr, alias = item if isinstance(item, tuple) else (item, item)
+                        found.append((node.template.value, node.with_context, attr, alias))
+                elif isinstance(node, nodes.Import):
+                    found.append((node.template.value, node.with_context, None, node.target))
+            self._import_nodes[name] = found
+        values: dict[str, Any] = {}
+        for template_name, with_context, attr, alias in found:
+            template = self.env.get_template(template_name)
+            module = template.make_module(ctx) if with_context else template.module
+            values[alias] = module if attr is None else getattr(module, attr)
+        return values
 
     def render_string(self, name: str, context: dict[str, Any]) -> str:
         return self.env.get_template(name).render(context)
@@ -149,5 +182,8 @@ class Templates:
 
 
 def is_fragment_request(request: Request) -> bool:
+    """An htmx request for a part of the page; a boosted navigation or a
+    history restore (the Back button) needs the whole page."""
     headers = request.headers
-    return headers.get("hx-request") == "true" and headers.get("hx-boosted") != "true"
+    return (headers.get("hx-request") == "true" and headers.get("hx-boosted") != "true"
+            and headers.get("hx-history-restore-request") != "true")

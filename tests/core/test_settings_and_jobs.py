@@ -44,7 +44,7 @@ def test_due_jobs_run_and_failures_are_recorded(site):
     def boom(site, session, now):
         raise RuntimeError("smtp down")
 
-    site.jobs += [jobs.Job("test.ok", lambda site, s, now: ran.append(1)), jobs.Job("test.boom", boom)]
+    site.jobs = [jobs.Job("test.ok", lambda site, s, now: ran.append(1)), jobs.Job("test.boom", boom)]
     now = datetime(2026, 11, 25, 10, tzinfo=UTC)
     assert jobs.run_due(site, now=now) == [("test.ok", "done"), ("test.boom", "failed")]
     assert jobs.run_due(site, now=now + timedelta(hours=1)) == [("test.ok", "skipped"), ("test.boom", "skipped")]

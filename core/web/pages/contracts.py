@@ -70,9 +70,11 @@ def _cached(load):
     return choices
 
 
-def contract_form(request: Request) -> Form:
+def contract_form(request: Request, contract: Contract | None = None) -> Form:
     db = request.state.db
     user = request.state.user
+    # someone who has left still shows as the signer of their old contracts
+    signer = or_(Staff.active.is_(True), Staff.id == contract.signed_by_id) if contract else Staff.active.is_(True)
     return Form([
         Field("number", _l("Contract number"), required=True, max_length=60),
         Field("kind", _l("Kind"), kind="choice", required=True, choices=lambda: list(CONTRACT_KINDS.items())),
@@ -89,8 +91,8 @@ def contract_form(request: Request) -> Form:
         Field("amount", _l("Amount (yuan)"), kind="money", required=True),
         Field("service_level", _l("Service level"), max_length=40),
         Field("signed_by_id", _l("Signed by"), kind="choice",
-              choices=_cached(lambda: db.execute(select(Staff.id, Staff.name)
-                                                 .where(Staff.active.is_(True)).order_by(Staff.name)).all())),
+              choices=_cached(lambda: db.execute(select(Staff.id, Staff.name).where(signer)
+                                                 .order_by(Staff.name)).all())),
         Field("notes", _l("Notes"), kind="textarea"),
     ])
 
@@ -289,7 +291,7 @@ def _saved_values(db, contract: Contract) -> dict:
 def contract_edit(request: Request) -> Response:
     db = request.state.db
     contract = visible_contract(request, request.path_params["contract_id"])
-    form = contract_form(request)
+    form = contract_form(request, contract)
     if request.method == "GET":
         form.fill(contract, products=[p.id for p in contract.products])
         return _render_edit(request, form, contract)

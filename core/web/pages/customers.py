@@ -11,6 +11,9 @@ from starlette.routing import Route
 from ... import timeline
 from ...db import check_version
 from ...errors import NotFound, StaleEdit
+from ...first_visit import STATUSES as FIRST_VISIT_STATUSES
+from ...first_visit import FirstVisitCall
+from ...i18n import N_
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ...models import ACCOUNT_TYPES, Contact, Contract, Customer, CustomerProduct, Department, Product, Staff
@@ -113,11 +116,15 @@ def customer_detail(request: Request) -> Response:
     panels = request.app.state.site.plugins.collect("customer_panels", request=request, customer=customer)
     history = timeline.history(db, customer.id, before_id=_int(request.query_params.get("before")))
     product_names = {cp.product_id: cp.product.name for cp in customer.products}
+    first_visit = db.scalar(select(FirstVisitCall).where(FirstVisitCall.customer_id == customer.id))
     return request.app.state.templates.render(
         request, "core/customers/detail.html",
         {"customer": customer, "contracts": contracts, "panels": sorted(panels, key=lambda p: p.order),
          "history": history, "account_types": ACCOUNT_TYPES, "product_names": product_names,
-         "contact_form": contact_form(), "title": customer.name},
+         "contact_form": contact_form(), "title": customer.name, "first_visit": first_visit,
+         "first_visit_statuses": FIRST_VISIT_STATUSES,
+         # timeline entries translate themselves; Jinja's ``_`` only works inside templates
+         "gettext_plain": _},
         fragment="timeline" if request.query_params.get("before") else None)
 
 
@@ -175,7 +182,7 @@ def customer_new(request: Request) -> Response:
     _save(request, form, customer)
     db.add(customer)
     db.flush()
-    timeline.append(db, customer.id, "Customer record created by %(staff)s", kind="created",
+    timeline.append(db, customer.id, N_("Customer record created by %(staff)s"), kind="created",
                     staff=request.state.user.name)
     response = RedirectResponse(request.url_for("customer", customer_id=customer.id).path, status_code=303)
     return flash(request, response, _("Customer %(name)s created.", name=customer.name))
@@ -227,7 +234,7 @@ def contact_add(request: Request) -> Response:
         for other in customer.contacts:
             other.is_primary = False
     db.add(contact)
-    timeline.append(db, customer.id, "Contact %(name)s added", kind="contact", name=contact.name)
+    timeline.append(db, customer.id, N_("Contact %(name)s added"), kind="contact", name=contact.name)
     response = RedirectResponse(request.url_for("customer", customer_id=customer.id).path, status_code=303)
     return flash(request, response, _("Contact %(name)s added.", name=contact.name))
 

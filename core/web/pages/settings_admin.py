@@ -30,14 +30,13 @@ PERMISSION = "core.settings.manage"
 
 SOURCES = {
     "database": _l("Changed here"),
-    "fuwu.toml": _l("From fuwu.toml"),
+    "fuwu.toml": _l("In fuwu.toml"),
     "default": _l("Default"),
 }
 
 TYPE_NAMES = {
     int: _l("Whole number"),
     Decimal: _l("Decimal number"),
-    str: _l("Text"),
     bool: _l("Yes or no"),
     time: _l("Time of day"),
 }
@@ -49,6 +48,12 @@ EXTRA_CHECKS = {
 }
 
 _SECRET_WORDS = ("password", "secret", "token")
+
+
+def is_secret(key: str) -> bool:
+    """Passwords and the like: never shown back, not even to an administrator."""
+    last = key.rsplit(".", 1)[-1]
+    return any(word in last for word in _SECRET_WORDS)
 
 
 @dataclass
@@ -74,8 +79,7 @@ class Row:
 
     @property
     def secret(self) -> bool:
-        last = self.key.rsplit(".", 1)[-1]
-        return any(word in last for word in _SECRET_WORDS)
+        return is_secret(self.key)
 
     @property
     def kind(self) -> str:
@@ -86,10 +90,10 @@ class Row:
     @property
     def text(self) -> str:
         """The value as the input shows it (the user's input after an error)."""
-        if self.raw is not None:
-            return self.raw
         if self.secret:
             return ""
+        if self.raw is not None:
+            return self.raw
         return self.setting.format(self.value)
 
     @property
@@ -103,6 +107,21 @@ class Row:
     @property
     def type_name(self) -> str:
         return str(TYPE_NAMES.get(self.setting.type, ""))
+
+    @property
+    def limits(self) -> list[str]:
+        """What the value may be: its type, bounds and choices, in words."""
+        s = self.setting
+        found = [self.type_name] if self.type_name else []
+        if s.minimum is not None and s.maximum is not None:
+            found.append(_("from %(min)s to %(max)s", min=s.minimum, max=s.maximum))
+        elif s.minimum is not None:
+            found.append(_("at least %(min)s", min=s.minimum))
+        elif s.maximum is not None:
+            found.append(_("at most %(max)s", max=s.maximum))
+        if s.choices:
+            found.append(_("one of: %(choices)s", choices=", ".join(s.choices)))
+        return found
 
     @property
     def source_label(self) -> str:
@@ -189,7 +208,7 @@ def setting_save(request: Request) -> Response:
     db = request.state.db
     raw = request.state.form.get("value")
     raw = "" if raw is None else str(raw)
-    if setting.type is not str:
+    if not is_secret(setting.key):  # a password may begin or end with a space on purpose
         raw = raw.strip()
     try:
         setting.parse(raw)
@@ -218,13 +237,11 @@ def setting_reset(request: Request) -> Response:
     db = request.state.db
     site.settings.reset(db, setting.key)
     db.flush()
-    row = _row(request, setting)
-    row.notice = _("Reset: now %(source)s.", source=row.source_label)
+    row = _row(request, setting, notice=_("Reset."))
     if is_fragment_request(request):
         return _render_row(request, row)
     response = RedirectResponse(_back(request, row.anchor), status_code=303)
-    return flash(request, response, _("%(label)s reset; it now uses the value from %(source)s.",
-                                      label=setting.label, source=row.source_label))
+    return flash(request, response, _("%(label)s reset to %(value)s.", label=setting.label, value=row.display))
 
 
 def routes() -> list:

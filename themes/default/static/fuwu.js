@@ -24,6 +24,13 @@
     var el = event.target.closest ? event.target.closest("[data-print]") : null;
     if (el) { event.preventDefault(); window.print(); }
   });
+  // A boosted navigation swaps only <body>: carry the new page's language over to
+  // <html lang> (screen readers and the Traditional Chinese font rule read it).
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.detail.boosted || !event.detail.xhr) { return; }
+    var match = /<html[^>]*\slang="([^"]*)"/i.exec(event.detail.xhr.responseText || "");
+    if (match) { document.documentElement.setAttribute("lang", match[1]); }
+  });
   // Let htmx swap error pages (4xx with a body) instead of ignoring them.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;

@@ -1,0 +1,225 @@
+"""The main flows in chromium with JavaScript on (htmx boosting and live search)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+import pytest
+from playwright.sync_api import expect
+
+from fuwu.errors import Forbidden
+from fuwu.i18n import msgid
+
+from .conftest import PASSWORD, login, screenshot
+
+pytestmark = pytest.mark.browser
+
+ZH = "zh_Hans"
+
+
+def open_customer(page, name: str) -> None:
+    """Find ``name`` through the list's search form and open its page."""
+    page.goto("/customers?q=" + quote(name))
+    page.locator("#results tbody a", has_text=name).click()
+    expect(page.locator("main h1")).to_contain_text(name)
+
+
+def test_login_lands_on_dashboard(browse, live):
+    tab = browse()
+    page = tab.page
+    response = page.goto("/")
+    assert response.status == 200
+    expect(page).to_have_url(re.compile(r"/login\?next=/$"))
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
+    page.locator("#username").fill("admin")
+    page.locator("#password").fill("wrong password")
+    page.locator("section.login button[type=submit]").click()
+    expect(page.locator(".login .form-errors")).to_have_text(live.tr(ZH, "Wrong username or password."))
+    expect(page.locator("#username")).to_have_value("admin")
+    login(page, live, "admin")
+    expect(page.locator("main h1")).to_have_text(live.tr(ZH, "Hello, %(name)s", name="系统管理员"))
+    expect(page.locator(".topbar .account")).to_contain_text("系统管理员")
+    expect(page.locator("nav.sidebar a[aria-current=page]")).to_have_text(live.tr(ZH, "Dashboard"))
+
+
+def test_create_customer(browse, live):
+    page = browse("admin").page
+    page.goto("/customers")
+    page.locator("main .toolbar a.button", has_text=live.tr(ZH, "New customer")).click()
+    expect(page).to_have_url(live.url + "/customers/new")
+    name = "宁波北仑港机械制造有限公司"
+    page.locator("#f-name").fill(name)
+    page.locator("#f-region").fill("华东")
+    page.locator("#f-office").fill("宁波办事处")
+    page.locator("#f-address").fill("宁波市北仑区新碶街道明州路 66 号")
+    page.locator("#f-phone").fill("0574-86881234")
+    page.locator("#f-products").select_option(label="仓储管理系统")
+    page.locator("#customer-form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/customers/\d+$"))
+    expect(page.locator("main h1")).to_contain_text(name)
+    expect(page.locator(".flash")).to_have_text(live.tr(ZH, "Customer %(name)s created.", name=name))
+    facts = page.locator("dl.facts").first
+    expect(facts).to_contain_text("0574-86881234")
+    expect(facts).to_contain_text("宁波办事处")
+    expect(facts).to_contain_text("仓储管理系统")
+    # the flash is shown once, not again on the next visit
+    page.reload()
+    expect(page.locator("main h1")).to_contain_text(name)
+    expect(page.locator(".flash")).to_have_count(0)
+
+
+def test_live_search_updates_results_without_reload(browse, live):
+    page = browse("admin").page
+    page.goto("/customers")
+    rows = page.locator("#results tbody tr")
+    expect(rows.first).to_be_visible()
+    assert rows.count() > 3
+    page.evaluate("window.fuwuNoReload = 'still here'")
+    page.locator("#q").fill("浦江")
+    expect(page).to_have_url(re.compile(r"[?&]q=" + re.escape(quote("浦江"))))
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("上海浦江精密机械有限公司")
+    # a region matches too, and each keystroke-batch replaces the rows
+    page.locator("#q").fill("华南")
+    expect(page).to_have_url(re.compile(r"[?&]q=" + re.escape(quote("华南"))))
+    expect(rows).to_have_count(3)
+    for name in ("广州岭南百货有限公司", "深圳南山智能科技有限公司", "东莞长安五金制品厂"):
+        expect(page.locator("#results tbody", has_text=name)).to_have_count(1)
+    page.locator("#account_type").select_option("key")
+    expect(page).to_have_url(re.compile(r"[?&]account_type=key"))
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("广州岭南百货有限公司")
+    assert page.evaluate("window.fuwuNoReload") == "still here", "the search reloaded the whole page"
+    # the form still carries the query after the swaps
+    expect(page.locator("#q")).to_have_value("华南")
+    # Back restores the previous search as a whole page (htmx asks the server again: no history cache)
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"[?&]account_type=(&|$)"))
+    assert "q=" + quote("华南") in page.url
+    expect(rows).to_have_count(3)
+    expect(page.locator("nav.sidebar")).to_be_visible()
+    expect(page.locator("#account_type")).to_have_value("")
+
+
+def test_edit_customer_invalid_phone_then_fix(browse, live):
+    page = browse("admin").page
+    open_customer(page, "长沙湘江出版印刷厂")
+    page.locator("main .toolbar a.button", has_text=live.tr(ZH, "Edit")).click()
+    expect(page).to_have_url(re.compile(r"/customers/\d+/edit$"))
+    page.locator("#f-phone").fill("abc!!")
+    page.locator("#f-address").fill("长沙市开福区湘江中路二段 38 号")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.locator("#customer-form button[type=submit]").click()
+    assert posted.value.status == 422
+    expect(page.locator("#field-phone .error")).to_have_text(
+        live.tr(ZH, "Enter a phone number (digits, spaces, + - and brackets)."))
+    expect(page.locator("#field-phone")).to_have_class(re.compile(r"\binvalid\b"))
+    expect(page.locator("#f-phone")).to_have_value("abc!!")
+    expect(page.locator("#f-address")).to_have_value("长沙市开福区湘江中路二段 38 号")
+    expect(page.locator("#customer-form .form-errors")).to_have_text(
+        live.tr(ZH, "Please correct the highlighted fields."))
+    expect(page.locator("#field-name .error")).to_have_count(0)
+    screenshot(page, "customer-edit-error.zh_Hans")
+    page.locator("#f-phone").fill("0731-8456 9999")
+    page.locator("#customer-form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/customers/\d+$"))
+    expect(page.locator(".flash")).to_have_text(live.tr(ZH, "Changes saved."))
+    facts = page.locator("dl.facts").first
+    expect(facts).to_contain_text("0731-8456 9999")
+    expect(facts).to_contain_text("湘江中路二段 38 号")
+
+
+def switch_language(page, live, name: str, language: str) -> None:
+    page.locator("#lang-select").select_option(label=name)
+    expect(page.locator("html")).to_have_attribute("lang", language.replace("_", "-"))
+    expect(page.locator(".flash")).to_have_text(live.tr(language, "Language changed."))
+
+
+LABELS = ["Customers", "Search", "Sign out"]
+
+
+def test_language_switcher(browse, live):
+    # wang.fang, not admin: her stored choice must not leak into the other tests
+    page = browse("wang.fang").page
+    page.goto("/customers")
+    expect(page.locator("main h1")).to_have_text(live.tr(ZH, "Customers"))
+    hant = {label: live.tr("zh_Hant", label) for label in LABELS}
+    try:
+        switch_language(page, live, "繁體中文", "zh_Hant")
+        expect(page).to_have_url(live.url + "/customers")
+        screenshot(page, "customers.zh_Hant")
+        expect(page.locator("main h1")).to_have_text(hant["Customers"])
+        expect(page.locator("nav.sidebar a[aria-current=page]")).to_have_text(hant["Customers"])
+        expect(page.locator("main form[role=search] button[type=submit]")).to_have_text(hant["Search"])
+        expect(page.locator(".topbar button.link")).to_have_text(hant["Sign out"])
+        expect(page.locator("#lang-select")).to_have_value("zh_Hant")
+        # her choice is stored: a fresh load keeps it
+        page.reload()
+        expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
+        expect(page.locator("main h1")).to_have_text(hant["Customers"])
+
+        switch_language(page, live, "English", "en")
+        screenshot(page, "customers.en")
+        expect(page.locator("main h1")).to_have_text("Customers")
+        expect(page.locator(".topbar button.link")).to_have_text("Sign out")
+    finally:
+        if page.locator("#lang-select").input_value() != ZH:
+            switch_language(page, live, "简体中文", ZH)
+    expect(page.locator("main h1")).to_have_text(live.tr(ZH, "Customers"))
+    expect(page.locator("#lang-select")).to_have_value(ZH)
+    # what she read above was Chinese, and Traditional is not Simplified
+    for label in LABELS:
+        live.tr_chinese("zh_Hant", label)
+    assert hant["Customers"] != live.tr_chinese(ZH, "Customers"), "zh_Hant shows the zh_Hans word (客戶 vs 客户)"
+
+
+def test_forbidden_page_in_the_users_language(browse, live):
+    # li.qiang reads Traditional Chinese (his browser says so; he never picked a language)
+    page = browse("li.qiang", locale="zh-TW").page
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
+    candidates = [p for p in (live.path("settings"), live.path("roles"), live.path("calendar"),
+                              live.path("customer_new")) if p]
+    statuses = {}
+    for path in candidates:
+        statuses[path] = page.goto(path).status
+        if statuses[path] == 403:
+            break
+    else:
+        pytest.fail(f"no admin-only page answered 403 for the engineer li.qiang: {statuses}")
+    title, message = "Not allowed", msgid(Forbidden.default_message)
+    expect(page.locator(".error-page h1")).to_contain_text("403")
+    expect(page.locator(".error-page h1")).to_contain_text(live.tr("zh_Hant", title))
+    expect(page.locator(".error-page p").first).to_have_text(live.tr("zh_Hant", message))
+    # still his frame around it: he is signed in and can go back
+    expect(page.locator(".topbar .account")).to_contain_text("李强")
+    page.locator(".error-page a.button").click()
+    expect(page).to_have_url(live.url + "/")
+    # and what he read was Traditional Chinese
+    live.tr_chinese("zh_Hant", title)
+    live.tr_chinese("zh_Hant", message)
+
+
+def test_logout_then_customers_needs_login(browse, live):
+    page = browse("admin").page
+    page.goto("/customers")
+    session = [c for c in page.context.cookies() if c["name"] == "fuwu_session"]
+    assert session
+    page.locator(".topbar button.link", has_text=live.tr(ZH, "Sign out")).click()
+    expect(page).to_have_url(live.url + "/login")
+    expect(page.locator("#username")).to_be_visible()
+    assert not [c for c in page.context.cookies() if c["name"] == "fuwu_session"], "session cookie kept"
+    # the session is ended on the server too: its old cookie no longer signs anyone in
+    page.context.add_cookies(session)
+    page.goto("/customers")
+    expect(page).to_have_url(re.compile(r"/login\?next=/customers$"))
+    page.context.clear_cookies()
+    response = page.goto("/customers")
+    assert response.status == 200
+    expect(page).to_have_url(re.compile(r"/login\?next=/customers$"))
+    expect(page.locator("nav.sidebar")).to_have_count(0)
+    # signing in again returns to the page asked for
+    page.locator("#username").fill("admin")
+    page.locator("#password").fill(PASSWORD)
+    page.locator("section.login button[type=submit]").click()
+    expect(page).to_have_url(live.url + "/customers")

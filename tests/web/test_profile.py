@@ -1,0 +1,95 @@
+"""The profile page: language, password change, sign-in sessions."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from fuwu.models import Staff
+from fuwu.web.sessions import WebSession
+
+from ..conftest import PASSWORD
+
+NEW_PASSWORD = "a much longer passphrase 2026"
+
+
+def live_sessions(site, username):
+    return site.db.run(lambda s: s.scalars(select(WebSession.id).join(Staff).where(
+        Staff.username == username, WebSession.revoked_at.is_(None)).order_by(WebSession.id)).all())
+
+
+def test_language_choice_is_saved_and_used(web):
+    site, app, browser = web(users={"boss": ["admin"]}, demo=False)
+    boss = browser("boss")
+    page = boss.get("/profile")
+    assert page.status_code == 200 and '<html lang="zh-Hans">' in page.text
+    r = boss.submit("/profile/language", {"language": "en"})
+    assert r.status_code == 303 and r.headers["location"] == "/profile"
+    page = boss.get("/profile")
+    assert '<html lang="en">' in page.text
+    assert re.search(r'<option value="en"\s+selected', page.text)
+    assert site.db.run(lambda s: s.scalar(select(Staff.language).where(Staff.username == "boss"))) == "en"
+    # the choice follows the user to another browser, whatever that browser asks for
+    other = browser("boss")
+    assert '<html lang="en">' in other.get("/", headers={"accept-language": "zh-CN"}).text
+    # an unknown language changes nothing
+    boss.submit("/profile/language", {"language": "xx"})
+    assert site.db.run(lambda s: s.scalar(select(Staff.language).where(Staff.username == "boss"))) == "en"
+
+
+def test_password_change(web):
+    site, app, browser = web(users={"boss": ["admin"]}, demo=False)
+    boss = browser("boss")
+    other = browser("boss")
+    cases = [
+        ({"current": "wrong password", "new": NEW_PASSWORD, "repeat": NEW_PASSWORD}, "not your current password"),
+        ({"current": PASSWORD, "new": "short", "repeat": "short"}, "At least 8 characters"),
+        ({"current": PASSWORD, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD + "!"}, "two new passwords differ"),
+    ]
+    for data, message in cases:
+        r = boss.submit("/profile/password", data)
+        assert r.status_code == 422 and message in r.text
+        assert NEW_PASSWORD not in r.text  # typed passwords are never sent back
+    assert browser().login("boss", PASSWORD).status_code == 303
+
+    r = boss.submit("/profile/password", {"current": PASSWORD, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD})
+    assert r.status_code == 303
+    assert boss.get("/profile").status_code == 200  # this session stays signed in
+    assert other.get("/profile").status_code == 303  # every other one is signed out
+    assert browser().login("boss", PASSWORD).status_code == 400
+    assert browser().login("boss", NEW_PASSWORD).status_code == 303
+
+
+def test_sessions_list_and_sign_out(web):
+    site, app, browser = web(users={"boss": ["admin"], "other": ["engineer"]}, demo=False)
+    first = browser("boss")
+    second = browser("boss")
+    third = browser("boss")
+    theirs = browser("other")
+    page = first.get("/profile", headers={"user-agent": "TestBrowser/1.0"})
+    ids = live_sessions(site, "boss")
+    assert len(ids) == 3
+    assert page.text.count('class="current"') == 1 and page.text.count("/sign-out\"") == 3
+
+    # one session signed out by id; another user's session id is not mine to end
+    other_id = live_sessions(site, "other")[0]
+    assert first.submit(f"/profile/sessions/{other_id}/sign-out").status_code == 404
+    assert theirs.get("/profile").status_code == 200
+    r = first.submit(f"/profile/sessions/{ids[2]}/sign-out")
+    assert r.status_code == 303
+    r = third.get("/profile")
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+    r = first.submit("/profile/sessions/sign-out-others")
+    assert r.status_code == 303
+    r = second.get("/customers")
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    assert first.get("/profile").status_code == 200
+    assert live_sessions(site, "boss") == [ids[0]]
+    assert theirs.get("/profile").status_code == 200
+
+    # signing out the current session is signing out
+    r = first.submit(f"/profile/sessions/{ids[0]}/sign-out")
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    assert first.get("/profile").status_code == 303
