@@ -106,6 +106,10 @@ class Batch:
     def throughput(self) -> float:
         return self.requests / self.wall
 
+    def __add__(self, other: Batch) -> Batch:
+        return Batch(self.requests + other.requests, self.concurrency, self.wall + other.wall,
+                     self.latencies + other.latencies)
+
 
 async def batch(app, request: Call, requests: int, concurrency: int) -> Batch:
     template = request.scope()

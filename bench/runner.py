@@ -1,12 +1,12 @@
 """The comparisons, their ratios against the targets, and the report.
 
 Every comparison runs its two sides in the same process on the same
-database, so that drift (CPU clock, page cache, another job on the machine)
-falls on both sides alike: throughput batches alternate A B / B A over the
-rounds, and latencies come from requests sent one at a time taking turns
-(A B A B …). Throughput is the median over rounds of requests per second at
-``concurrency`` requests in flight; the latency percentiles show what one
-request costs, not queueing behind the others. Saves take turns in blocks.
+database, and the sides take turns so that drift (CPU clock, page cache,
+another job on the machine) falls on both alike: throughput batches go
+A B, B A, … within each round, latencies come from requests sent one at a
+time A B A B …, saves go in blocks. Throughput is the median over rounds of
+requests per second at ``concurrency`` requests in flight; the latency
+percentiles show what one request costs, not queueing behind the others.
 """
 
 from __future__ import annotations
@@ -156,14 +156,22 @@ async def compare(options: Options, sides: list[tuple[str, object, Call]], *, re
             await check(app, request)
         measure.queries = counter.count
         measures.append(measure)
+    chunks = max(1, min(LOAD_CHUNKS, requests // (2 * options.concurrency)))
     for round_no in range(options.rounds):
-        order = list(range(len(sides)))
-        if round_no % 2:
-            order.reverse()
-        for i in order:
-            _label, app, request = sides[i]
-            loaded: Batch = await batch(app, request, requests, options.concurrency)
-            measures[i].loaded.append(loaded)
+        # A round's load on each side comes in chunks, the sides taking turns
+        # (A B, B A, …), so a burst of load from elsewhere hits both sides.
+        loaded: list[Batch | None] = [None] * len(sides)
+        for chunk in range(chunks):
+            order = list(range(len(sides)))
+            if (round_no + chunk) % 2:
+                order.reverse()
+            size = requests // chunks + (1 if chunk < requests % chunks else 0)
+            for i in order:
+                _label, app, request = sides[i]
+                done = await batch(app, request, size, options.concurrency)
+                loaded[i] = done if loaded[i] is None else loaded[i] + done
+        for measure, done in zip(measures, loaded, strict=True):
+            measure.loaded.append(done)
         turns = [(app, request) for _label, app, request in sides]
         if round_no % 2:
             turns.reverse()
@@ -185,6 +193,8 @@ def fuwu_save(site, admin_id: int, customer_id: int, address: str) -> None:
 
 
 SAVE_BLOCK = 10
+#: throughput batches per side per round
+LOAD_CHUNKS = 5
 
 
 def time_saves(options: Options, bench_site: data.BenchSite, engine, result: Result) -> None:

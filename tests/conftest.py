@@ -229,8 +229,10 @@ def web(make_site):
         app = create_app(site)
 
         def browser(username: str | None = None) -> Browser:
+            # English by default, so assertions read in the source language; tests of
+            # the Chinese pages send their own Accept-Language or pick a language.
             client = Browser(app, base_url="http://testserver", raise_server_exceptions=False,
-                             follow_redirects=False)
+                             follow_redirects=False, headers={"Accept-Language": "en"})
             clients.append(client)
             if username:
                 r = client.login(username)

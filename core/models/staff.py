@@ -145,11 +145,20 @@ class Staff(Model):
     position: Mapped[Position | None] = relationship()
     roles: Mapped[list[Role]] = relationship(secondary=staff_role, lazy="selectin")
 
+    #: (role keys, permission names) set by the sign-in lookup, so a request
+    #: need not load role objects; None means "compute from ``roles``".
+    _grants = None
+
+    def set_grants(self, role_keys: set[str], permissions: set[str]) -> None:
+        self._grants = (role_keys, permissions)
+
     def on_probation(self, today: date) -> bool:
         return self.probation_ends_on is not None and today <= self.probation_ends_on
 
     @property
     def permission_names(self) -> set[str]:
+        if self._grants is not None:
+            return self._grants[1]
         names: set[str] = set()
         for role in self.roles:
             names |= {p.permission for p in role.permissions if not p.revoked}
@@ -157,6 +166,8 @@ class Staff(Model):
 
     @property
     def is_admin(self) -> bool:
+        if self._grants is not None:
+            return "admin" in self._grants[0]
         return any(r.key == "admin" for r in self.roles)
 
     def can(self, permission: str) -> bool:

@@ -201,7 +201,9 @@ def error_response(request: Request, exc: FuwuError) -> Response:
 
 def str_in_language(request: Request, exc: FuwuError) -> str:
     site = request.app.state.site
-    with i18n.use_language(site.catalogs, getattr(request.state, "language", site.config.language)):
+    language = getattr(request.state, "language", None) or pick_language(request, None)
+    request.state.language = language
+    with i18n.use_language(site.catalogs, language):
         return str(exc)
 
 

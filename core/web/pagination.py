@@ -72,10 +72,12 @@ def keyset_page(db: Session, query: Select, *, sort_col, id_col, descending: boo
     forward_desc = descending != backwards
     if cursor is not None:
         value, row_id = cursor
+        # "sort >= v AND (sort > v OR id > i)" rather than "sort > v OR (sort = v AND ...)":
+        # the leading range lets the database seek the sort index instead of scanning.
         if forward_desc:
-            cond = or_(sort_col < value, and_(sort_col == value, id_col < row_id))
+            cond = and_(sort_col <= value, or_(sort_col < value, id_col < row_id))
         else:
-            cond = or_(sort_col > value, and_(sort_col == value, id_col > row_id))
+            cond = and_(sort_col >= value, or_(sort_col > value, id_col > row_id))
         query = query.where(cond)
     order = (sort_col.desc(), id_col.desc()) if forward_desc else (sort_col.asc(), id_col.asc())
     result = db.execute(query.order_by(*order).limit(size + 1))

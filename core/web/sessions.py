@@ -13,10 +13,11 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import ForeignKey, Integer, String, func, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from ..db import Base, utcnow
-from ..models import Staff
+from ..models import Role, RolePermission, Staff
+from ..models.staff import staff_role
 
 COOKIE = "fuwu_session"
 #: refresh last_seen at most this often, so reading a page rarely writes
@@ -70,9 +71,18 @@ def lookup(db: Session, token: str | None) -> WebSession | None:
     """The live session for a cookie token (user loaded in the same query)."""
     if not token or len(token) > 100:
         return None
-    row = db.scalar(select(WebSession).where(WebSession.token_hash == token_hash(token)))
+    row = db.scalar(select(WebSession).where(WebSession.token_hash == token_hash(token))
+                    .options(joinedload(WebSession.staff).lazyload(Staff.roles)))
     if row is None or not row.active or not row.staff.active:
         return None
+    # Grants in one plain query: the ORM's role and permission objects cost
+    # more than the rest of a small page.
+    grants = db.execute(
+        select(Role.key, RolePermission.permission, RolePermission.revoked)
+        .select_from(staff_role).join(Role, Role.id == staff_role.c.role_id)
+        .outerjoin(RolePermission, RolePermission.role_id == Role.id)
+        .where(staff_role.c.staff_id == row.staff_id)).all()
+    row.staff.set_grants({g.key for g in grants}, {g.permission for g in grants if g.permission and not g.revoked})
     return row
 
 

@@ -38,7 +38,7 @@ def menu(request: Request) -> list[MenuItem]:
     for permission, label, route, section, order in CORE_MENU:
         if user.can(permission):
             try:
-                url = request.url_for(route).path
+                url = request.app.state.templates.path_for(request, route)
             except Exception:  # route of a page not mounted in this app
                 continue
             items.append(MenuItem(label, url, section, order))
@@ -49,12 +49,13 @@ def menu(request: Request) -> list[MenuItem]:
 def shell_context(request: Request) -> dict:
     state = request.state
     user = getattr(state, "user", None)
+    fragment = is_fragment_request(request)  # the frame is not re-rendered
     return {
         "user": user,
         "csrf_token": token_for(request),
-        "menu": menu(request) if user is not None else [],
-        "flashes": [] if is_fragment_request(request) else read_flashes(request),
-        "unread_count": _unread(request, user),
+        "menu": menu(request) if user is not None and not fragment else [],
+        "flashes": [] if fragment else read_flashes(request),
+        "unread_count": 0 if fragment else _unread(request, user),
         "request_id": getattr(state, "request_id", ""),
         "fragment_request": request.headers.get("hx-request") == "true",
     }

@@ -21,6 +21,7 @@ from jinja2_fragments import render_block
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
+from starlette.routing import NoMatchFound
 
 from .. import i18n
 
@@ -118,13 +119,14 @@ class Templates:
     def __init__(self, site):
         self.site = site
         self.env = build_environment(site)
+        self._route_index: dict[str, int] = {}
         self._import_nodes: dict[str, list[tuple[str, bool, str | None, str]]] = {}
 
     def context(self, request: Request, extra: dict[str, Any]) -> dict[str, Any]:
         from .shell import shell_context
 
         def url_for(name: str, /, **params: Any) -> str:
-            return request.url_for(name, **params).path
+            return self.path_for(request, name, **params)
 
         return {"request": request, "url_for": url_for, **shell_context(request), **extra}
 
@@ -173,6 +175,26 @@ class Templates:
             module = template.make_module(ctx) if with_context else template.module
             values[alias] = module if attr is None else getattr(module, attr)
         return values
+
+    def path_for(self, request: Request, name: str, /, **params: Any) -> str:
+        """``request.url_for(name).path``, remembering which top-level route
+        serves ``name``: Starlette tries every route and raises for each
+        miss, which on a page of 70 links costs more than the page's queries."""
+        routes = request.app.router.routes
+        index = self._route_index.get(name)
+        if index is not None:
+            try:
+                return request.scope.get("root_path", "") + str(routes[index].url_path_for(name, **params))
+            except NoMatchFound:
+                pass
+        for i, route in enumerate(routes):
+            try:
+                path = route.url_path_for(name, **params)
+            except NoMatchFound:
+                continue
+            self._route_index[name] = i
+            return request.scope.get("root_path", "") + str(path)
+        raise NoMatchFound(name, params)
 
     def render_string(self, name: str, context: dict[str, Any]) -> str:
         return self.env.get_template(name).render(context)

@@ -22,7 +22,7 @@ def live_sessions(site, username):
 def test_language_choice_is_saved_and_used(web):
     site, app, browser = web(users={"boss": ["admin"]}, demo=False)
     boss = browser("boss")
-    page = boss.get("/profile")
+    page = boss.get("/profile", headers={"accept-language": "zh-CN"})
     assert page.status_code == 200 and '<html lang="zh-Hans">' in page.text
     r = boss.submit("/profile/language", {"language": "en"})
     assert r.status_code == 303 and r.headers["location"] == "/profile"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -23,6 +23,7 @@ from ..export import MAX_ROWS, export_response
 from ..forms import Field, Form
 from ..pagination import keyset_page
 from ..shell import flash
+from ..templating import is_fragment_request
 
 SORTS = {"name": Customer.name, "region": Customer.region, "created": Customer.created_at}
 
@@ -81,6 +82,16 @@ def filtered_query(request: Request):
     return query
 
 
+def distinct_regions(db) -> list[str]:
+    """The region filter's options, by a loose index scan: one index seek per
+    region instead of reading the whole index (SELECT DISTINCT does that)."""
+    step = (select(func.min(Customer.region)).where(Customer.region > "")
+            .cte("regions", recursive=True))
+    following = select(func.min(Customer.region)).where(Customer.region > step.c.min).scalar_subquery()
+    step = step.union_all(select(following).where(step.c.min.is_not(None)))
+    return [r for r in db.scalars(select(step.c.min)) if r is not None]
+
+
 @requires("core.customer.view")
 def customer_list(request: Request) -> Response:
     db = request.state.db
@@ -99,7 +110,7 @@ def customer_list(request: Request) -> Response:
     page = keyset_page(db, query, sort_col=column, id_col=Customer.id, descending=sort.startswith("-"),
                        after=params.get("after"), before=params.get("before"),
                        size=site.settings.get("core.page_size", db))
-    regions = db.scalars(select(Customer.region).where(Customer.region != "").distinct().order_by(Customer.region))
+    regions = [] if is_fragment_request(request) else distinct_regions(db)
     return request.app.state.templates.render(
         request, "core/customers/list.html",
         {"page": page, "sort": sort, "regions": list(regions), "account_types": ACCOUNT_TYPES,

@@ -314,3 +314,27 @@ def test_migration_matches_the_models(make_site):
         return str(name).startswith("contracts_"), op
 
     assert [d for d in diff if ours(d)[0]] == []
+
+
+def test_demo_data_tells_the_story_and_loads_twice_without_duplicates(make_site):
+    from fuwu import demo
+    from fuwu_plugins.contracts.models import ContractTerms, Visit
+
+    site = make_site(["contracts"])
+    demo.load(site)
+
+    def counts(s):
+        return [s.scalar(select(func.count()).select_from(model))
+                for model in (ServicePeriod, ContractTerms, Visit, Renewal)]
+
+    first = site.db.run(counts)
+    demo.load(site)
+    assert site.db.run(counts) == first
+    visits = site.db.run(lambda s: [(v.ordinal, v.free, v.decision) for v in s.scalars(
+        select(Visit).order_by(Visit.visited_on))])
+    assert visits == [(1, True, None), (2, True, None), (3, True, None), (4, False, "charge")]
+    states = site.db.run(lambda s: sorted(r.state for r in s.scalars(select(Renewal))))
+    assert {"proposed", "contacted", "done"} <= set(states)
+    service = site.db.run(lambda s: s.scalar(select(func.count()).select_from(Contract).where(
+        Contract.kind == "service")))
+    assert first[1] == service  # every demo service contract has its terms

@@ -63,6 +63,7 @@ PAGES = [
     ("/contracts/periods/{period_id}/edit", "contracts.contract.edit"),
     ("/contracts/service/{contract_id}/visits/new", "contracts.visit.record"),
     ("/contracts/visits", None),
+    ("/contracts/visits/{visit_id}/edit", "contracts.visit.record"),
     ("/contracts/visits/{visit_id}/decision", "contracts.visit.decide"),
     ("/contracts/service/{contract_id}/renewals/new", "contracts.renewal.propose"),
     ("/contracts/renewals/{renewal_id}", None),
@@ -76,7 +77,7 @@ PAGES = [
 def test_every_plugin_route_declares_a_permission(cweb):
     site, _app, _browser = cweb
     routes = dict(site.plugins.collect_by_plugin("register_routes"))["contracts"]
-    assert len(routes) == 18
+    assert len(routes) == 19
     for route in routes:
         assert getattr(route.endpoint, "__fuwu_permission__", "").startswith("contracts."), route.path
         assert not hasattr(route.endpoint, "__fuwu_public__"), route.path
@@ -218,6 +219,15 @@ def test_fourth_visit_is_charged_and_the_salesperson_decides_a_dispute(cweb):
     charged = engineer.get("/contracts/visits?charged=yes").text
     assert "第4次上门" in charged and "第1次上门" not in charged
     fourth = site.db.run(lambda s: s.scalar(select(Visit.id).where(Visit.contract_id == cid, Visit.ordinal == 4)))
+
+    def asked(s):
+        from fuwu.notifications import Notification
+
+        return [(n.url, n.params["day"]) for n in s.scalars(select(Notification).join(
+            Staff, Staff.id == Notification.staff_id).where(Staff.username == "manager"))]
+
+    # the contract's responsible person is asked to decide, with a link to the form
+    assert site.db.run(asked) == [(f"/contracts/visits/{fourth}/decision", (today - timedelta(days=37)).isoformat())]
     decision = f"/contracts/visits/{fourth}/decision"
     assert engineer.get(decision).status_code == 403  # the engineer follows, does not decide
     sales = browser("sales")
@@ -233,6 +243,21 @@ def test_fourth_visit_is_charged_and_the_salesperson_decides_a_dispute(cweb):
     assert t(site, "%(n)s of %(limit)s left", n=0, limit=3) in customer_page and t(site, "Within warranty") in customer_page
     assert t(site, "Charged on-site visit on %(day)s (contract %(number)s): %(summary)s", day=(today - timedelta(days=37)).isoformat(), number=number, summary="第4次上门") in customer_page
     assert t(site, "Charge for the visit on %(day)s waived by %(staff)s: %(comment)s", day=(today - timedelta(days=37)).isoformat(), staff="sales", comment="老客户，本次免收") in customer_page
+    # a visit entered with the wrong date is corrected: the count follows the dates
+    first = site.db.run(lambda s: s.scalar(select(Visit.id).where(Visit.contract_id == cid, Visit.ordinal == 1)))
+    edit = f"/contracts/visits/{first}/edit"
+    r = post(engineer, edit, {"visited_on": (today - timedelta(days=1)).isoformat(), "engineer_id": str(engineer_id),
+                              "problem": "software", "summary": "第1次上门（改期）", "version": "0"})
+    assert r.status_code == 409 and t(site, "Someone else saved this visit after you opened it.") in r.text
+    r = post(engineer, edit, {"visited_on": (today - timedelta(days=1)).isoformat(), "engineer_id": str(engineer_id),
+                              "problem": "software", "summary": "第1次上门（改期）", "version": version_on(engineer, edit)})
+    assert r.status_code == 303
+    ordinals = site.db.run(lambda s: {v.summary: v.ordinal for v in s.scalars(select(Visit).where(
+        Visit.contract_id == cid))})
+    assert ordinals == {"第2次上门": 1, "第3次上门": 2, "第4次上门": 3, "第1次上门（改期）": 4}
+    # the corrected visit is now the 4th: charged; the waived one keeps its decision
+    page = engineer.get(f"/contracts/service/{cid}").text
+    assert page.count("visit-charged") == 1 and "第1次上门（改期）" in page
 
 
 def test_renewal_from_proposal_to_done_over_http(cweb):
@@ -250,7 +275,8 @@ def test_renewal_from_proposal_to_done_over_http(cweb):
     assert r.status_code == 422
     r = post(lead, new, {"starts_on": start, "ends_on": end, "amount": "800", "assignee_id": str(engineer_id)})
     assert r.status_code == 303
-    page_path = r.headers["location"]
+    page_path, notice = r.headers["location"].split("?")
+    assert notice == "notice=renewal_proposed"
     rid = int(page_path.rsplit("/", 1)[1])
     assert post(lead, new, {"starts_on": start, "ends_on": end, "amount": "800",
                             "assignee_id": str(engineer_id)}).status_code == 422  # one open renewal at a time
@@ -263,7 +289,9 @@ def test_renewal_from_proposal_to_done_over_http(cweb):
         return r
 
     take(engineer, "agree", expect=403)           # only sales or the manager agree with the customer
-    take(sales, "agree", "客户已盖章")
+    r = take(sales, "agree", "客户已盖章")
+    assert t(site, "Renewal moved on: %(state)s.", state=t(site, "Agreed with the customer")) in sales.get(
+        r.headers["location"]).text
     take(sales, "update", expect=422)             # steps go in order
     take(engineer, "contact", "已电话通知")
     take(engineer, "update", "已升级到 5.2 并更新序列号")
@@ -286,7 +314,7 @@ def test_renewal_from_proposal_to_done_over_http(cweb):
     other = sign(site, customer="拒绝续约客户", started_days_ago=340, ends_in=25)
     r = post(lead, f"/contracts/service/{other}/renewals/new",
              {"starts_on": start, "ends_on": end, "amount": "800", "assignee_id": str(engineer_id)})
-    page_path = r.headers["location"]
+    page_path = r.headers["location"].split("?")[0]
     step = f"{page_path}/step"
     take(sales, "decline", "", expect=422)
     take(sales, "decline", "客户改用其他服务商")
