@@ -87,7 +87,7 @@ def update(domain: Domain, languages=LANGUAGES) -> dict[str, int]:
         catalog.revision_date = datetime.now().astimezone()
         if language == "en":
             for message in catalog:
-                if message.id and not message.string:
+                if message.id and not _translated(message):
                     message.string = message.id
         missing[language] = sum(1 for m in catalog if m.id and not _translated(m))
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -24,9 +24,9 @@ CORE_MENU = [
     ("core.contract.view", _l("Contracts"), "contracts", _l("Customers"), 15),
     ("core.staff.view", _l("Staff"), "staff", _l("Organisation"), 60),
     ("core.staff.view", _l("Departments"), "departments", _l("Organisation"), 62),
-    ("core.role.manage", _l("Roles"), "roles", _l("Administration"), 80),
-    ("core.settings.manage", _l("Settings"), "settings", _l("Administration"), 85),
-    ("core.settings.manage", _l("Working calendar"), "calendar", _l("Administration"), 86),
+    ("core.role.manage", _l("Roles"), "roles", _l("System administration"), 80),
+    ("core.settings.manage", _l("Settings"), "settings", _l("System administration"), 85),
+    ("core.settings.manage", _l("Working calendar"), "calendar", _l("System administration"), 86),
 ]
 
 

@@ -81,5 +81,15 @@ def sign(site, *, ends_in: int | None = 200, started_days_ago: int = 100, instal
 
 @pytest.fixture
 def cweb(web):
-    """(site, app, browser): the contracts plugin enabled, demo core data, USERS."""
-    return web(plugins=["contracts"], users=USERS)
+    """(site, app, browser): the contracts plugin enabled, demo core data, USERS.
+
+    The browsers ask for Chinese, the language the department works in, so the
+    assertions (through ``t``) also prove the pages are translated."""
+    site, app, browser = web(plugins=["contracts"], users=USERS)
+
+    def chinese(username=None):
+        client = browser(username)
+        client.headers["Accept-Language"] = "zh-CN,zh;q=0.9"
+        return client
+
+    return site, app, chinese
