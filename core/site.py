@@ -36,6 +36,8 @@ class Site:
             perms += [p if p.plugin else _with_plugin(p, plugin) for p in declared]
         self.permissions = Permissions(perms)
         self.db = Database(config.database_url)
+        # Listeners get the session; ``site_of(session)`` gives them the site.
+        self.db.sessions.configure(info={"site": self})
         self.events = Events(self.plugins)
         self.workflows = Workflows(self.plugins.collect("register_workflows"), self.events)
         self.events.install(self.db.sessions, self.workflows.refuse_archived_changes)
@@ -55,6 +57,11 @@ class Site:
 
     def close(self) -> None:
         self.db.dispose()
+
+
+def site_of(session: Session) -> Site:
+    """The site a unit of work belongs to (for event listeners and jobs)."""
+    return session.info["site"]
 
 
 def _with_plugin(item, plugin: str):

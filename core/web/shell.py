@@ -53,7 +53,10 @@ def shell_context(request: Request) -> dict:
     return {
         "user": user,
         "csrf_token": token_for(request),
-        "menu": menu(request) if user is not None and not fragment else [],
+        "menu": (items := menu(request) if user is not None and not fragment else []),
+        # the entry whose URL is the longest prefix of this page is the current one
+        "current_menu_url": max((m.url for m in items if request.url.path == m.url
+                                 or request.url.path.startswith(m.url.rstrip("/") + "/")), key=len, default=None),
         "flashes": [] if fragment else read_flashes(request),
         "unread_count": 0 if fragment else _unread(request, user),
         "request_id": getattr(state, "request_id", ""),

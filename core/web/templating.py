@@ -184,7 +184,7 @@ class Templates:
         index = self._route_index.get(name)
         if index is not None:
             try:
-                return request.scope.get("root_path", "") + str(routes[index].url_path_for(name, **params))
+                return request.scope.get("app_root_path", request.scope.get("root_path", "")) + str(routes[index].url_path_for(name, **params))
             except NoMatchFound:
                 pass
         for i, route in enumerate(routes):
@@ -193,7 +193,7 @@ class Templates:
             except NoMatchFound:
                 continue
             self._route_index[name] = i
-            return request.scope.get("root_path", "") + str(path)
+            return request.scope.get("app_root_path", request.scope.get("root_path", "")) + str(path)
         raise NoMatchFound(name, params)
 
     def render_string(self, name: str, context: dict[str, Any]) -> str:

@@ -6,12 +6,11 @@ Idempotent: a contract that already has terms is left alone.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 
-from fuwu.db import utcnow
 from fuwu.models import Contract, Customer, Staff
 
 from . import rules, services
@@ -68,7 +67,7 @@ def load(site, session) -> None:
                 charged.disputed = True
                 charged.dispute_note = "客户认为是升级补丁引起的问题，不应收费"
                 services.decide(session, contract, charged, "charge", staff["S014"], "非补丁问题，按收费标准收取",
-                                utcnow())
+                                datetime.now(UTC))
         left = rules.days_left(period.ends_on, today)
         assignee = staff.get("S005")
         start, end = rules.renewal_proposal(period.ends_on, site.settings.get("contracts.renewal_months", session))

@@ -8,17 +8,18 @@ Thin: parse, authorise (permission + record rules), call ``services`` /
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import contains_eager
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import NoMatchFound, Route
 
-from fuwu.db import check_version, utcnow
+from fuwu.db import check_version
 from fuwu.errors import NotFound, StaleEdit, ValidationError
 from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
@@ -28,7 +29,6 @@ from fuwu.web.endpoint import requires
 from fuwu.web.export import MAX_ROWS, export_response
 from fuwu.web.forms import Field, Form
 from fuwu.web.pagination import keyset_page
-from fuwu.web.shell import flash
 from fuwu.web.ui import Panel, Widget
 
 from . import rules, services
@@ -44,7 +44,7 @@ PROBLEM_LABELS = {"software": _l("Software problem"), "hardware": _l("Hardware r
 CLOCK_LABELS = {"working": _l("Working hours (working calendar)"), "24x7": _l("Round the clock (7x24)")}
 UNIT_LABELS = {"hours": _l("hours"), "days": _l("days")}
 DECISION_LABELS = {"charge": _l("Charge the customer"), "waive": _l("Waive the charge")}
-URGENCY_LABELS = {"expired": _l("Ended"), "urgent": _l("Urgent"), "soon": _l("Soon"), "later": _l("Later")}
+URGENCY_LABELS = {"expired": _l("Ended"), "urgent": _l("Urgent"), "soon": _l("Soon"), "later": _l("Later on")}
 URGENCY_CLASSES = {"expired": "danger", "urgent": "danger", "soon": "warn", "later": ""}
 RENEWAL_FILTERS = {
     "none": _l("No renewal yet"),
@@ -60,6 +60,42 @@ RENEWAL_FILTERS = {
 
 def _templates(request: Request):
     return request.app.state.templates
+
+
+def _render(request: Request, name: str, context: dict, **kwargs) -> Response:
+    return _templates(request).render(request, name, {**context, "url_for": _paths(request)}, **kwargs)
+
+
+def _paths(request: Request):
+    """``url_for`` for this plugin's pages: the path from the site's root.
+
+    Core's template ``url_for`` prefixes the request's ``root_path``, which
+    under a plugin's mount is ``/contracts``, so every link of a plugin page
+    would point to ``/contracts/contracts/...``. Lookups are remembered for
+    the request (one scan of the routes per route name, not per link).
+    """
+    routes = request.app.router.routes
+    # the site's own prefix behind a proxy, not the mount's
+    prefix = request.scope.get("app_root_path", request.scope.get("root_path", ""))
+    index: dict[str, int] = {}
+
+    def url_for(name: str, /, **params) -> str:
+        known = index.get(name)
+        if known is not None:
+            try:
+                return prefix + str(routes[known].url_path_for(name, **params))
+            except NoMatchFound:
+                pass
+        for i, route in enumerate(routes):
+            try:
+                path = route.url_path_for(name, **params)
+            except NoMatchFound:
+                continue
+            index[name] = i
+            return prefix + str(path)
+        raise NoMatchFound(name, params)
+
+    return url_for
 
 
 def _site(request: Request):
@@ -90,12 +126,43 @@ def _core_url(request: Request, name: str, **params) -> str | None:
     """A link to a core page, or None when this app has no such page."""
     try:
         return request.url_for(name, **params).path
-    except Exception:  # noqa: BLE001 - starlette raises NoMatchFound; core pages are not plugin API
+    except NoMatchFound:  # core's pages are not part of the plugin API
         return None
 
 
-def _redirect(request: Request, name: str, message, **params) -> Response:
-    return flash(request, RedirectResponse(_url(request, name, **params), status_code=303), message)
+#: Confirmations shown after a form's redirect (``?notice=<key>``): the plugin
+#: API has no flash message, and a fixed list keeps the URL from carrying text.
+NOTICES = {
+    "saved": _l("Changes saved."),
+    "period_added": _l("Service period added."),
+    "renewal_proposed": _l("Renewal proposed."),
+    "renewal_step": _l("Renewal moved on: %(state)s."),
+    "waived": _l("Decision recorded: the engineer waives the charge."),
+    "charged": _l("Decision recorded: the engineer collects the fee."),
+    "visit": _l("Visit recorded: %(outcome)s (%(reason)s)."),
+    "level_saved": _l("SLA level saved."),
+}
+
+
+def _redirect(request: Request, name: str, notice: str, *, visit: int | None = None, **params) -> Response:
+    query = {"notice": notice, **({"visit": visit} if visit else {})}
+    return RedirectResponse(f"{_url(request, name, **params)}?{urlencode(query)}", status_code=303)
+
+
+def _notice(request: Request, *, visits=(), state_label=None) -> str:
+    """The confirmation asked for by ``?notice=``, in the reader's language."""
+    key = request.query_params.get("notice", "")
+    if key not in NOTICES:
+        return ""
+    if key == "visit":
+        visit = next((v for v in visits if str(v.id) == request.query_params.get("visit")), None)
+        if visit is None:
+            return ""
+        return _("Visit recorded: %(outcome)s (%(reason)s).", outcome=_("Charged") if visit.charged else _("Free"),
+                 reason=visit.reason_text())
+    if key == "renewal_step":
+        return _("Renewal moved on: %(state)s.", state=state_label) if state_label else ""
+    return str(NOTICES[key])
 
 
 # --- Record rules: a contract is visible when its customer is ---------------------------
@@ -176,7 +243,7 @@ def _list_page(request: Request, *, expiring: bool) -> Response:
                        size=site.settings.get("core.page_size", db))
     rows = services.rows_for(site, db, [r[0] for r in page.rows], [r.period_end for r in page.rows], today)
     regions = db.scalars(select(Customer.region).where(Customer.region != "").distinct().order_by(Customer.region))
-    return _templates(request).render(
+    return _render(
         request, "contracts/list.html",
         {"page": page, "rows": rows, "sort": sort, "expiring": expiring, "window": window, "today": today,
          "regions": list(regions), "account_types": ACCOUNT_TYPES, "renewal_filters": RENEWAL_FILTERS,
@@ -229,20 +296,21 @@ def _contract_context(request: Request, contract: Contract) -> dict:
         "policy_labels": POLICY_LABELS, "problem_labels": PROBLEM_LABELS, "decision_labels": DECISION_LABELS,
         "renewal_labels": RENEWAL_FILTERS, "clock_labels": CLOCK_LABELS, "unit_labels": UNIT_LABELS,
         "account_types": ACCOUNT_TYPES, "workflows": site.workflows, "title": contract.number,
+        "notice": _notice(request, visits=visits),
     }
 
 
 @requires(VIEW)
 def contract_detail(request: Request) -> Response:
     contract = visible_contract(request, request.path_params["contract_id"])
-    return _templates(request).render(request, "contracts/detail.html", _contract_context(request, contract))
+    return _render(request, "contracts/detail.html", _contract_context(request, contract))
 
 
 @requires(VIEW)
 def contract_summary(request: Request) -> Response:
     """A one-page summary to print and file with the paper contract."""
     contract = visible_contract(request, request.path_params["contract_id"])
-    return _templates(request).render(request, "contracts/summary.html", _contract_context(request, contract))
+    return _render(request, "contracts/summary.html", _contract_context(request, contract))
 
 
 @requires(VIEW)
@@ -267,7 +335,7 @@ def deadlines(request: Request) -> Response:
             level = None
         answer = site.plugins.hook.sla_deadlines(site=site, session=request.state.db, contract=contract,
                                                  started_at=started, level=level)
-    return _templates(request).render(
+    return _render(
         request, "contracts/deadlines.html",
         {"contract": contract, "answer": answer, "started": started, "error": error,
          "levels": services.levels(request.state.db, active_only=True), "title": contract.number,
@@ -302,7 +370,7 @@ def terms_edit(request: Request) -> Response:
     form = terms_form(request)
 
     def render(status=200, conflict=None):
-        return _templates(request).render(
+        return _render(
             request, "contracts/terms.html",
             {"form": form, "contract": contract, "row": row, "conflict": conflict, "policy_labels": POLICY_LABELS,
              "defaults": services.effective_terms(_site(request), db, None, contract),
@@ -331,7 +399,7 @@ def terms_edit(request: Request) -> Response:
     db.flush()
     db.expire(row, ["sla_level", "responsible"])
     services.recompute_visits(_site(request), db, contract)
-    return _redirect(request, "detail", _("Changes saved."), contract_id=contract.id)
+    return _redirect(request, "detail", "saved", contract_id=contract.id)
 
 
 # --- Periods (CON-1, CON-2) ---------------------------------------------------------------
@@ -347,7 +415,7 @@ def period_form() -> Form:
 
 
 def _render_period(request, form, contract, period, status=200, conflict=None):
-    return _templates(request).render(
+    return _render(
         request, "contracts/period.html",
         {"form": form, "contract": contract, "period": period, "conflict": conflict,
          "title": _("Service period of %(number)s", number=contract.number)},
@@ -387,7 +455,7 @@ def period_new(request: Request) -> Response:
     db.add(period)
     db.flush()
     services.recompute_visits(_site(request), db, contract)
-    return _redirect(request, "detail", _("Service period added."), contract_id=contract.id)
+    return _redirect(request, "detail", "period_added", contract_id=contract.id)
 
 
 @requires("contracts.contract.edit")
@@ -413,7 +481,7 @@ def period_edit(request: Request) -> Response:
     period.notes = form.values["notes"]
     db.flush()
     services.recompute_visits(_site(request), db, contract)
-    return _redirect(request, "detail", _("Changes saved."), contract_id=contract.id)
+    return _redirect(request, "detail", "saved", contract_id=contract.id)
 
 
 # --- Visits (CON-4) -------------------------------------------------------------------
@@ -440,38 +508,67 @@ def visit_form(request: Request, contract: Contract) -> Form:
     ])
 
 
+def _render_visit(request, form, contract, visit=None, status=200, conflict=None):
+    return _render(
+        request, "contracts/visit.html",
+        {"form": form, "contract": contract, "visit": visit, "conflict": conflict,
+         "title": _("On-site visit for %(number)s", number=contract.number)},
+        status=status, fragment="form")
+
+
+def _apply_visit(form: Form, visit: Visit) -> None:
+    values = form.values
+    visit.visited_on, visit.engineer_id = values["visited_on"], int(values["engineer_id"])
+    visit.problem = values["problem"]
+    visit.product_id = int(values["product_id"]) if values["product_id"] else None
+    visit.manufacturer_warranty = values["manufacturer_warranty"] and values["problem"] == "hardware"
+    visit.summary, visit.fee = values["summary"], values["fee"] or Decimal("0.00")
+    visit.disputed, visit.dispute_note = values["disputed"] or visit.decision is not None, values["dispute_note"]
+
+
+@requires("contracts.visit.record")
+def visit_edit(request: Request) -> Response:
+    """Correct a visit (wrong date, engineer, problem); later visits are decided again."""
+    db = request.state.db
+    visit = _visible_child(request, Visit, request.path_params["visit_id"])
+    contract = visible_contract(request, visit.contract_id)
+    form = visit_form(request, contract)
+    if request.method == "GET":
+        form.fill(visit)
+        return _render_visit(request, form, contract, visit)
+    form.load(request.state.form)
+    try:
+        check_version(visit, request.state.form.get("version"))
+    except StaleEdit:
+        form.raw["version"] = visit.version
+        return _render_visit(request, form, contract, visit, 409, conflict=visit)
+    if form.errors:
+        return _render_visit(request, form, contract, visit, 422)
+    was_disputed = visit.disputed
+    _apply_visit(form, visit)
+    db.flush()
+    services.recompute_visits(_site(request), db, contract)
+    if visit.disputed and not was_disputed and visit.charged and visit.decision is None:
+        services.ask_for_decision(db, contract, visit)
+    return _redirect(request, "detail", "saved", contract_id=contract.id)
+
+
 @requires("contracts.visit.record")
 def visit_new(request: Request) -> Response:
-    db = request.state.db
     site = _site(request)
     contract = visible_contract(request, request.path_params["contract_id"])
     form = visit_form(request, contract)
-
-    def render(status=200):
-        return _templates(request).render(
-            request, "contracts/visit.html",
-            {"form": form, "contract": contract, "title": _("On-site visit for %(number)s", number=contract.number)},
-            status=status, fragment="form")
-
     if request.method == "GET":
         fee = _setting(request, "contracts.visit_fee")
         form.fill(None, visited_on=_today(request), engineer_id=request.state.user.id, problem="software",
                   fee=fee if fee else None)
-        return render()
+        return _render_visit(request, form, contract)
     if not form.load(request.state.form):
-        return render(422)
-    values = form.values
-    visit = Visit(visited_on=values["visited_on"], engineer_id=int(values["engineer_id"]),
-                  problem=values["problem"], product_id=int(values["product_id"]) if values["product_id"] else None,
-                  manufacturer_warranty=values["manufacturer_warranty"] and values["problem"] == "hardware",
-                  summary=values["summary"], fee=values["fee"] or Decimal("0.00"),
-                  disputed=values["disputed"], dispute_note=values["dispute_note"])
-    services.record_visit(site, db, contract, visit)
-    if visit.free:
-        message = _("Visit recorded: free (%(reason)s).", reason=visit.reason_text())
-    else:
-        message = _("Visit recorded: charged (%(reason)s).", reason=visit.reason_text())
-    return _redirect(request, "detail", message, contract_id=contract.id)
+        return _render_visit(request, form, contract, status=422)
+    visit = Visit()
+    _apply_visit(form, visit)
+    services.record_visit(site, request.state.db, contract, visit)
+    return _redirect(request, "detail", "visit", visit=visit.id, contract_id=contract.id)
 
 
 def _visits_query(request: Request):
@@ -518,7 +615,7 @@ def visit_list(request: Request) -> Response:
                        after=params.get("after"), before=params.get("before"),
                        size=_setting(request, "core.page_size"))
     regions = db.scalars(select(Customer.region).where(Customer.region != "").distinct().order_by(Customer.region))
-    return _templates(request).render(
+    return _render(
         request, "contracts/visits.html",
         {"page": page, "regions": list(regions), "account_types": ACCOUNT_TYPES, "problem_labels": PROBLEM_LABELS,
          "decision_labels": DECISION_LABELS, "title": _("Visit log")},
@@ -543,7 +640,7 @@ def visit_decision(request: Request) -> Response:
     form = decision_form()
 
     def render(status=200, conflict=None):
-        return _templates(request).render(
+        return _render(
             request, "contracts/decision.html",
             {"form": form, "visit": visit, "contract": contract, "conflict": conflict,
              "decision_labels": DECISION_LABELS, "problem_labels": PROBLEM_LABELS,
@@ -562,10 +659,9 @@ def visit_decision(request: Request) -> Response:
         return render(422)
     visit.dispute_note = form.values["dispute_note"]
     services.decide(db, contract, visit, form.values["decision"], request.state.user, form.values["comment"],
-                    utcnow())
-    message = _("Decision recorded: the engineer waives the charge.") if visit.decision == "waive" else \
-        _("Decision recorded: the engineer collects the fee.")
-    return _redirect(request, "detail", message, contract_id=contract.id)
+                    datetime.now(UTC))
+    return _redirect(request, "detail", "waived" if visit.decision == "waive" else "charged",
+                     contract_id=contract.id)
 
 
 # --- Renewals (CON-5) -----------------------------------------------------------------
@@ -589,7 +685,7 @@ def renewal_new(request: Request) -> Response:
     form = renewal_form(db)
 
     def render(status=200):
-        return _templates(request).render(
+        return _render(
             request, "contracts/renewal_new.html",
             {"form": form, "contract": contract, "title": _("Renewal of %(number)s", number=contract.number)},
             status=status, fragment="form")
@@ -615,7 +711,7 @@ def renewal_new(request: Request) -> Response:
         for name, message in exc.errors.items():
             form.error(name, message)
         return render(422)
-    return _redirect(request, "renewal", _("Renewal proposed."), renewal_id=renewal.id)
+    return _redirect(request, "renewal", "renewal_proposed", renewal_id=renewal.id)
 
 
 def _render_renewal(request: Request, renewal: Renewal, *, errors: dict | None = None, status: int = 200,
@@ -628,11 +724,12 @@ def _render_renewal(request: Request, renewal: Renewal, *, errors: dict | None =
     done = {h.to_state: h for h in history}
     steps = [(state, site.workflows.get("contracts.renewal").by_state[state].label, done.get(state))
              for state in rules.RENEWAL_STEPS]
-    return _templates(request).render(
+    return _render(
         request, "contracts/renewal.html",
         {"renewal": renewal, "contract": renewal.contract, "history": history, "staff": staff, "steps": steps,
          "allowed": site.workflows.allowed(renewal, request.state.user), "errors": errors or {},
          "workflow": site.workflows.of(renewal), "progress": rules.progress(renewal.state), "comment": comment,
+         "notice": _notice(request, state_label=site.workflows.of(renewal).by_state[renewal.state].label),
          "title": _("Renewal of %(number)s", number=renewal.contract.number)},
         status=status)
 
@@ -656,12 +753,12 @@ def renewal_step(request: Request) -> Response:
                                                      "Check its state and try again.")})
     name = form.get("step", "")
     try:
-        taken = services.advance(_site(request), request.state.db, renewal, name, request.state.user,
+        services.advance(_site(request), request.state.db, renewal, name, request.state.user,
                                  form.get("comment", ""))
     except ValidationError as exc:
         errors = dict(exc.errors) or {"step": exc.message}
         return _render_renewal(request, renewal, errors=errors, status=422, comment=form.get("comment", ""))
-    return _redirect(request, "renewal", _("Renewal: %(step)s.", step=taken.label), renewal_id=renewal.id)
+    return _redirect(request, "renewal", "renewal_step", renewal_id=renewal.id)
 
 
 # --- Monthly plan (CON-6) ---------------------------------------------------------------
@@ -685,7 +782,7 @@ def plan_page(request: Request) -> Response:
               f"{r.progress[0]}/{r.progress[1]}" if r.progress else "", _("Yes") if r.carried_over else ""]
              for r in rows))
     done = sum(1 for r in rows if r.renewal and r.renewal.state == "done")
-    return _templates(request).render(
+    return _render(
         request, "contracts/plan.html",
         {"rows": rows, "first": first, "previous": rules.add_months(first, -1), "next": rules.add_months(first, 1),
          "done": done, "states": renewal_states, "account_types": ACCOUNT_TYPES,
@@ -704,17 +801,17 @@ def level_list(request: Request) -> Response:
     site = _site(request)
     db = request.state.db
     all_levels = services.levels(db)
-    return _templates(request).render(
+    return _render(
         request, "contracts/levels.html",
         {"levels": all_levels, "effective": {lv.id: services.milestones(site, db, lv) for lv in all_levels},
          "clock_labels": CLOCK_LABELS, "unit_labels": UNIT_LABELS, "settings": site.settings,
-         "title": _("SLA levels")})
+         "notice": _notice(request), "title": _("SLA levels")})
 
 
 def level_form() -> Form:
     return Form([
-        Field("name", _l("Name"), required=True, max_length=100),
-        Field("description", _l("Description"), kind="textarea"),
+        Field("name", _l("Level name"), required=True, max_length=100),
+        Field("description", _l("Level description"), kind="textarea"),
         Field("in_warranty", _l("Costs borne by the company (in warranty)"), kind="bool"),
         Field("clock", _l("Clock"), kind="choice", required=True, choices=lambda: list(CLOCK_LABELS.items())),
         Field("active", _l("Offered for new terms"), kind="bool"),
@@ -781,7 +878,7 @@ def _level_edit(request: Request, level: SlaLevel | None) -> Response:
     code_error = None
 
     def render(rows, errors, status=200, conflict=None):
-        return _templates(request).render(
+        return _render(
             request, "contracts/level_edit.html",
             {"form": form, "level": level, "rows": rows, "errors": errors, "conflict": conflict,
              "unit_labels": UNIT_LABELS, "settings": site.settings, "db": db,
@@ -840,7 +937,7 @@ def _level_edit(request: Request, level: SlaLevel | None) -> Response:
                                                  sequence=(len(level.milestones) + 1) * 10))
     db.flush()
     services.forget_levels(db)
-    return _redirect(request, "levels", _("SLA level %(name)s saved.", name=_(level.name)))
+    return _redirect(request, "levels", "level_saved")
 
 
 @requires("contracts.sla.manage")
@@ -942,6 +1039,7 @@ def routes() -> list:
         Route("/periods/{period_id:int}/edit", period_edit, methods=["GET", "POST"], name="period_edit"),
         Route("/service/{contract_id:int}/visits/new", visit_new, methods=["GET", "POST"], name="visit_new"),
         Route("/visits", visit_list, name="visits"),
+        Route("/visits/{visit_id:int}/edit", visit_edit, methods=["GET", "POST"], name="visit_edit"),
         Route("/visits/{visit_id:int}/decision", visit_decision, methods=["GET", "POST"], name="visit_decision"),
         Route("/service/{contract_id:int}/renewals/new", renewal_new, methods=["GET", "POST"], name="renewal_new"),
         Route("/renewals/{renewal_id:int}", renewal_detail, name="renewal"),

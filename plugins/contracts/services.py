@@ -14,7 +14,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, aliased, joinedload, lazyload
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, lazyload
 
 from fuwu import timeline
 from fuwu.errors import ValidationError
@@ -323,7 +323,21 @@ def record_visit(site, session: Session, contract: Contract, visit: Visit) -> Vi
     recompute_visits(site, session, contract)
     if visit.charged:
         charged_on_timeline(session, contract, visit)
+        if visit.disputed and visit.decision is None:
+            ask_for_decision(session, contract, visit)
     return visit
+
+
+def ask_for_decision(session: Session, contract: Contract, visit: Visit) -> None:
+    """004 charging §3: the engineer calls the salesperson, who decides; the
+    notification carries the link to the decision form."""
+    person = responsible_people(session, [contract]).get(contract.id)
+    customer = session.get(Customer, contract.customer_id)
+    salesperson = session.get(Staff, customer.sales_staff_id) if customer.sales_staff_id else None
+    for staff in {s.id: s for s in (salesperson, person) if s is not None and s.active}.values():
+        notify(session, staff, N_("%(customer)s disputes the charge for the visit on %(day)s: please decide"),
+               url=f"{PREFIX}/visits/{visit.id}/decision", source=SOURCE, email=True, customer=customer.name,
+               day=visit.visited_on.isoformat())
 
 
 def charged_on_timeline(session: Session, contract: Contract, visit: Visit) -> None:
@@ -697,6 +711,7 @@ def plan(site, session: Session, user_scope, first: date, today: date) -> list[P
                or_(and_(ServicePeriod.ends_on >= first, ServicePeriod.ends_on <= last),
                    and_(ServicePeriod.ends_on < first, ServicePeriod.ends_on >= first - timedelta(days=window),
                         ServicePeriod.ends_on == latest.c.ends_on)))
+        .options(contains_eager(Contract.customer))
         .order_by(ServicePeriod.ends_on, Contract.id)).all()
     period_ids = [p.id for p, _c in rows]
     renewals: dict[int, Renewal] = {}

@@ -166,3 +166,18 @@ def test_timeline_is_translated_for_each_reader(site):
         entry = timeline.history(s, cid)[0]
     assert entry.text(lambda m: m) == "Contract FW-1 signed"
     assert entry.text(lambda m: {"Contract %(number)s signed": "合同 %(number)s 已签订"}.get(m, m)) == "合同 FW-1 已签订"
+
+
+def test_listener_reaches_the_site_through_its_session(make_plugin, make_site):
+    make_plugin("reader", plugin="""
+        from fuwu.site import site_of
+        READ = []
+        @hookimpl
+        def customer_created(session, customer):
+            READ.append(site_of(session).settings.get("core.page_size", session))
+    """)
+    site = make_site(["reader"], settings={"core.page_size": 7})
+    add_customer(site)
+    import fuwu_test_reader.plugin as reader
+
+    assert reader.READ == [7]

@@ -527,3 +527,21 @@ def test_pages_speak_the_readers_language(cweb, language, title, label):
     b.cookies.set("fuwu_lang", language)
     page = b.get("/contracts/expiring").text
     assert f"<h1>{title}</h1>" in page and label in page
+
+
+def test_every_link_on_the_plugin_pages_leads_somewhere(cweb):
+    site, _app, browser = cweb
+    ids = setup_records(site)
+    b = browser("manager")
+    seen: set[str] = set()
+    for page in ("/contracts/expiring", "/contracts/service/{contract_id}", "/contracts/renewals/{renewal_id}",
+                 "/contracts/plan", "/contracts/levels", "/contracts/visits", "/"):
+        html = b.get(page.format(**ids)).text
+        if page != "/":  # the plugin's own content; the frame (menu) is core's
+            html = html[html.index('<main id="main">'):html.index("</main>")]
+        for href in set(re.findall(r'href="(/[^"#]*)"', html)) - seen:
+            seen.add(href)
+            r = b.get(href)
+            assert r.status_code in (200, 303), (page, href, r.status_code)
+    assert "/contracts/service/{contract_id}/renewals/new".format(**ids) not in seen  # a renewal is open
+    assert "/contracts/service/{contract_id}/summary".format(**ids) in seen
