@@ -244,3 +244,26 @@ def web(make_site):
     yield factory
     for client in clients:
         client.close()
+
+
+class PlaywrightDriver:
+    """One Playwright driver per test process: its sync API cannot start twice
+    while another instance runs, so every browser test shares this one."""
+
+    def __init__(self):
+        self.driver = None
+
+    def get(self):
+        if self.driver is None:
+            from playwright.sync_api import sync_playwright
+
+            self.driver = sync_playwright().start()
+        return self.driver
+
+
+@pytest.fixture(scope="session")
+def playwright_driver():
+    holder = PlaywrightDriver()
+    yield holder
+    if holder.driver is not None:
+        holder.driver.stop()

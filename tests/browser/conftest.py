@@ -91,8 +91,8 @@ def live(databases, tmp_path_factory):
 class Chromium:
     """Launches chromium on first use (inside a test, so a failure fails that test)."""
 
-    def __init__(self):
-        self._playwright = None
+    def __init__(self, driver):
+        self._driver = driver
         self._browser = None
 
     def get(self):
@@ -102,12 +102,11 @@ class Chromium:
                             "(`make test` installs them; or `apt-get install chromium fonts-noto-cjk`)",
                             pytrace=False)
             try:
-                from playwright.sync_api import sync_playwright
+                import playwright.sync_api  # noqa: F401
             except ImportError:
                 pytest.fail("Playwright for Python is missing: `make install-test` installs it", pytrace=False)
-            self._playwright = sync_playwright().start()
             try:
-                self._browser = self._playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                self._browser = self._driver.get().chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             except Exception as exc:
                 pytest.fail(f"could not launch {CHROMIUM}: {exc}", pytrace=False)
         return self._browser
@@ -115,14 +114,12 @@ class Chromium:
     def close(self):
         if self._browser is not None:
             self._browser.close()
-        if self._playwright is not None:
-            self._playwright.stop()
 
 
 @pytest.fixture(scope="session")
-def chromium(live):
+def chromium(live, playwright_driver):
     # depends on ``live`` so the browser closes its connections before the server stops
-    browser = Chromium()
+    browser = Chromium(playwright_driver)
     yield browser
     browser.close()
 
