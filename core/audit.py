@@ -58,17 +58,37 @@ def changes_of(obj) -> dict[str, tuple[object, object]]:
     return result
 
 
+def flush_changes(session: Session) -> dict:
+    """``{obj: changes}`` of the dirty objects of the flush in progress,
+    computed once and shared by the audit and the domain events."""
+    cached = session.info.get(FLUSH_CHANGES)
+    if cached is None:
+        cached = {obj: changes_of(obj) for obj in session.dirty
+                  if session.is_modified(obj, include_collections=False)}
+        session.info[FLUSH_CHANGES] = cached
+    return cached
+
+
+FLUSH_CHANGES = "fuwu_flush_changes"
+
+
+def forget_flush_changes(session: Session, _flush_context) -> None:
+    """``after_flush_postexec``: the next flush computes its own."""
+    session.info.pop(FLUSH_CHANGES, None)
+
+
 def record_flush(session: Session, _flush_context) -> None:
     """``after_flush`` listener: write the audit rows of this flush."""
     actor = session.info.get("actor_id")
+    changed = flush_changes(session)
     rows = []
     for obj in session.new:
         if getattr(obj, "__audited__", False):
             rows.append(dict(actor_id=actor, table_name=obj.__tablename__, row_id=obj.id,
                              action="create", field=None, old=None, new=None))
-    for obj in session.dirty:
-        if getattr(obj, "__audited__", False) and session.is_modified(obj, include_collections=False):
-            for field, (old, new) in changes_of(obj).items():
+    for obj, changes in changed.items():
+        if getattr(obj, "__audited__", False):
+            for field, (old, new) in changes.items():
                 rows.append(dict(actor_id=actor, table_name=obj.__tablename__, row_id=obj.id,
                                  action="update", field=field, old=_text(old), new=_text(new)))
     for obj in session.deleted:

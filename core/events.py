@@ -37,6 +37,7 @@ class Events:
         event.listen(sessions, "before_flush", lambda s, ctx, inst: read_only_check(s))
         event.listen(sessions, "after_flush", audit.record_flush)
         event.listen(sessions, "after_flush", self._queue_orm_events)
+        event.listen(sessions, "after_flush_postexec", audit.forget_flush_changes)
         event.listen(sessions, "before_commit", self._deliver)
 
     @staticmethod
@@ -46,12 +47,10 @@ class Events:
             name = getattr(obj, "__created_event__", None)
             if name:
                 queue.append((name, obj, None))
-        for obj in session.dirty:
+        for obj, changes in audit.flush_changes(session).items():
             name = getattr(obj, "__changed_event__", None)
-            if name and session.is_modified(obj, include_collections=False):
-                changes = audit.changes_of(obj)
-                if changes:
-                    queue.append((name, obj, changes))
+            if name and changes:
+                queue.append((name, obj, changes))
 
     def _deliver(self, session: Session) -> None:
         for _round in range(MAX_ROUNDS):

@@ -47,9 +47,12 @@ def alembic_config(site, connection=None) -> AlembicConfig:
 
 def upgrade(site, targets: list[str] | None = None) -> list[str]:
     """Upgrade core and every enabled plugin (or ``targets``) to head."""
-    targets = targets or [f"{CORE}@head"] + [
-        f"{name}@head" for name in site.migration_locations() if name != CORE
-    ]
+    if not targets:
+        script = ScriptDirectory.from_config(alembic_config(site))
+        labelled = {label for rev in script.walk_revisions() for label in rev.branch_labels}
+        # a plugin whose folder has no revision yet has no tables to create
+        targets = [f"{CORE}@head"] + [f"{name}@head" for name in site.migration_locations()
+                                      if name != CORE and name in labelled]
     with site.db.engine.begin() as connection:
         cfg = alembic_config(site, connection)
         for target in targets:
