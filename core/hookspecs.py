@@ -47,6 +47,9 @@ def register_models():
 def migration_locations():
     """Return the folder of this plugin's Alembic versions.
 
+    Optional: without it, the package's ``migrations/`` folder is used when it
+    exists (the convention every built-in plugin follows).
+
     Called by ``fuwu db upgrade|current``. The folder is one Alembic branch
     labelled with the plugin name; its first revision has
     ``branch_labels = ("<plugin>",)`` and ``depends_on`` the core head
@@ -85,6 +88,9 @@ def register_routes():
 def template_dirs():
     """Return folders holding this plugin's Jinja templates.
 
+    Optional: without it, the package's ``templates/`` folder is used when it
+    exists (the convention every built-in plugin follows).
+
     Templates live under a folder named after the plugin
     (``templates/<plugin>/list.html``) so names never clash; the active theme
     is searched first, so a theme can override any plugin template.
@@ -103,6 +109,9 @@ def template_dirs():
 def static_dirs():
     """Return this plugin's static folder, served at ``/static/<plugin>/``.
 
+    Optional: without it, the package's ``static/`` folder is used when it
+    exists (the convention every built-in plugin follows).
+
     Returns a path, or ``None`` when the plugin has no static files.
 
     Example::
@@ -116,6 +125,9 @@ def static_dirs():
 @hookspec
 def locale_dirs():
     """Return ``(domain, folder)`` of this plugin's Babel catalogs.
+
+    Optional: without it, the package's ``locale/`` folder is used when it
+    exists (the convention every built-in plugin follows).
 
     The domain is the plugin name; the folder holds
     ``<lang>/LC_MESSAGES/<domain>.po`` for ``en``, ``zh_Hans``, ``zh_Hant``.

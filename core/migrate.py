@@ -17,7 +17,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from .plugins import CORE, available
+from .plugins import CORE, available, folders
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -28,9 +28,8 @@ def _all_locations(site) -> dict[str, Path]:
     locations.update(site.migration_locations())
     for item in available():
         if item.plugin is not None and item.name not in locations:
-            hook = getattr(item.plugin.hooks, "migration_locations", None)
-            if hook is not None:
-                locations[item.name] = Path(hook())
+            for folder in folders(item.plugin, "migration_locations"):
+                locations[item.name] = Path(folder)
     return locations
 
 

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 
 import pluggy
@@ -73,6 +74,37 @@ class Plugin:
     @property
     def name(self) -> str:
         return self.manifest.name
+
+    @property
+    def folder(self) -> Path | None:
+        """The package's folder (None for a single-module plugin)."""
+        paths = getattr(self.package, "__path__", None)
+        return Path(list(paths)[0]) if paths else None
+
+
+#: Folders a plugin package may simply have, like Odoo's module anatomy; a
+#: plugin that implements the hook decides for itself instead.
+CONVENTIONAL_FOLDERS = {
+    "template_dirs": "templates",
+    "static_dirs": "static",
+    "locale_dirs": "locale",
+    "migration_locations": "migrations",
+}
+
+
+def folders(plugin: Plugin, hook_name: str) -> list:
+    """What ``hook_name`` returns for ``plugin``: its own answer, or by convention
+    the folder named in CONVENTIONAL_FOLDERS when it exists."""
+    impl = getattr(plugin.hooks, hook_name, None)
+    if impl is not None and hasattr(impl, "fuwu_impl"):
+        answer = impl()
+        if answer is None:
+            return []
+        return list(answer) if hook_name == "template_dirs" else [answer]
+    path = plugin.folder / CONVENTIONAL_FOLDERS[hook_name] if plugin.folder else None
+    if path is None or not path.is_dir():
+        return []
+    return [(plugin.name, path)] if hook_name == "locale_dirs" else [path]
 
 
 @dataclass
@@ -267,6 +299,11 @@ class PluginSet:
             if value is not None:
                 result.append((impl.plugin_name, value))
         return result
+
+    def folders(self, hook_name: str) -> list[tuple[str, object]]:
+        """``(plugin, answer)`` of a folder hook for every plugin, by convention
+        where a plugin does not implement it (see CONVENTIONAL_FOLDERS)."""
+        return [(p.name, answer) for p in self.plugins for answer in folders(p, hook_name)]
 
 
 def build(enabled: Iterable[str], *, trace: bool | None = None) -> PluginSet:

@@ -42,7 +42,7 @@ class Site:
         self.workflows = Workflows(self.plugins.collect("register_workflows"), self.events)
         self.events.install(self.db.sessions, self.workflows.refuse_archived_changes)
         self.jobs: list[Job] = self.plugins.collect("register_jobs")
-        self.catalogs = Catalogs(self.plugins.collect("locale_dirs"))
+        self.catalogs = Catalogs([answer for _plugin, answer in self.plugins.folders("locale_dirs")])
 
     @classmethod
     def from_home(cls, home: str | Path | None = None) -> Site:
@@ -53,7 +53,7 @@ class Site:
         return site_calendar(self, session, round_the_clock=round_the_clock)
 
     def migration_locations(self) -> dict[str, Path]:
-        return {name: Path(loc) for name, loc in self.plugins.collect_by_plugin("migration_locations")}
+        return {name: Path(loc) for name, loc in self.plugins.folders("migration_locations")}
 
     def close(self) -> None:
         self.db.dispose()

@@ -45,7 +45,7 @@ def create_app(config: Config | Site) -> Starlette:
     if site.config.theme != "default":
         routes.append(Mount("/static/default", StaticFiles(directory=theme_dir("default") / "static"),
                             name="default_static"))
-    for plugin, folder in site.plugins.collect_by_plugin("static_dirs"):
+    for plugin, folder in site.plugins.folders("static_dirs"):
         if folder and Path(folder).is_dir():
             routes.append(Mount(f"/static/{plugin}", StaticFiles(directory=folder), name=f"{plugin}_static"))
     for plugin, plugin_routes in site.plugins.collect_by_plugin("register_routes"):

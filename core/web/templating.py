@@ -50,7 +50,7 @@ def build_environment(site) -> Environment:
     if site.config.theme != "default":
         loaders.append(FileSystemLoader(str(theme_dir("default") / "templates")))
     loaders.append(FileSystemLoader(str(CORE_TEMPLATES)))
-    for folder in site.plugins.collect("template_dirs"):
+    for _plugin, folder in site.plugins.folders("template_dirs"):
         loaders.append(FileSystemLoader(str(folder)))
     env = Environment(
         loader=ChoiceLoader(loaders),

@@ -29,25 +29,10 @@ def register_models():
 
 
 @hookimpl
-def migration_locations():
-    return HERE / "migrations"
-
-
-@hookimpl
 def register_hookspecs():
     from . import hookspecs
 
     return [hookspecs]
-
-
-@hookimpl
-def template_dirs():
-    return [HERE / "templates"]
-
-
-@hookimpl
-def locale_dirs():
-    return ("contracts", HERE / "locale")
 
 
 @hookimpl
