@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from fuwu import Job, Permission, Setting, hookimpl
 from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.workflow import State, Transition, Workflow
 
-HERE = Path(__file__).parent
 
 # --- What the plugin brings -----------------------------------------------------
 
