@@ -12,7 +12,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, Integer, String, func, select, update
+from sqlalchemy import ForeignKey, Integer, String, bindparam, func, select, update
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from ..db import Base, utcnow
@@ -71,19 +71,24 @@ def lookup(db: Session, token: str | None) -> WebSession | None:
     """The live session for a cookie token (user loaded in the same query)."""
     if not token or len(token) > 100:
         return None
-    row = db.scalar(select(WebSession).where(WebSession.token_hash == token_hash(token))
-                    .options(joinedload(WebSession.staff).lazyload(Staff.roles)))
+    row = db.scalar(_LOOKUP, {"token_hash": token_hash(token)})
     if row is None or not row.active or not row.staff.active:
         return None
-    # Grants in one plain query: the ORM's role and permission objects cost
-    # more than the rest of a small page.
-    grants = db.execute(
-        select(Role.key, RolePermission.permission, RolePermission.revoked)
-        .select_from(staff_role).join(Role, Role.id == staff_role.c.role_id)
-        .outerjoin(RolePermission, RolePermission.role_id == Role.id)
-        .where(staff_role.c.staff_id == row.staff_id)).all()
+    grants = db.execute(_GRANTS, {"staff_id": row.staff_id}).all()
     row.staff.set_grants({g.key for g in grants}, {g.permission for g in grants if g.permission and not g.revoked})
     return row
+
+
+# Built once: constructing a statement costs more than running it on SQLite,
+# and these two run on every request.
+_LOOKUP = (select(WebSession).where(WebSession.token_hash == bindparam("token_hash"))
+           .options(joinedload(WebSession.staff).lazyload(Staff.roles)))
+# Grants in one plain query: the ORM's role and permission objects cost more
+# than the rest of a small page.
+_GRANTS = (select(Role.key, RolePermission.permission, RolePermission.revoked)
+           .select_from(staff_role).join(Role, Role.id == staff_role.c.role_id)
+           .outerjoin(RolePermission, RolePermission.role_id == Role.id)
+           .where(staff_role.c.staff_id == bindparam("staff_id")))
 
 
 def touch(db: Session, row: WebSession) -> None:
