@@ -1,0 +1,191 @@
+"""How the complaints plugin plugs into fuwu (read this first).
+
+Intake (CMP-1), validity review (CMP-2), timed handling (CMP-3), follow-up and
+escalation (CMP-4), records and the monthly report (CMP-5), promises (CMP-6)
+and consequences (CMP-7). Only the documented hooks and modules are used.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from fuwu import Job, Permission, Setting, hookimpl
+from fuwu.i18n import gettext as _
+from fuwu.i18n import lazy_gettext as _l
+
+HERE = Path(__file__).parent
+
+
+@hookimpl
+def register_models():
+    from . import models
+
+    return [models]
+
+
+@hookimpl
+def migration_locations():
+    return HERE / "migrations"
+
+
+@hookimpl
+def template_dirs():
+    return [HERE / "templates"]
+
+
+@hookimpl
+def locale_dirs():
+    return ("complaints", HERE / "locale")
+
+
+@hookimpl
+def register_routes():
+    from .routes import routes
+
+    return routes()
+
+
+PERMISSIONS = [
+    ("complaints.complaint.view", _l("View complaints")),
+    ("complaints.complaint.view_all", _l("View every complaint, whatever the customer")),
+    ("complaints.complaint.create", _l("Record complaints received by phone or in person")),
+    ("complaints.complaint.review", _l("Review complaints' validity and archive them (quality supervisor)")),
+    ("complaints.complaint.handle", _l("Handle complaints: cause, measures, reply (responsible department)")),
+    ("complaints.complaint.follow_up", _l("Make the follow-up call of a complaint (service supervisor)")),
+    ("complaints.complaint.gm_call", _l("Call key accounts about their complaints (general manager)")),
+    ("complaints.hq.liaise", _l("Liaise with headquarters about complaints")),
+    ("complaints.report.view", _l("View the monthly complaint analysis reports")),
+    ("complaints.report.receive", _l("Receive the monthly complaint analysis report")),
+    ("complaints.consequence.view", _l("View complaint consequences (fines and reviews)")),
+]
+
+
+@hookimpl
+def register_permissions():
+    return [Permission(name, label) for name, label in PERMISSIONS]
+
+
+@hookimpl
+def default_role_grants():
+    view, create, handle = "complaints.complaint.view", "complaints.complaint.create", "complaints.complaint.handle"
+    return {
+        "engineer": [view, create, handle],
+        "coordinator": [view, create],
+        "group_lead": [view, create, handle, "complaints.complaint.follow_up"],
+        "service_manager": [view, create, handle, "complaints.complaint.follow_up", "complaints.complaint.view_all",
+                            "complaints.report.view", "complaints.consequence.view"],
+        # the quality supervisor also liaises with headquarters until a site
+        # makes a role of its own for it (core has no "headquarters liaison" role)
+        "quality_supervisor": [view, create, "complaints.complaint.view_all", "complaints.complaint.review",
+                               "complaints.complaint.follow_up", "complaints.hq.liaise", "complaints.report.view",
+                               "complaints.consequence.view"],
+        "general_manager": [view, "complaints.complaint.view_all", "complaints.complaint.gm_call",
+                            "complaints.report.view", "complaints.report.receive", "complaints.consequence.view"],
+    }
+
+
+@hookimpl
+def register_settings():
+    return [
+        # CMP-3 (003 §6.3): reply within 3 hours
+        Setting("complaints.reply_hours", int, 3, _l("Reply to a complainant within (hours)"), rule="CMP-3",
+                minimum=1, maximum=720),
+        Setting("complaints.reply_clock", str, "working", _l("Clock of the reply time limit"), rule="CMP-3",
+                choices=("working", "24x7"),
+                help=_l("working: working hours of the working calendar; 24x7: round the clock.")),
+        # CMP-4 (003 §6.4): follow-up within 1 working day of the handling result
+        Setting("complaints.follow_up_days", int, 1, _l("Follow-up call within (working days)"), rule="CMP-4",
+                minimum=1, maximum=30),
+        # CMP-5 (003 §6.5): feedback to headquarters within 1 working day of handling
+        Setting("complaints.hq_report_days", int, 1, _l("Result reported to headquarters within (working days)"),
+                rule="CMP-5", minimum=1, maximum=30),
+        # CMP-5: the report within the first 3 working days of the next month
+        Setting("complaints.report_working_days", int, 3, _l("Monthly complaint report due on working day"),
+                rule="CMP-5", minimum=1, maximum=20),
+        # CMP-7 (000 §7.1-7.2)
+        Setting("complaints.attitude_fine", Decimal, Decimal("200.00"),
+                _l("Fine for a confirmed service-attitude complaint (yuan)"), rule="CMP-7", minimum=Decimal("0")),
+        Setting("complaints.dismissal_count", int, 2, _l("Confirmed attitude complaints before a dismissal review"),
+                rule="CMP-7", minimum=1),
+        Setting("complaints.manager_count", int, 3,
+                _l("Complaints in the window before the manager's demotion review"), rule="CMP-7", minimum=1),
+        Setting("complaints.window_months", int, 6, _l("Window for counting complaints (months)"), rule="CMP-7",
+                minimum=1, maximum=24),
+    ]
+
+
+def _deadlines(site, session, now):
+    from .services import check_deadlines
+
+    check_deadlines(site, session, now)
+
+
+def _report(site, session, now):
+    from .services import report_job
+
+    report_job(site, session, now)
+
+
+def _consequences(site, session, now):
+    from .services import consequences_job
+
+    consequences_job(site, session, now)
+
+
+@hookimpl
+def register_jobs():
+    return [
+        Job("complaints.deadlines", _deadlines, every=timedelta(minutes=10),
+            label=_l("Notify overdue complaint deadlines (CMP-3, CMP-4, CMP-5)")),
+        Job("complaints.monthly_report", _report, every=timedelta(hours=6),
+            label=_l("Build and send the monthly complaint analysis report (CMP-5)")),
+        Job("complaints.consequences", _consequences, every=timedelta(hours=1),
+            label=_l("Fines and reviews for confirmed complaints (CMP-7)")),
+    ]
+
+
+@hookimpl
+def register_link_purposes():
+    from .routes import link_purposes
+
+    return link_purposes()
+
+
+@hookimpl
+def demo_data(session, site):
+    from .demo import load
+
+    load(site, session)
+
+
+@hookimpl
+def menu_items(request):
+    from fuwu.web.ui import MenuItem
+
+    user = request.state.user
+    if not user.can("complaints.complaint.view"):
+        return []
+    section = _("Complaints")
+    items = [MenuItem(_("Complaints"), request.url_for("complaints:list").path, section, 30)]
+    if user.can("complaints.report.view"):
+        items.append(MenuItem(_("Complaint reports"), request.url_for("complaints:reports").path, section, 31))
+    if user.can("complaints.consequence.view"):
+        items.append(MenuItem(_("Complaint consequences"), request.url_for("complaints:consequences").path,
+                              section, 32))
+    return items
+
+
+@hookimpl
+def dashboard_widgets(request):
+    from .routes import dashboard_widget
+
+    return dashboard_widget(request)
+
+
+@hookimpl
+def customer_panels(request, customer):
+    from .routes import customer_panel
+
+    return customer_panel(request, customer)
