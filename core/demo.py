@@ -175,6 +175,7 @@ def load(site, today: date | None = None) -> None:
     def work(session: Session) -> None:
         load_core(site, session, today)
         session.flush()
-        site.plugins.pm.hook.demo_data(session=session, site=site)
+        # each plugin after the plugins it depends on (pluggy alone would call the last first)
+        site.plugins.collect_by_plugin("demo_data", session=session, site=site)
 
     site.db.run(work, actor_id=None)

@@ -1,0 +1,323 @@
+"""Import of the installed base from CSV or XLSX (SK-1, SK-2).
+
+Two passes over one uploaded file: a dry run that validates every row and
+shows what would be imported, then the import itself, which validates again
+and writes all rows or none. Files saved by Excel on Chinese Windows are GBK,
+so a CSV that is not UTF-8 (with or without BOM) is read as GB18030 (a
+superset of GBK).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from fuwu import timeline
+from fuwu.i18n import N_
+from fuwu.i18n import lazy_gettext as _l
+from fuwu.models import Contract, Customer, Product
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import rules
+from .models import KeyEvent, ProductKey
+from .services import SOURCE, now
+
+#: column key -> (label, accepted headers), in the order of the template file
+COLUMNS = {
+    "customer": (_l("Customer name"), ("customer", "customer name", "客户", "客户名称", "客戶", "客戶名稱")),
+    "product": (_l("Product code"), ("product", "product code", "产品", "产品编码", "產品", "產品編碼")),
+    "serial_number": (_l("Serial number"), ("serial", "serial number", "serial_number", "序列号", "序號", "序列號")),
+    "service_code": (_l("Service code"), ("service code", "service_code", "服务码", "服務碼")),
+    "dongle_number": (_l("Dongle number"), ("dongle", "dongle number", "dongle_number", "加密锁号", "加密锁",
+                                            "加密鎖號", "加密鎖")),
+    "installed_on": (_l("Installation date"), ("installed on", "installed_on", "installation date", "安装日期",
+                                               "安裝日期")),
+    "contract": (_l("Contract number"), ("contract", "contract number", "合同编号", "合同号", "合約編號", "合同編號")),
+}
+REQUIRED = ("customer", "product", "serial_number", "service_code")
+
+
+@dataclass
+class Problem:
+    row: int  # 0: the file itself
+    column: str  # a COLUMNS key, or ""
+    message: object  # lazy string with params applied at render time
+    params: dict = field(default_factory=dict)
+
+    def text(self) -> str:
+        return str(self.message) % self.params if self.params else str(self.message)
+
+    def column_label(self) -> str:
+        return str(COLUMNS[self.column][0]) if self.column in COLUMNS else ""
+
+
+@dataclass
+class Result:
+    rows: list[dict] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and bool(self.rows)
+
+
+def _header_key(text) -> str | None:
+    name = " ".join(str(text or "").replace("_", " ").split()).lower()
+    for key, (_label, names) in COLUMNS.items():
+        if name in {n.replace("_", " ").lower() for n in names}:
+            return key
+    return None
+
+
+def _decode(content: bytes) -> str:
+    if content.startswith(b"\xef\xbb\xbf"):
+        return content[3:].decode("utf-8")
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return content.decode("gb18030")  # GBK, as Excel saves CSV on Chinese Windows
+
+
+def read_table(name: str, content: bytes) -> tuple[list[list], list[tuple[int, int]]]:
+    """Rows of cells (header first, empty rows dropped) and their line numbers;
+    for XLSX also the (row, column) of formulas without a saved result."""
+    lower = name.lower()
+    if lower.endswith(".xlsx"):
+        return _read_xlsx(content)
+    if lower.endswith(".csv") or lower.endswith(".txt"):
+        text = _decode(content)
+        rows, numbers = [], []
+        for i, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+            if any(str(c).strip() for c in row):
+                rows.append(row)
+                numbers.append(i)
+        return rows, [(n, -1) for n in numbers]
+    raise ValueError("format")
+
+
+def _read_xlsx(content: bytes):
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # a corrupt or non-XLSX file
+        raise ValueError("xlsx") from exc
+    sheet = book.worksheets[0]
+    rows, numbers = [], []
+    for i, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if any(c is not None and str(c).strip() for c in row):
+            rows.append(list(row))
+            numbers.append((i, -1))
+    book.close()
+    return rows, numbers
+
+
+def _formula_cells(content: bytes) -> set[tuple[int, int]]:
+    """Cells that hold a formula (looked at only when a value is missing)."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    found = set()
+    for r, row in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
+        for c, value in enumerate(row):
+            if isinstance(value, str) and value.startswith("="):
+                found.add((r, c))
+    book.close()
+    return found
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # numbers typed into Excel cells come back as floats
+    return str(value).strip()
+
+
+def _date(value) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    for sep in ("-", "/", "."):
+        parts = text.split(sep)
+        if len(parts) == 3 and all(p.isdigit() for p in parts):
+            try:
+                return date(int(parts[0]), int(parts[1]), int(parts[2]))
+            except ValueError:
+                return None
+    return None
+
+
+def validate(session: Session, name: str, content: bytes, *, visible, max_bytes: int, max_rows: int) -> Result:
+    """Every row checked; problems per row and column. ``visible``: the
+    record rule on ``Customer`` (a user imports only for customers they see)."""
+    result = Result()
+    problems = result.problems
+    if len(content) > max_bytes:
+        problems.append(Problem(0, "", _l("The file is %(size)s KB; the limit is %(limit)s KB. Split it into "
+                                          "smaller files."),
+                                {"size": (len(content) + 1023) // 1024, "limit": max_bytes // 1024}))
+        return result
+    try:
+        table, numbers = read_table(name, content)
+    except ValueError:
+        problems.append(Problem(0, "", _l("Upload a CSV (UTF-8 or GBK) or XLSX file.")))
+        return result
+    except UnicodeDecodeError:
+        problems.append(Problem(0, "", _l("The file's text is neither UTF-8 nor GBK.")))
+        return result
+    if not table:
+        problems.append(Problem(0, "", _l("The file is empty.")))
+        return result
+    header = [_header_key(h) for h in table[0]]
+    missing = [k for k in REQUIRED if k not in header]
+    unknown = [_text(h) for h, k in zip(table[0], header, strict=False) if k is None and _text(h)]
+    if missing or unknown:
+        problems.append(Problem(0, "", _l("The header row must name the columns %(expected)s (missing: %(missing)s; "
+                                          "not recognised: %(unknown)s)."),
+                                {"expected": ", ".join(str(COLUMNS[k][0]) for k in COLUMNS),
+                                 "missing": ", ".join(str(COLUMNS[k][0]) for k in missing) or "—",
+                                 "unknown": ", ".join(unknown) or "—"}))
+        return result
+    if len(table) - 1 > max_rows:
+        problems.append(Problem(0, "", _l("The file has %(n)s rows; at most %(limit)s are imported at once."),
+                                {"n": len(table) - 1, "limit": max_rows}))
+        return result
+    index = {k: i for i, k in enumerate(header) if k is not None}
+    raw_rows = []
+    for cells, (line, _c) in zip(table[1:], numbers[1:], strict=True):
+        raw_rows.append((line, {k: cells[i] if i < len(cells) else None for k, i in index.items()}))
+
+    def lookup(model, column, values, where=None):
+        found: dict[str, object] = {}
+        values = sorted(set(v for v in values if v))
+        for start in range(0, len(values), 500):
+            query = select(model).where(column.in_(values[start:start + 500]))
+            if where is not None:
+                query = query.where(where)
+            for obj in session.scalars(query):
+                found[getattr(obj, column.key)] = obj
+        return found
+
+    def existing(column, values):
+        taken: set[str] = set()
+        values = sorted(set(v for v in values if v))
+        for start in range(0, len(values), 500):
+            taken.update(session.scalars(select(column).where(column.in_(values[start:start + 500]))))
+        return taken
+
+    texts = [(line, {k: (_text(v) if k != "installed_on" else v) for k, v in cells.items()})
+             for line, cells in raw_rows]
+    customers = lookup(Customer, Customer.name, [c.get("customer", "") for _l2, c in texts], visible)
+    products = lookup(Product, Product.code, [c.get("product", "") for _l2, c in texts])
+    contract_rows = lookup(Contract, Contract.number, [c.get("contract", "") for _l2, c in texts])
+    serials = [rules.normalise(c.get("serial_number")) for _l2, c in texts]
+    dongles = [rules.normalise(c.get("dongle_number")) for _l2, c in texts]
+    taken_serials = existing(ProductKey.serial_number, serials)
+    taken_dongles = existing(ProductKey.dongle_number, dongles)
+    seen_serial: dict[str, int] = {}
+    seen_dongle: dict[str, int] = {}
+    formulas: set[tuple[int, int]] | None = None
+
+    for line, cells in texts:
+        def bad(column, message, line=line, **params):
+            problems.append(Problem(line, column, message, params))
+
+        for key in REQUIRED:
+            if not cells.get(key):
+                if name.lower().endswith(".xlsx"):
+                    if formulas is None:
+                        formulas = _formula_cells(content)
+                    if (line, index[key]) in formulas:
+                        bad(key, _l("The cell holds a formula without a saved result: open the file in Excel, "
+                                    "save it and upload it again."))
+                        continue
+                bad(key, _l("Required."))
+        customer = customers.get(cells.get("customer", ""))
+        if cells.get("customer") and customer is None:
+            bad("customer", _l("No customer named %(name)s."), name=cells["customer"])
+        product = products.get(cells.get("product", ""))
+        if cells.get("product") and product is None:
+            bad("product", _l("No product with code %(code)s."), code=cells["product"])
+        serial = rules.normalise(cells.get("serial_number"))
+        if serial:
+            if not rules.valid_number(serial):
+                bad("serial_number", _l("Use 3 to 80 letters, digits, dots, dashes, slashes or underscores."))
+            elif serial in seen_serial:
+                bad("serial_number", _l("Serial number %(number)s also on row %(row)s of this file."),
+                    number=serial, row=seen_serial[serial])
+            elif serial in taken_serials:
+                bad("serial_number", _l("Serial number %(number)s is already registered."), number=serial)
+            seen_serial.setdefault(serial, line)
+        code = rules.normalise(cells.get("service_code"))
+        if code and not rules.valid_number(code):
+            bad("service_code", _l("Use 3 to 80 letters, digits, dots, dashes, slashes or underscores."))
+        dongle = rules.normalise(cells.get("dongle_number"))
+        if dongle:
+            if not rules.valid_number(dongle):
+                bad("dongle_number", _l("Use 3 to 80 letters, digits, dots, dashes, slashes or underscores."))
+            elif dongle in seen_dongle:
+                bad("dongle_number", _l("Dongle number %(number)s also on row %(row)s of this file."),
+                    number=dongle, row=seen_dongle[dongle])
+            elif dongle in taken_dongles:
+                bad("dongle_number", _l("Dongle number %(number)s is already registered."), number=dongle)
+            seen_dongle.setdefault(dongle, line)
+        installed = None
+        raw_date = cells.get("installed_on")
+        if raw_date not in (None, ""):
+            installed = _date(raw_date)
+            if installed is None:
+                bad("installed_on", _l("Not a date: %(value)s (use YYYY-MM-DD)."), value=_text(raw_date))
+        contract = None
+        if cells.get("contract"):
+            contract = contract_rows.get(cells["contract"])
+            if contract is None or contract.kind != "service":
+                bad("contract", _l("No service contract numbered %(number)s."), number=cells["contract"])
+                contract = None
+            elif customer is not None and contract.customer_id != customer.id:
+                bad("contract", _l("Contract %(number)s belongs to another customer."), number=cells["contract"])
+                contract = None
+        result.rows.append({"line": line, "customer": customer, "product": product, "serial_number": serial,
+                            "service_code": code, "dongle_number": dongle or None, "installed_on": installed,
+                            "contract": contract})
+    problems.sort(key=lambda p: (p.row, list(COLUMNS).index(p.column) if p.column in COLUMNS else -1))
+    return result
+
+
+def apply(session: Session, result: Result, actor) -> int:
+    """Write every validated row (all or nothing: the caller's transaction)."""
+    from fuwu_plugins.contracts.services import periods_by_contract
+
+    contract_ids = {r["contract"].id for r in result.rows if r["contract"] is not None}
+    periods = periods_by_contract(session, contract_ids)
+    keys = []
+    for r in result.rows:
+        key = ProductKey(customer_id=r["customer"].id, product_id=r["product"].id, serial_number=r["serial_number"],
+                         service_code=r["service_code"], dongle_number=r["dongle_number"],
+                         installed_on=r["installed_on"], notes="")
+        if r["contract"] is not None:
+            key.contract_id = r["contract"].id
+            latest = max(periods[key.contract_id], key=lambda p: p.ends_on, default=None)
+            if latest is not None:
+                key.period_id, key.expires_on = latest.id, latest.ends_on
+        keys.append(key)
+    session.add_all(keys)
+    session.flush()
+    at = now()
+    actor_id = actor.id if actor else None
+    session.add_all([KeyEvent(key_id=k.id, action="imported", actor_id=actor_id, at=at, serial_number=k.serial_number,
+                              old_serial_number="", expires_on=k.expires_on, note="") for k in keys])
+    per_customer: dict[int, int] = defaultdict(int)
+    for k in keys:
+        per_customer[k.customer_id] += 1
+    for customer_id, n in per_customer.items():
+        timeline.append(session, customer_id, N_("%(n)s product keys imported into the installed base"),
+                        source=SOURCE, kind="key", n=n)
+    session.flush()
+    return len(keys)

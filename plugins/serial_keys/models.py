@@ -1,0 +1,122 @@
+"""The installed base (SK-1, SK-2): one row per installed product key, its
+history, API tokens for other systems, import batches and written
+applications (SK-5)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fuwu.db import Model
+from fuwu.models import Contact, Contract, Customer, Product, Staff
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+
+class ProductKey(Model):
+    """An installed product: serial number, service code, dongle (SK-1)."""
+
+    __tablename__ = "serial_keys_key"
+    __table_args__ = (
+        Index("ix_serial_keys_key_customer", "customer_id", "id"),
+    )
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="RESTRICT"))
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id", ondelete="SET NULL"), index=True)
+    period_id: Mapped[int | None] = mapped_column(ForeignKey("contracts_period.id", ondelete="SET NULL"))
+    serial_number: Mapped[str] = mapped_column(String(80), unique=True)
+    service_code: Mapped[str] = mapped_column(String(80), index=True)
+    #: hardware encryption dongle (加密锁); unique when present
+    dongle_number: Mapped[str | None] = mapped_column(String(80), unique=True)
+    installed_on: Mapped[date | None]
+    #: end of the service period the key is valid for (SK-2)
+    expires_on: Mapped[date | None] = mapped_column(index=True)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    customer: Mapped[Customer] = relationship()
+    product: Mapped[Product] = relationship()
+    contract: Mapped[Contract | None] = relationship()
+
+    def state(self, today: date) -> str:
+        from .rules import key_state
+
+        return key_state(revoked=self.revoked, expires_on=self.expires_on, today=today)
+
+
+class KeyEvent(Model):
+    """Key history: issued, renewed, revoked, edited, with who and when."""
+
+    __tablename__ = "serial_keys_event"
+    __table_args__ = (CheckConstraint("action IN ('issued', 'renewed', 'revoked', 'edited', 'imported')",
+                                      name="action"),)
+
+    key_id: Mapped[int] = mapped_column(ForeignKey("serial_keys_key.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(10))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    at: Mapped[datetime]
+    serial_number: Mapped[str] = mapped_column(String(80))
+    old_serial_number: Mapped[str] = mapped_column(String(80), default="")
+    expires_on: Mapped[date | None]
+    note: Mapped[str] = mapped_column(String(300), default="")
+
+    actor: Mapped[Staff | None] = relationship(lazy="joined")
+
+
+class ApiToken(Model):
+    """A token another system sends to the lookup endpoint. Only its hash is kept."""
+
+    __tablename__ = "serial_keys_api_token"
+
+    label: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: the first characters, so an admin can tell tokens apart
+    prefix: Mapped[str] = mapped_column(String(12))
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+
+    issued_by: Mapped[Staff | None] = relationship(foreign_keys=[issued_by_id], lazy="joined")
+
+
+class ImportBatch(Model):
+    """An uploaded installed-base file between its dry run and its import."""
+
+    __tablename__ = "serial_keys_import"
+
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    file_name: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    imported_at: Mapped[datetime | None]
+
+
+APPLICATION_KINDS = ("password", "clear_data")
+
+
+class Application(Model):
+    """A written application (SK-5): recover the super-administrator password
+    or clear data. No password is ever stored, only who was told."""
+
+    __tablename__ = "serial_keys_application"
+    __table_args__ = (CheckConstraint("kind IN ('password', 'clear_data')", name="kind"),)
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"), index=True)
+    key_id: Mapped[int | None] = mapped_column(ForeignKey("serial_keys_key.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(12))
+    received_on: Mapped[date]
+    applicant: Mapped[str] = mapped_column(String(100))
+    approver_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="SET NULL"))
+    #: the person told the password / told the data was cleared
+    contact_name: Mapped[str] = mapped_column(String(100))
+    done_on: Mapped[date | None]
+    notes: Mapped[str] = mapped_column(Text, default="")
+    file_name: Mapped[str] = mapped_column(String(200))
+    file_type: Mapped[str] = mapped_column(String(60))
+    file_size: Mapped[int] = mapped_column(Integer)
+    file_data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+
+    customer: Mapped[Customer] = relationship()
+    approver: Mapped[Staff | None] = relationship(lazy="joined")
+    contact: Mapped[Contact | None] = relationship()
