@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import threading
 
 import anyio
 import pytest
@@ -24,10 +25,31 @@ from bench.driver import Call, CheckFailed, check, interleaved
 from bench.runner import RATIOS
 
 
+def in_fresh_thread(work):
+    """Run ``work`` in a new thread: a browser test earlier in this process
+    leaves Playwright's event loop on the main thread, and asyncio refuses a
+    second loop there."""
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # re-raised in the test's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
 def test_every_ratio_is_measured_and_printed(tmp_path):
     out = io.StringIO()
-    result = run(Options(customers=300, requests=6, serial_requests=6, fast_requests=12, saves=4, warmup=2,
-                         rounds=2, concurrency=2, home=tmp_path), out)
+    result = in_fresh_thread(lambda: run(Options(
+        customers=300, requests=6, serial_requests=6, fast_requests=12, saves=4, warmup=2,
+        rounds=2, concurrency=2, home=tmp_path), out))
     text = out.getvalue()
 
     assert result.errors == {}, text
@@ -72,4 +94,4 @@ def test_a_broken_page_is_an_error_not_a_timing():
         with pytest.raises(CheckFailed):
             await interleaved([(app, Call("/ok")), (app, Call("/boom"))], 2)
 
-    anyio.run(main)
+    in_fresh_thread(lambda: anyio.run(main))

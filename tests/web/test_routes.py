@@ -78,3 +78,23 @@ def test_plugin_routes_are_audited_too(make_site, make_plugin, thirdparty_path):
     assert ("/gadget/things", "gadget.thing.view", None) in routes
     assert "gadget.thing.view" in site.permissions
     assert public == expected_public(public)
+
+
+#: public pages of the built-in plugins, each with the reason it needs no sign-in
+PLUGIN_PUBLIC = {
+    "/serial_keys/api/lookup",  # other systems: authorised by an API token an admin issues
+}
+
+
+def test_every_builtin_plugin_route_declares_a_permission(make_site):
+    from fuwu.plugins import available
+
+    builtin = [a.name for a in available() if a.distribution == "fuwu" and a.plugin]
+    site = make_site(builtin)
+    routes, unprotected, public, used = audit(create_app(site))
+    assert unprotected == [], f"routes without @requires or @public: {unprotected}"
+    assert sorted(p for p in public if p not in PLUGIN_PUBLIC) == expected_public(public)
+    unknown = sorted(p for p in used if p != AUTHENTICATED and p not in site.permissions)
+    assert unknown == [], f"routes require permissions nobody can be granted: {unknown}"
+    for name in builtin:
+        assert any(path.startswith(f"/{name}/") for path, _p, _r in routes), f"{name} has no pages"
