@@ -189,3 +189,32 @@ def customer_panels(request, customer):
     from .routes import customer_panel
 
     return customer_panel(request, customer)
+
+
+# --- Answering other plugins' questions ------------------------------------------
+
+
+@hookimpl(optionalhook=True)
+def field_service_complaints(session, staff_ids, month_start, month_end):
+    """RES-7 / CMP-7: valid complaints per technician in the month, for the
+    field_service plugin's monthly fines (only called when it is enabled).
+    A complaint counts for the person found responsible, else the one named
+    at intake; the month is in the site's time zone."""
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import func, select
+
+    from fuwu.site import site_of
+
+    from .models import Complaint
+
+    zone = ZoneInfo(site_of(session).config.timezone)
+    start = datetime.combine(month_start, time(0), zone)
+    end = datetime.combine(month_end, time(0), zone)
+    person = func.coalesce(Complaint.responsible_staff_id, Complaint.concerned_staff_id)
+    rows = session.execute(
+        select(person, func.count()).where(person.in_(list(staff_ids)), Complaint.validity == "valid",
+                                           Complaint.received_at >= start, Complaint.received_at < end)
+        .group_by(person)).all()
+    return {staff_id: count for staff_id, count in rows}

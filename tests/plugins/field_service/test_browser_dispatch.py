@@ -1,0 +1,98 @@
+"""A coordinator dispatches a mobile job and records its return visit in a
+real browser, in Chinese (RES-7)."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from .conftest import USERS
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
+
+
+@pytest.fixture
+def live(web):
+    import uvicorn
+
+    site, app, _browser = web(plugins=["field_service"], users=USERS)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    yield site, f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server.should_exit = True
+    thread.join(timeout=30)
+    sock.close()
+
+
+def zh(site, message: str) -> str:
+    text = site.catalogs.get("zh_Hans").gettext(message)
+    assert re.search(r"[\u4e00-\u9fff]", text), message
+    return text
+
+
+def technician_finishes(site, job_id: int) -> str:
+    from fuwu_plugins.field_service import services
+    from fuwu_plugins.field_service.models import MobileJob
+
+    def work(s):
+        job = s.get(MobileJob, job_id)
+        now = datetime.now(UTC)
+        services.depart(s, job, now)
+        services.arrive(s, job, now)
+        services.finish(s, job, now, "更换网卡驱动")
+        return job.finished_on.isoformat()
+
+    return site.db.run(work)
+
+
+@pytest.mark.browser
+def test_coordinator_dispatches_and_records_the_return_visit(live, playwright_driver):
+    from playwright.sync_api import expect
+
+    from fuwu_plugins.field_service.models import MobileJob
+
+    site, url = live
+    browser = playwright_driver.get().chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    try:
+        page = browser.new_context(locale="zh-CN").new_page()
+        page.goto(f"{url}/login")
+        page.fill("input[name=username]", "coord")
+        page.fill("input[name=password]", "correct horse battery")
+        page.locator("section.login button[type=submit]").click()
+        expect(page).to_have_url(re.compile(r"/$"))
+
+        page.goto(f"{url}/field_service/")
+        page.locator("#dispatch").click()
+        page.select_option("#f-customer_id", index=1)
+        page.select_option("#f-technician_id", label="tech1")
+        page.select_option("#f-kind", "repair")
+        page.fill("#f-problem", "网络打印机脱机")
+        page.locator("#dispatch-form button[type=submit]").click()
+        expect(page.locator("#job-state")).to_have_text(zh(site, "Assigned"))
+
+        job_id = site.db.run(lambda s: s.scalar(select(MobileJob.id).where(MobileJob.problem == "网络打印机脱机")))
+        day = technician_finishes(site, job_id)
+
+        page.goto(f"{url}/field_service/visits?day={day}")
+        row = page.locator(f"#visit-{job_id}")
+        row.locator("select[name=answer]").select_option("very_satisfied")
+        row.locator("input[name=comment]").fill("响应很快")
+        row.locator("button[value=answered]").click()
+        expect(page.locator(f"#visit-{job_id} .answer")).to_contain_text(zh(site, "Very satisfied"))
+        expect(page.locator("#visit-progress")).to_have_text(zh(site, "The day's return visits are done."))
+
+        page.goto(f"{url}/field_service/")
+        expect(page.locator("#jobs")).to_contain_text("网络打印机脱机")
+        expect(page.locator("#jobs")).to_contain_text(zh(site, "Finished"))
+    finally:
+        browser.close()
