@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -416,7 +416,6 @@ def project_detail(request: Request) -> Response:
 
 @requires("field_service.project.report")
 def document_submit(request: Request) -> Response:
-    db = request.state.db
     project = visible_project(request, request.path_params["project_id"])
     doc = next((d for d in project.documents if d.id == _int(request.path_params["doc_id"])), None)
     user = request.state.user

@@ -5,7 +5,6 @@ function runs inside the caller's unit of work."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select

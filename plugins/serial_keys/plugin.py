@@ -9,13 +9,10 @@ documented hooks and modules of the core and of the contracts plugin are used.
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from fuwu import Job, Permission, Setting, hookimpl
 from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
-
-HERE = Path(__file__).parent
 
 
 @hookimpl
@@ -23,21 +20,6 @@ def register_models():
     from . import models
 
     return [models]
-
-
-@hookimpl
-def migration_locations():
-    return HERE / "migrations"
-
-
-@hookimpl
-def template_dirs():
-    return [HERE / "templates"]
-
-
-@hookimpl
-def locale_dirs():
-    return ("serial_keys", HERE / "locale")
 
 
 @hookimpl

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from fuwu import Job, Permission, Setting, hookimpl
 from fuwu.i18n import gettext as _
@@ -18,8 +17,6 @@ from fuwu.i18n import lazy_gettext as _l
 from fuwu.workflow import State, Transition, Workflow
 
 from .rules import TRANSPORT_CLASSES
-
-HERE = Path(__file__).parent
 
 FILE = "travel_expense.trip.file"
 VIEW = "travel_expense.trip.view"
@@ -49,21 +46,6 @@ def register_models():
     from . import models
 
     return [models]
-
-
-@hookimpl
-def migration_locations():
-    return HERE / "migrations"
-
-
-@hookimpl
-def template_dirs():
-    return [HERE / "templates"]
-
-
-@hookimpl
-def locale_dirs():
-    return ("travel_expense", HERE / "locale")
 
 
 @hookimpl

@@ -156,7 +156,6 @@ def _render_edit(request: Request, form: Form, customer: Customer | None, *, sta
 
 
 def _save(request: Request, form: Form, customer: Customer) -> None:
-    db = request.state.db
     values = dict(form.values)
     product_ids = {int(p) for p in values.pop("products")}
     for key in ("department_id", "sales_staff_id"):

@@ -87,7 +87,7 @@ def test_overview_costs_the_same_queries_for_10_and_50_rows(rweb):
     manager = browser("manager")
     month = date(2026, 10, 1)
     for i in range(10):
-        rep = make_report(site, residency(site, customer_index=i % 3), month, state="sent", rating="good")
+        make_report(site, residency(site, customer_index=i % 3), month, state="sent", rating="good")
     manager.get("/onsite_residency/?month=2026-10")
     small = _count_queries(site, lambda: manager.get("/onsite_residency/?month=2026-10"))
     for i in range(40):

@@ -4,7 +4,6 @@ link -> month close books the allowance once (RES-3, RES-4, RES-6)."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
