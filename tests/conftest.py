@@ -13,6 +13,7 @@ import shutil
 import sys
 import textwrap
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -267,3 +268,27 @@ def playwright_driver():
     yield holder
     if holder.driver is not None:
         holder.driver.stop()
+
+
+@contextmanager
+def serving(app):
+    """Serve ``app`` with uvicorn on a free loopback port for a browser test;
+    yields its base URL. The socket listens before uvicorn starts, so the
+    browser's first request waits in the backlog instead of failing."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()

@@ -4,10 +4,10 @@ browser, in Chinese, with the deadlines on the page (CMP-1..5)."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
 
 import pytest
+
+from tests.conftest import serving
 from sqlalchemy import select
 
 from fuwu.models import Department, Staff
@@ -21,24 +21,14 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 
 @pytest.fixture
 def live(web):
-    import uvicorn
-
     site, app, _browser = web(plugins=["complaints"], users=USERS)
 
     def setup(s):
         dept = s.scalar(select(Department).where(Department.name == DEPT))
         dept.manager_id = s.scalar(select(Staff.id).where(Staff.username == "manager"))
     site.db.run(setup)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    yield site, f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=30)
-    sock.close()
+    with serving(app) as url:
+        yield site, url
 
 
 def zh(site, message: str) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import io
 import re
-import socket
-import threading
 
 import pytest
+
+from tests.conftest import serving
 
 from .conftest import USERS, emit, entries, this_month
 
@@ -18,19 +18,9 @@ ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-
 
 @pytest.fixture
 def live(web):
-    import uvicorn
-
     site, app, _browser = web(plugins=["incentives"], users=USERS)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    yield site, f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=30)
-    sock.close()
+    with serving(app) as url:
+        yield site, url
 
 
 def zh(site, message: str) -> str:

@@ -4,11 +4,11 @@ Chinese, through the signed one-time link (RES-3)."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
 from datetime import date
 
 import pytest
+
+from tests.conftest import serving
 from sqlalchemy import select
 
 from fuwu import links
@@ -24,19 +24,9 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 
 @pytest.fixture
 def live(web):
-    import uvicorn
-
     site, app, _browser = web(plugins=["onsite_residency"], users=USERS)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    yield site, f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=30)
-    sock.close()
+    with serving(app) as url:
+        yield site, url
 
 
 def zh(site, message: str) -> str:

@@ -4,10 +4,10 @@ real browser and in Chinese; each approver sees the explanation (TRV-1..6)."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
 
 import pytest
+
+from tests.conftest import serving
 
 from .conftest import USERS
 
@@ -18,19 +18,9 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 
 @pytest.fixture
 def live(web):
-    import uvicorn
-
     site, app, _browser = web(plugins=["travel_expense"], users=USERS)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    yield site, f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=30)
-    sock.close()
+    with serving(app) as url:
+        yield site, url
 
 
 def zh(site, message: str, **params) -> str:
