@@ -326,6 +326,17 @@ def register_link_purposes():
 
 
 @hookspec
+def staff_panels(request, staff):
+    """Return sections shown on a staff member's page.
+
+    ``staff`` is a ``fuwu.models.Staff``. Show only what the signed-in user
+    may see (``request.state.user``).
+
+    Returns a list of ``fuwu.web.ui.Panel`` (title, template, context).
+    """
+
+
+@hookspec
 def first_visit_checks(customer):
     """Return extra items for the first-visit verification checklist (CORE-2).
 

@@ -118,6 +118,13 @@ def menu_items(request):
 
 
 @hookimpl
+def staff_panels(request, staff):
+    from .routes import staff_panels
+
+    return staff_panels(request, staff)
+
+
+@hookimpl
 def dashboard_widgets(request):
     from .routes import widget
 

@@ -25,7 +25,7 @@ from fuwu.web.export import MAX_ROWS, export_response
 from fuwu.web.forms import Field, Form
 from fuwu.web.pagination import keyset_page
 from fuwu.web.shell import flash
-from fuwu.web.ui import Widget
+from fuwu.web.ui import Panel, Widget
 
 from . import rules, services
 from .models import Entry
@@ -435,24 +435,39 @@ def chart(request: Request) -> Response:
          "pct": lambda v, s: int(abs(v) * 100 / s) // 5 * 5, "title": _("Rewards and fines chart")})
 
 
-@requires(OWN)
-def staff_panel(request: Request) -> Response:
-    """A person's rewards and fines (the core staff page has no panel hook)."""
+def person_overview(request: Request, person: Staff | None) -> dict | None:
+    """A person's months and latest entries, or None when the user may not see them."""
     db = request.state.db
-    person = db.get(Staff, request.path_params["staff_id"])
-    where = services.visible(request.state.user)
-    if person is None or (person.id != request.state.user.id and not db.scalar(
-            select(Entry.id).where(Entry.staff_id == person.id, where).limit(1))
-            and not (request.state.user.can(ALL) or request.state.user.is_admin)):
-        raise NotFound()
+    user = request.state.user
+    if person is None or not user.can(OWN):
+        return None
+    where = services.visible(user)
+    if (person.id != user.id and not (user.can(ALL) or user.is_admin)
+            and not db.scalar(select(Entry.id).where(Entry.staff_id == person.id, where).limit(1))):
+        return None
     mine_q = (Entry.staff_id == person.id) & where
-    months_rows = services.months_overview(db, mine_q)[:12]
     recent = db.scalars(select(Entry).where(mine_q).order_by(Entry.created_at.desc(), Entry.id.desc())
                         .limit(20)).all()
+    return {**_context(request), "person": person, "months": services.months_overview(db, mine_q)[:12],
+            "recent": recent}
+
+
+@requires(OWN)
+def staff_panel(request: Request) -> Response:
+    """A person's rewards and fines, full page (the staff page shows the summary)."""
+    overview = person_overview(request, request.state.db.get(Staff, request.path_params["staff_id"]))
+    if overview is None:
+        raise NotFound()
     return request.app.state.templates.render(
         request, "incentives/staff.html",
-        {**_context(request), "person": person, "months": months_rows, "recent": recent,
-         "title": _("Rewards and fines of %(name)s", name=person.name)})
+        {**overview, "title": _("Rewards and fines of %(name)s", name=overview["person"].name)})
+
+
+def staff_panels(request: Request, staff: Staff) -> list[Panel]:
+    overview = person_overview(request, staff)
+    if overview is None:
+        return []
+    return [Panel(_("Rewards and fines"), "incentives/staff_panel.html", overview, order=60)]
 
 
 def widget(request: Request) -> list[Widget]:

@@ -145,7 +145,9 @@ def staff_list(request: Request) -> Response:
 
 def render_staff_detail(request: Request, staff: Staff, *, status: int = 200, **account) -> Response:
     """The staff page; ``account`` overrides the account box (forms with errors)."""
-    context = {"staff": staff, "position_label": position_label, "title": staff.name}
+    panels = request.app.state.site.plugins.collect("staff_panels", request=request, staff=staff)
+    context = {"staff": staff, "position_label": position_label, "title": staff.name,
+               "panels": sorted(panels, key=lambda p: p.order)}
     if request.state.user.can("core.role.manage"):
         from .roles import account_context
 
