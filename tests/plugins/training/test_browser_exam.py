@@ -64,6 +64,8 @@ def test_trainee_takes_the_exam_on_a_phone(live, playwright_driver):
         page.locator(f"#q-{qs['multiple']} input[value='3']").check()
         expect(page.locator("#save-state [data-saved='2']")).to_be_visible()
         # a dropped connection loses nothing: a reload shows what was saved
+        # (once the last autosave has answered: each click posts on its own)
+        page.wait_for_load_state("networkidle")
         page.reload()
         expect(page.locator(f"#q-{qs['multiple']} input[value='3']")).to_be_checked()
         page.locator(f"#q-{qs['truefalse']} input[value='false']").check()
