@@ -282,7 +282,7 @@ class PluginSet:
         for item in reversed(results):  # pluggy answers last-registered first
             if item is None:
                 continue
-            if isinstance(item, list | tuple) and hook_name not in ("locale_dirs",):
+            if isinstance(item, list | tuple):
                 flat.extend(item)
             else:
                 flat.append(item)

@@ -103,6 +103,8 @@ def test_keyset_pages_cover_every_row_once_in_order(web):
         "-name": (Customer.name.desc(), Customer.id.desc()),
         "region": (Customer.region, Customer.id),
         "-region": (Customer.region.desc(), Customer.id.desc()),
+        # a time cursor must come back as an aware datetime, not text
+        "-created": (Customer.created_at.desc(), Customer.id.desc()),
     }
     with site.db.session(write=False) as s:
         expected = {sort: list(s.scalars(select(Customer.id).order_by(*order))) for sort, order in orders.items()}

@@ -13,14 +13,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, type_coerce
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ... import first_visit as fv
-from ...db import AwareDateTime, check_version, utcnow
+from ...db import check_version, utcnow
 from ...errors import NotFound, StaleEdit, ValidationError
 from ...first_visit import CustomerNeed, FirstVisitAttempt, FirstVisitCall
 from ...i18n import gettext as _
@@ -35,23 +35,6 @@ from ..shell import flash
 
 FILTERS = {"open": _l("Open calls"), **fv.STATUSES}
 CLOSED = ("done", "cancelled")
-
-
-class _PageableTime(AwareDateTime):
-    """AwareDateTime that says it holds datetimes, so keyset cursors decode to one."""
-
-    cache_ok = True
-
-    @property
-    def python_type(self) -> type:
-        return datetime
-
-
-def _time_sort(attribute):
-    # AwareDateTime reports python_type ``object`` and keyset_page would decode a
-    # time cursor as text; a labelled coercion keeps the column's SQL and name.
-    # Drop this once fuwu.db.AwareDateTime defines python_type.
-    return type_coerce(attribute, _PageableTime()).label(attribute.key)
 
 
 def attempt_form() -> Form:
@@ -112,8 +95,8 @@ def call_list(request: Request) -> Response:
                         else FirstVisitCall.status == status)
     # Open calls: due ones (a time at or before now) sort before later ones.
     # Closed calls: the most recently closed first.
-    sort_col, descending = ((_time_sort(FirstVisitCall.updated_at), True) if status in CLOSED
-                            else (_time_sort(FirstVisitCall.next_attempt_at), False))
+    sort_col, descending = ((FirstVisitCall.updated_at, True) if status in CLOSED
+                            else (FirstVisitCall.next_attempt_at, False))
     if params.get("format") in ("csv", "xlsx"):
         rows = db.scalars(query.order_by(sort_col.desc() if descending else sort_col, FirstVisitCall.id)
                           .limit(MAX_ROWS)).unique()
