@@ -59,6 +59,17 @@ def msgid(message) -> str:
     return str(message)
 
 
+def stored_text(gettext, message: str, params: dict | None) -> str:
+    """A message kept untranslated in the database (timeline, notifications),
+    in the reader's language; a catalog whose placeholders do not fit the
+    stored parameters shows the text unfilled rather than failing the page."""
+    translated = gettext(message)
+    try:
+        return translated % params if params else translated
+    except (KeyError, TypeError, ValueError):
+        return translated
+
+
 def current_locale() -> str:
     return _active_locale.get()
 

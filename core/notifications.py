@@ -19,7 +19,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, func, select, up
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, utcnow
-from .i18n import msgid
+from .i18n import msgid, stored_text
 
 log = logging.getLogger("fuwu.mail")
 
@@ -37,11 +37,7 @@ class Notification(Base):
     read_at: Mapped[datetime | None]
 
     def text(self, gettext) -> str:
-        translated = gettext(self.message)
-        try:
-            return translated % self.params if self.params else translated
-        except (KeyError, TypeError, ValueError):
-            return translated
+        return stored_text(gettext, self.message, self.params)
 
 
 class OutboxMail(Base):

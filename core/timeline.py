@@ -14,7 +14,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, utcnow
-from .i18n import CORE_DOMAIN, msgid
+from .i18n import CORE_DOMAIN, msgid, stored_text
 
 
 class TimelineEntry(Base):
@@ -32,11 +32,7 @@ class TimelineEntry(Base):
     ref_id: Mapped[int | None] = mapped_column(Integer)
 
     def text(self, gettext) -> str:
-        translated = gettext(self.message)
-        try:
-            return translated % self.params if self.params else translated
-        except (KeyError, TypeError, ValueError):
-            return translated
+        return stored_text(gettext, self.message, self.params)
 
 
 def append(session: Session, customer_id: int, message: str, *, source: str = CORE_DOMAIN,
