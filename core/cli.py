@@ -272,11 +272,12 @@ def user_add(ctx: Context, username: str, full_name: str | None, roles: tuple[st
 @click.option("--password", default=None, help="Omit to be asked.")
 @pass_ctx
 def user_passwd(ctx: Context, username: str, password: str | None) -> None:
-    """Set a user's password."""
+    """Set a user's password and sign them out everywhere."""
     from sqlalchemy import select
 
     from .models import Staff
     from .passwords import hash_password
+    from .web import sessions
 
     site = ctx.site()
     secret = hash_password(_password(password))
@@ -286,9 +287,10 @@ def user_passwd(ctx: Context, username: str, password: str | None) -> None:
         if staff is None:
             raise click.ClickException(f"no user {username}")
         staff.password_hash = secret
+        return sessions.revoke(session, staff.id)
 
-    site.db.run(work)
-    click.echo(f"password of {username} changed")
+    signed_out = site.db.run(work)
+    click.echo(f"password of {username} changed; {signed_out} session(s) signed out")
 
 
 # --- demo, jobs, settings -----------------------------------------------------

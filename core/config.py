@@ -44,6 +44,8 @@ class Config:
     https: bool = False
     max_upload_bytes: int = 10 * 1024 * 1024
     max_form_bytes: int = 1024 * 1024
+    #: how long an app process may reuse a sign-in it read (0: read every request)
+    session_cache_seconds: float = 60.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -78,6 +80,7 @@ class Config:
             timezone=site.get("timezone", "Asia/Shanghai"),
             theme=site.get("theme", "default"),
             https=bool(site.get("https", False)),
+            session_cache_seconds=float(site.get("session_cache_seconds", 60.0)),
             extra=data,
         )
         return config

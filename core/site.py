@@ -42,6 +42,9 @@ class Site:
         self.workflows = Workflows(self.plugins.collect("register_workflows"), self.events)
         self.events.install(self.db.sessions, self.workflows.refuse_archived_changes)
         self.jobs: list[Job] = self.plugins.collect("register_jobs")
+        from .web.signin_cache import SignInCache
+
+        self.sign_ins = SignInCache(self.db.sessions, config.database_url, seconds=config.session_cache_seconds)
         self.catalogs = Catalogs([answer for _plugin, answer in self.plugins.folders("locale_dirs")])
 
     @classmethod
@@ -56,6 +59,7 @@ class Site:
         return {name: Path(loc) for name, loc in self.plugins.folders("migration_locations")}
 
     def close(self) -> None:
+        self.sign_ins.close()
         self.db.dispose()
 
 

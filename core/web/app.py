@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from ..config import Config
 from ..site import Site
 from . import errors
+from .routing import RouteTable
 from .security import SecurityMiddleware
 from .templating import Templates, theme_dir
 
@@ -52,7 +53,7 @@ def create_app(config: Config | Site) -> Starlette:
         if plugin != "core" and plugin_routes:
             routes.append(Mount(f"/{plugin}", routes=list(plugin_routes), name=plugin))
     app = Starlette(
-        routes=routes,
+        routes=[RouteTable(routes)],
         exception_handlers={HTTPException: errors.http_exception, Exception: errors.server_error},
         middleware=[],
     )
@@ -74,7 +75,9 @@ def route_permissions(app: Starlette) -> list[tuple[str, str | None, str | None]
 
     def walk(routes, prefix=""):
         for route in routes:
-            if isinstance(route, Mount):
+            if isinstance(route, RouteTable):
+                walk(route.routes, prefix)
+            elif isinstance(route, Mount):
                 if isinstance(route.app, StaticFiles):
                     result.append((prefix + route.path, None, "static files"))
                 else:

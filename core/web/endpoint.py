@@ -14,7 +14,8 @@ become error pages in the user's language; PostgreSQL serialization failures
 are retried (bounded).
 
 ``request.state`` then holds ``db`` (the ORM session), ``user`` (``Staff`` or
-None), ``web_session``, ``form`` (a MultiDict, for unsafe methods), ``site``.
+None), ``staff_id``, ``web_session`` (a ``SignIn``), ``form`` (a MultiDict,
+for unsafe methods), ``site``. ``db`` and ``user`` are made on first use.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ import hmac
 import logging
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import timedelta
 
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -34,10 +37,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from .. import i18n
-from ..db import _is_retryable
+from ..db import _is_retryable, utcnow
 from ..errors import Forbidden, FuwuError
 from . import sessions
 from .csrf import FORM_FIELD, HEADER, login_csrf_ok
+from .signin_cache import SignIn
 
 log = logging.getLogger("fuwu.web")
 
@@ -104,8 +108,27 @@ async def read_form(request: Request) -> FormData:
         raise FuwuError(i18n.lazy_gettext("The form could not be read.")) from None
 
 
+class RequestState(dict):
+    """What ``request.state`` stores. ``db`` and ``user`` are made on first
+    use (as Django makes ``request.user``), so a page that needs neither opens
+    no transaction: most requests find their sign-in in the process cache."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.loaders: dict[str, Callable[[], object]] = {}
+
+    def __missing__(self, key: str):
+        loader = self.loaders.pop(key, None)
+        if loader is None:
+            raise KeyError(key)
+        value = self[key] = loader()
+        return value
+
+
 async def run(request: Request, handler: Callable, *, permission: str | None, write: bool | None,
               csrf: bool = True) -> Response:
+    # Before anything reads ``request.state`` (which wraps this dict).
+    request.scope["state"] = RequestState(request.scope.get("state") or {})
     unsafe = request.method not in SAFE_METHODS
     try:
         request.state.form = await read_form(request) if unsafe else FormData()
@@ -131,37 +154,77 @@ def _run_sync(request: Request, handler: Callable, permission: str | None, write
 def _attempt(request: Request, handler: Callable, permission: str | None, write: bool,
              check_csrf: bool) -> Response:
     site = request.app.state.site
-    request.state.site = site
-    request.state.user = None
-    request.state.web_session = None
-    request.state.csrf_token = None
+    state: RequestState = request.scope["state"]
+    for key in ("db", "user"):
+        state.pop(key, None)  # a retry starts afresh
+    state.update(site=site, web_session=None, csrf_token=None, staff_id=None)
     language = pick_language(request, None)
     try:
-        with site.db.session(write=write) as db:
-            request.state.db = db
-            row = sessions.lookup(db, request.cookies.get(sessions.COOKIE))
-            if row is not None:
-                request.state.web_session = row
-                request.state.csrf_token = sessions.csrf_token(site.config.secret_key, row.token_hash)
-                request.state.user = row.staff
-                db.info["actor_id"] = row.staff.id
-                language = pick_language(request, row.staff)
-            request.state.language = language
-            with i18n.use_language(site.catalogs, language):
-                if check_csrf and not csrf_ok(request):
-                    raise CsrfError()
-                if permission is not None:
-                    if request.state.user is None:
-                        return login_redirect(request)
-                    if permission != AUTHENTICATED and not request.state.user.can(permission):
-                        raise Forbidden()
-                response = handler(request)
-                if row is not None:
-                    sessions.touch(db, row)
-            return response
+        with ExitStack() as unit_of_work:
+            def open_db() -> Session:
+                db = unit_of_work.enter_context(site.db.session(write=write, actor_id=state["staff_id"]))
+                state["db"] = db
+                return db
+
+            state.loaders["db"] = open_db
+            sign_in = _sign_in(request, state, site)
+            if sign_in is None:
+                state["user"] = None
+            else:
+                state.update(web_session=sign_in, staff_id=sign_in.staff_id,
+                             csrf_token=sessions.csrf_token(site.config.secret_key, sign_in.token_hash))
+                language = pick_language(request, sign_in)
+            state["language"] = language
+            try:
+                with i18n.use_language(site.catalogs, language):
+                    if check_csrf and not csrf_ok(request):
+                        raise CsrfError()
+                    if permission is not None:
+                        if sign_in is None:
+                            return login_redirect(request)
+                        if permission != AUTHENTICATED and not sign_in.can(permission):
+                            raise Forbidden()
+                    response = handler(request)
+                    if sign_in is not None:
+                        _touch(state, site, sign_in)
+                return response
+            finally:
+                # Nothing may open a transaction once this one has ended.
+                state.loaders.clear()
     except FuwuError as exc:
-        request.state.language = language
+        state["language"] = language
         return error_response(request, exc)
+
+
+def _sign_in(request: Request, state: RequestState, site) -> SignIn | None:
+    """The request's sign-in: from this process's cache, else the database
+    (the signed-in ``Staff`` then comes with it)."""
+    token = request.cookies.get(sessions.COOKIE)
+    if not sessions.valid_token(token):
+        return None
+    hashed = sessions.token_hash(token)
+    cache = site.sign_ins
+    sign_in = cache.get(hashed, utcnow())
+    if sign_in is not None:
+        state.loaders["user"] = lambda: sign_in.attach_staff(state["db"])
+        return sign_in
+    stamp = cache.stamp()  # before the read: a change after it voids the entry
+    found = sessions.lookup(state["db"], hashed)
+    if found is None:
+        return None
+    sign_in, staff = found
+    state["user"] = staff
+    state["db"].info["actor_id"] = staff.id
+    cache.put(stamp, sign_in)
+    return sign_in
+
+
+def _touch(state: RequestState, site, sign_in: SignIn) -> None:
+    """Refresh ``last_seen_at`` at most every ``TOUCH_EVERY``, so reading a page rarely writes."""
+    now = utcnow()
+    if now - sign_in.last_seen_at > sessions.TOUCH_EVERY:
+        sessions.touch(state["db"], sign_in.session_id, now)
+        site.sign_ins.seen(sign_in, now)
 
 
 def pick_language(request: Request, user) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import inspect
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -38,8 +37,8 @@ MESSAGES = {
 def render_error(request: Request, status: int, message: str | None = None) -> Response:
     site = request.app.state.site
     language = getattr(request.state, "language", None)
-    user = getattr(request.state, "user", None)
-    user_id = inspect(user).identity[0] if user is not None else None
+    # The failed unit of work is over: take the signed-in person afresh.
+    user_id = getattr(request.state, "staff_id", None)
     try:
         with site.db.session(write=False) as db:
             request.state.db = db

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relations
 from ..db import Base, utcnow
 from ..models import Role, RolePermission, Staff
 from ..models.staff import staff_role
+from .signin_cache import SignIn, mark_changed, staff_values
 
 COOKIE = "fuwu_session"
 #: refresh last_seen at most this often, so reading a page rarely writes
@@ -67,20 +68,29 @@ def start(db: Session, staff: Staff, *, ip: str, user_agent: str, lifetime: time
     return token
 
 
-def lookup(db: Session, token: str | None) -> WebSession | None:
-    """The live session for a cookie token (user loaded in the same query)."""
-    if not token or len(token) > 100:
-        return None
-    row = db.scalar(_LOOKUP, {"token_hash": token_hash(token)})
+def lookup(db: Session, hashed: str) -> tuple[SignIn, Staff] | None:
+    """The live session for a token's hash, with its user (one query) and
+    their grants (one plain query)."""
+    row = db.scalar(_LOOKUP, {"token_hash": hashed})
     if row is None or not row.active or not row.staff.active:
         return None
     grants = db.execute(_GRANTS, {"staff_id": row.staff_id}).all()
-    row.staff.set_grants({g.key for g in grants}, {g.permission for g in grants if g.permission and not g.revoked})
-    return row
+    role_keys = frozenset(g.key for g in grants)
+    permissions = frozenset(g.permission for g in grants if g.permission and not g.revoked)
+    staff = row.staff
+    staff.set_grants(set(role_keys), set(permissions))
+    sign_in = SignIn(session_id=row.id, staff_id=staff.id, token_hash=row.token_hash, expires_at=row.expires_at,
+                     last_seen_at=row.last_seen_at, language=staff.language, role_keys=role_keys,
+                     permissions=permissions, staff_values=staff_values(staff))
+    return sign_in, staff
+
+
+def valid_token(token: str | None) -> bool:
+    return bool(token) and len(token) <= 100
 
 
 # Built once: constructing a statement costs more than running it on SQLite,
-# and these two run on every request.
+# and these two run whenever a process has not cached the sign-in.
 _LOOKUP = (select(WebSession).where(WebSession.token_hash == bindparam("token_hash"))
            .options(joinedload(WebSession.staff).lazyload(Staff.roles)))
 # Grants in one plain query: the ORM's role and permission objects cost more
@@ -91,10 +101,8 @@ _GRANTS = (select(Role.key, RolePermission.permission, RolePermission.revoked)
            .where(staff_role.c.staff_id == bindparam("staff_id")))
 
 
-def touch(db: Session, row: WebSession) -> None:
-    now = utcnow()
-    if now - row.last_seen_at > TOUCH_EVERY:
-        db.execute(update(WebSession).where(WebSession.id == row.id).values(last_seen_at=now))
+def touch(db: Session, session_id: int, now: datetime) -> None:
+    db.execute(update(WebSession).where(WebSession.id == session_id).values(last_seen_at=now))
 
 
 def revoke(db: Session, staff_id: int, *, keep_id: int | None = None, only_id: int | None = None) -> int:
@@ -103,7 +111,9 @@ def revoke(db: Session, staff_id: int, *, keep_id: int | None = None, only_id: i
         stmt = stmt.where(WebSession.id != keep_id)
     if only_id is not None:
         stmt = stmt.where(WebSession.id == only_id)
-    return db.execute(stmt.values(revoked_at=utcnow())).rowcount
+    count = db.execute(stmt.values(revoked_at=utcnow())).rowcount
+    mark_changed(db)  # every process forgets its cached sign-ins at commit
+    return count
 
 
 def csrf_token(secret: str, session_token_hash: str) -> str:

@@ -1,12 +1,14 @@
 """Sign-in, sessions, CSRF, cookies, headers, redirects and escaping, as a browser meets them."""
 
+import os
 import re
+import subprocess
+import sys
 
 from argon2 import PasswordHasher, Type
 from sqlalchemy import select, update
 from starlette.routing import Route
 
-from fuwu.db import utcnow
 from fuwu.models import Staff
 from fuwu.site import Site
 from fuwu.web.app import create_app
@@ -219,15 +221,17 @@ def test_logout_revokes_the_session_on_the_server(web):
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
 
 
-def test_a_session_revoked_in_the_database_stops_working_in_every_process(web):
+def test_signing_out_in_one_process_signs_out_in_every_process(web):
     site, app, browser = web(users={"boss": ["admin"]})
-    other_site = Site(site.config)  # a second process: its own engine, same database
+    other_site = Site(site.config)  # a second process: its own engine and sign-in cache, same database
     other = Browser(create_app(other_site), base_url="http://testserver", follow_redirects=False)
     try:
         b = browser("boss")
         other.cookies.set(COOKIE, b.cookies[COOKIE])
-        assert other.get("/customers").status_code == 200  # the session is shared
-        site.db.run(lambda s: s.execute(update(WebSession).values(revoked_at=utcnow())))
+        assert other.get("/customers").status_code == 200  # the session is shared...
+        assert other.get("/customers").status_code == 200  # ...and now cached by the other process
+        here = browser("boss")
+        assert here.submit("/profile/sessions/sign-out-others", page="/profile").status_code == 303
         r = other.get("/customers")
         assert r.status_code == 303 and r.headers["location"].startswith("/login")
         assert b.get("/customers").status_code == 303
@@ -240,6 +244,22 @@ def test_a_session_revoked_in_the_database_stops_working_in_every_process(web):
     finally:
         other.close()
         other_site.close()
+
+
+def test_a_password_set_from_the_cli_signs_the_user_out_of_running_servers(web):
+    site, app, browser = web(users={"boss": ["admin"]})
+    b = browser("boss")
+    assert b.get("/customers").status_code == 200
+    assert b.get("/customers").status_code == 200  # cached by this process
+    cli = subprocess.run([sys.executable, "-m", "fuwu", "user", "passwd", "boss", "--password", "N3w-secret!"],
+                         env={**os.environ, "FUWU_HOME": str(site.config.home),
+                              "FUWU_DATABASE_URL": site.config.database_url},
+                         capture_output=True, text=True, timeout=60)
+    assert cli.returncode == 0, cli.stderr
+    assert "1 session(s) signed out" in cli.stdout
+    r = b.get("/customers")
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    assert login(browser(), "boss", password="N3w-secret!").status_code == 303
 
 
 def test_no_open_redirect_after_sign_in(web):

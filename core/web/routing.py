@@ -1,0 +1,87 @@
+"""The app's routes, found by their first path segment.
+
+Starlette's router tries every route in turn. With the core pages, every
+plugin's mount and the static folders that is about a hundred regular
+expressions before a plugin's page is found, which costs more than a small
+page itself. ``RouteTable`` is one route holding all of them: it looks the
+request's first segment up in a dict and tries only the routes that can
+match, in their original order, so the first route that matches still wins.
+URLs are built the same way: the route that serves a name is remembered.
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Match, Mount, NoMatchFound
+from starlette.types import Receive, Scope, Send
+
+#: where ``matches`` leaves the route that matched, for ``handle``
+_MATCHED = "fuwu.route"
+
+
+def _first_segment(path: str) -> str:
+    return path.lstrip("/").split("/", 1)[0]
+
+
+def _route_path(scope: Scope) -> str:
+    """The path below the app's root path (what Starlette's routes match)."""
+    path, root = scope["path"], scope.get("root_path", "")
+    if root and path.startswith(root) and path != root and path[len(root)] == "/":
+        return path[len(root):]
+    return path
+
+
+class RouteTable(BaseRoute):
+    #: like an unnamed mount at the root, for code that walks nested routes
+    path = ""
+
+    def __init__(self, routes: list[BaseRoute]):
+        self.routes = list(routes)
+        self._fixed: dict[str, list[BaseRoute]] = {}
+        # a route whose first segment is a parameter can match any request
+        self._anywhere: list[tuple[int, BaseRoute]] = []
+        fixed: dict[str, list[tuple[int, BaseRoute]]] = {}
+        for i, route in enumerate(self.routes):
+            segment = _first_segment(getattr(route, "path", "{}"))
+            if "{" in segment:
+                self._anywhere.append((i, route))
+            else:
+                fixed.setdefault(segment, []).append((i, route))
+        for segment, candidates in fixed.items():
+            self._fixed[segment] = [r for _i, r in sorted(candidates + self._anywhere, key=lambda c: c[0])]
+        self._rest = [r for _i, r in self._anywhere]
+        self._by_name: dict[str, BaseRoute] = {}
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        candidates = self._fixed.get(_first_segment(_route_path(scope)), self._rest)
+        partial: tuple[Match, Scope] | None = None
+        for route in candidates:
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                return match, {**child_scope, _MATCHED: route}
+            if match is Match.PARTIAL and partial is None:
+                partial = (match, {**child_scope, _MATCHED: route})
+        return partial or (Match.NONE, {})
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = scope["route"] = scope.pop(_MATCHED)
+        await route.handle(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params):
+        known = self._by_name.get(name)
+        if known is not None:
+            try:
+                return known.url_path_for(name, **path_params)
+            except NoMatchFound:
+                pass  # same name, other parameters: another route may take them
+        for route in self.routes:
+            try:
+                path = route.url_path_for(name, **path_params)
+            except NoMatchFound:
+                continue
+            self._by_name[name] = route
+            return path
+        raise NoMatchFound(name, path_params)
+
+    def __repr__(self) -> str:
+        mounts = sum(isinstance(r, Mount) for r in self.routes)
+        return f"RouteTable({len(self.routes)} routes, {mounts} mounts)"
