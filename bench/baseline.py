@@ -90,8 +90,13 @@ def create_app(engine: Engine) -> Starlette:
                customer.c.phone]
     page_query = select(*columns).order_by(customer.c.name, customer.c.id).limit(PAGE_SIZE + 1)
     count_query = select(func.count()).select_from(customer)
-    regions_query = (select(customer.c.region).where(customer.c.region != "").distinct()
-                     .order_by(customer.c.region))
+    # The region options by a loose index scan (one seek per region), as
+    # fuwu's page gets them; SELECT DISTINCT would read the whole index.
+    step = select(func.min(customer.c.region).label("region")).where(customer.c.region > "").cte(
+        "regions", recursive=True)
+    following = select(func.min(customer.c.region)).where(customer.c.region > step.c.region).scalar_subquery()
+    step = step.union_all(select(following).where(step.c.region.is_not(None)))
+    regions_query = select(step.c.region).where(step.c.region.is_not(None))
 
     def customers(request: Request) -> Response:
         with engine.connect() as conn:

@@ -26,6 +26,9 @@ from ..shell import flash
 from ..templating import is_fragment_request
 
 SORTS = {"name": Customer.name, "region": Customer.region, "created": Customer.created_at}
+#: what a row of the list shows (and sorts by): plain rows, not whole customers
+LIST_COLUMNS = (Customer.id, Customer.name, Customer.account_type, Customer.region, Customer.office,
+                Customer.phone, Customer.created_at)
 
 
 def customer_form(db) -> Form:
@@ -69,7 +72,7 @@ def visible_customer(request: Request, customer_id: int) -> Customer:
 
 def filtered_query(request: Request):
     params = request.query_params
-    query = select(Customer).where(scope.customers(request.state.user))
+    query = scope.where_customer_visible(select(Customer), request.state.user)
     q = params.get("q", "").strip()
     if q:
         like = f"%{q}%"
@@ -107,7 +110,8 @@ def customer_list(request: Request) -> Response:
                                 _("Phone")],
                                ([c.name, str(ACCOUNT_TYPES[c.account_type]), c.region, c.office, c.address, c.phone]
                                 for c in rows))
-    page = keyset_page(db, query, sort_col=column, id_col=Customer.id, descending=sort.startswith("-"),
+    page = keyset_page(db, query.with_only_columns(*LIST_COLUMNS), sort_col=column, id_col=Customer.id,
+                       descending=sort.startswith("-"),
                        after=params.get("after"), before=params.get("before"),
                        size=site.settings.get("core.page_size", db))
     regions = [] if is_fragment_request(request) else distinct_regions(db)
