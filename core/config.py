@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import tomllib
+from time import monotonic
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import time
@@ -192,10 +193,15 @@ class SettingValue(Model):
     value: Mapped[str] = mapped_column(Text)
 
 
+# Built once: it runs on nearly every request.
+_OVERRIDES = select(SettingValue.key, SettingValue.value)
+
+
 class Settings:
     """All declared settings of a site and their effective values."""
 
     _CACHE = "fuwu_settings"
+    _CHANGING = "fuwu_settings_changing"
 
     def __init__(self, declared: Iterable[Setting], file_values: Mapping[str, Any]):
         self.declared: dict[str, Setting] = {}
@@ -221,14 +227,41 @@ class Settings:
         except KeyError:
             raise ConfigError(_l("Unknown setting %(key)s."), key=key) from None
 
+    def share(self, epoch) -> None:
+        """Keep the database overrides between units of work, until any
+        process changes one (``fuwu.epoch``) or a minute has passed."""
+        self._epoch = epoch
+        epoch.watch(SettingValue)
+        epoch.on_change(self._forget)
+
+    _epoch = None
+    #: (epoch stamp, when read, overrides) kept by this process
+    _shared: tuple[int, float, dict[str, str]] | None = None
+    SHARED_SECONDS = 60.0
+
+    def _forget(self) -> None:
+        self._shared = None
+
     def overrides(self, session: Session | None) -> dict[str, str]:
-        """Database overrides, read once per unit of work."""
+        """Database overrides, read once per unit of work (or kept by the process)."""
         if session is None:
             return {}
         cached = session.info.get(self._CACHE)
-        if cached is None:
-            cached = dict(session.execute(select(SettingValue.key, SettingValue.value)).all())
-            session.info[self._CACHE] = cached
+        if cached is not None:
+            return cached
+        epoch = self._epoch
+        shared = self._shared
+        # a unit of work that changes settings reads its own, uncommitted ones
+        own = session.info.get(self._CHANGING) or (epoch is not None and epoch.changed_in(session))
+        if not own and epoch is not None and epoch.enabled and shared is not None \
+                and shared[0] == epoch.read() and monotonic() - shared[1] < self.SHARED_SECONDS:
+            cached = shared[2]
+        else:
+            stamp = epoch.read() if epoch is not None else 0
+            cached = dict(session.execute(_OVERRIDES).all())
+            if epoch is not None and epoch.enabled and not own:
+                self._shared = (stamp, monotonic(), cached)
+        session.info[self._CACHE] = cached
         return cached
 
     def get(self, key: str, session: Session | None = None) -> Any:
@@ -260,6 +293,7 @@ class Settings:
         else:
             row.value = setting.format(value)
         session.info.pop(self._CACHE, None)
+        session.info[self._CHANGING] = True
         return value
 
     def reset(self, session: Session, key: str) -> None:
@@ -268,3 +302,4 @@ class Settings:
         if row is not None:
             session.delete(row)
         session.info.pop(self._CACHE, None)
+        session.info[self._CHANGING] = True

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, func, select, update
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, bindparam, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, utcnow
@@ -86,8 +86,12 @@ def queue_mail(session: Session, to_addr: str, subject: str, body: str) -> Outbo
 
 
 def unread_count(session: Session, staff_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(Notification)
-                          .where(Notification.staff_id == staff_id, Notification.read_at.is_(None))) or 0
+    return session.scalar(_UNREAD, {"staff_id": staff_id}) or 0
+
+
+# Built once: every full page shows the count.
+_UNREAD = (select(func.count()).select_from(Notification)
+           .where(Notification.staff_id == bindparam("staff_id"), Notification.read_at.is_(None)))
 
 
 def mark_read(session: Session, staff_id: int, ids: list[int] | None = None) -> int:

@@ -14,6 +14,7 @@ from .calendar import WorkCalendar
 from .calendar_days import site_calendar
 from .config import Config, Settings
 from .db import Database
+from .epoch import Epoch
 from .events import Events
 from .i18n import Catalogs
 from .jobs import Job
@@ -42,9 +43,11 @@ class Site:
         self.workflows = Workflows(self.plugins.collect("register_workflows"), self.events)
         self.events.install(self.db.sessions, self.workflows.refuse_archived_changes)
         self.jobs: list[Job] = self.plugins.collect("register_jobs")
+        self.epoch = Epoch(self.db.sessions, config.database_url)
+        self.settings.share(self.epoch)
         from .web.signin_cache import SignInCache
 
-        self.sign_ins = SignInCache(self.db.sessions, config.database_url, seconds=config.session_cache_seconds)
+        self.sign_ins = SignInCache(self.epoch, seconds=config.session_cache_seconds)
         self.catalogs = Catalogs([answer for _plugin, answer in self.plugins.folders("locale_dirs")])
 
     @classmethod
@@ -59,7 +62,7 @@ class Site:
         return {name: Path(loc) for name, loc in self.plugins.folders("migration_locations")}
 
     def close(self) -> None:
-        self.sign_ins.close()
+        self.epoch.close()
         self.db.dispose()
 
 

@@ -81,7 +81,7 @@ def keyset_page(db: Session, query: Select, *, sort_col, id_col, descending: boo
         query = query.where(cond)
     order = (sort_col.desc(), id_col.desc()) if forward_desc else (sort_col.asc(), id_col.asc())
     result = db.execute(query.order_by(*order).limit(size + 1))
-    rows = list(result.scalars() if len(query.column_descriptions) == 1 else result.all())
+    rows = list(result.scalars() if len(result.keys()) == 1 else result.all())
     more = len(rows) > size
     rows = rows[:size]
     if backwards:

@@ -6,12 +6,13 @@ expressions before a plugin's page is found, which costs more than a small
 page itself. ``RouteTable`` is one route holding all of them: it looks the
 request's first segment up in a dict and tries only the routes that can
 match, in their original order, so the first route that matches still wins.
-URLs are built the same way: the route that serves a name is remembered.
+URLs are built from each route's path format, found once per name.
 """
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute, Match, Mount, NoMatchFound
+from starlette.datastructures import URLPath
+from starlette.routing import BaseRoute, Match, Mount, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
 #: where ``matches`` leaves the route that matched, for ``handle``
@@ -49,7 +50,10 @@ class RouteTable(BaseRoute):
         for segment, candidates in fixed.items():
             self._fixed[segment] = [r for _i, r in sorted(candidates + self._anywhere, key=lambda c: c[0])]
         self._rest = [r for _i, r in self._anywhere]
-        self._by_name: dict[str, BaseRoute] = {}
+        #: name -> (path format from the root, parameter convertors), or None
+        #: when Starlette must build it (a mount's own name, static files)
+        self._builders: dict[str, tuple[str, dict] | None] = {}
+        self._served: dict[str, BaseRoute] = {}
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         candidates = self._fixed.get(_first_segment(_route_path(scope)), self._rest)
@@ -66,22 +70,50 @@ class RouteTable(BaseRoute):
         route = scope["route"] = scope.pop(_MATCHED)
         await route.handle(scope, receive, send)
 
-    def url_path_for(self, name: str, /, **path_params):
-        known = self._by_name.get(name)
-        if known is not None:
-            try:
-                return known.url_path_for(name, **path_params)
-            except NoMatchFound:
-                pass  # same name, other parameters: another route may take them
-        for route in self.routes:
+    def url_path_for(self, name: str, /, **path_params) -> URLPath:
+        if name not in self._builders:
+            self._builders[name] = _builder(self.routes, name, "")
+        built = self._builders[name]
+        if built is not None and built[1].keys() == path_params.keys():
+            path, convertors = built
+            for key, value in path_params.items():
+                path = path.replace("{" + key + "}", convertors[key].to_string(value))
+            return URLPath(path=path, protocol="http")
+        # mounts, static files, or parameters that do not fit: Starlette
+        # decides, starting with the route that served this name before
+        known = self._served.get(name)
+        for route in ([known] if known is not None else []) + self.routes:
             try:
                 path = route.url_path_for(name, **path_params)
             except NoMatchFound:
                 continue
-            self._by_name[name] = route
+            self._served[name] = route
             return path
         raise NoMatchFound(name, path_params)
 
     def __repr__(self) -> str:
         mounts = sum(isinstance(r, Mount) for r in self.routes)
         return f"RouteTable({len(self.routes)} routes, {mounts} mounts)"
+
+
+def _builder(routes, name: str, prefix: str) -> tuple[str, dict] | None:
+    """Where the first route named ``name`` lives: its full path format and
+    its convertors (mount names prefix their routes' names: ``plugin:page``)."""
+    for route in routes:
+        if isinstance(route, Route):
+            if route.name == name:
+                return prefix + route.path_format, route.param_convertors
+        elif isinstance(route, Mount) and route.routes:
+            if route.name is None:
+                found = _builder(route.routes, name, prefix + route.path)
+            elif name.startswith(route.name + ":"):
+                found = _builder(route.routes, name[len(route.name) + 1:], prefix + route.path)
+            else:
+                continue
+            if found is not None:
+                return found
+        elif isinstance(route, RouteTable):
+            found = _builder(route.routes, name, prefix)
+            if found is not None:
+                return found
+    return None

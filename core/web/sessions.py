@@ -18,7 +18,8 @@ from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relations
 from ..db import Base, utcnow
 from ..models import Role, RolePermission, Staff
 from ..models.staff import staff_role
-from .signin_cache import SignIn, mark_changed, staff_values
+from ..epoch import mark_changed
+from .signin_cache import SignIn, staff_values
 
 COOKIE = "fuwu_session"
 #: refresh last_seen at most this often, so reading a page rarely writes

@@ -26,9 +26,9 @@ from ..shell import flash
 from ..templating import is_fragment_request
 
 SORTS = {"name": Customer.name, "region": Customer.region, "created": Customer.created_at}
-#: what a row of the list shows (and sorts by): plain rows, not whole customers
+#: what a row of the list shows: plain rows, not whole customers
 LIST_COLUMNS = (Customer.id, Customer.name, Customer.account_type, Customer.region, Customer.office,
-                Customer.phone, Customer.created_at)
+                Customer.phone)
 
 
 def customer_form(db) -> Form:
@@ -85,14 +85,22 @@ def filtered_query(request: Request):
     return query
 
 
-def distinct_regions(db) -> list[str]:
+def _regions_query():
     """The region filter's options, by a loose index scan: one index seek per
     region instead of reading the whole index (SELECT DISTINCT does that)."""
     step = (select(func.min(Customer.region)).where(Customer.region > "")
             .cte("regions", recursive=True))
     following = select(func.min(Customer.region)).where(Customer.region > step.c.min).scalar_subquery()
     step = step.union_all(select(following).where(step.c.min.is_not(None)))
-    return [r for r in db.scalars(select(step.c.min)) if r is not None]
+    return select(step.c.min)
+
+
+# Built once: building this statement costs many times what running it does.
+_REGIONS = _regions_query()
+
+
+def distinct_regions(db) -> list[str]:
+    return [r for r in db.scalars(_REGIONS) if r is not None]
 
 
 @requires("core.customer.view")
@@ -110,7 +118,8 @@ def customer_list(request: Request) -> Response:
                                 _("Phone")],
                                ([c.name, str(ACCOUNT_TYPES[c.account_type]), c.region, c.office, c.address, c.phone]
                                 for c in rows))
-    page = keyset_page(db, query.with_only_columns(*LIST_COLUMNS), sort_col=column, id_col=Customer.id,
+    shown = LIST_COLUMNS if column in LIST_COLUMNS else (*LIST_COLUMNS, column)  # the sort key is in each row
+    page = keyset_page(db, query.with_only_columns(*shown), sort_col=column, id_col=Customer.id,
                        descending=sort.startswith("-"),
                        after=params.get("after"), before=params.get("before"),
                        size=site.settings.get("core.page_size", db))
