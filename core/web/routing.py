@@ -70,14 +70,23 @@ class RouteTable(BaseRoute):
         route = scope["route"] = scope.pop(_MATCHED)
         await route.handle(scope, receive, send)
 
+    def build_path(self, name: str, path_params: dict) -> str | None:
+        """The path of the route named ``name``, or None when only Starlette
+        can build it (see ``url_path_for``)."""
+        try:
+            built = self._builders[name]
+        except KeyError:
+            built = self._builders[name] = _builder(self.routes, name, "")
+        if built is None or built[1].keys() != path_params.keys():
+            return None
+        path, convertors = built
+        for key, value in path_params.items():
+            path = path.replace("{" + key + "}", convertors[key].to_string(value))
+        return path
+
     def url_path_for(self, name: str, /, **path_params) -> URLPath:
-        if name not in self._builders:
-            self._builders[name] = _builder(self.routes, name, "")
-        built = self._builders[name]
-        if built is not None and built[1].keys() == path_params.keys():
-            path, convertors = built
-            for key, value in path_params.items():
-                path = path.replace("{" + key + "}", convertors[key].to_string(value))
+        path = self.build_path(name, path_params)
+        if path is not None:
             return URLPath(path=path, protocol="http")
         # mounts, static files, or parameters that do not fit: Starlette
         # decides, starting with the route that served this name before
