@@ -9,6 +9,7 @@ from argon2 import PasswordHasher, Type
 from sqlalchemy import select, update
 from starlette.routing import Route
 
+from fuwu.db import utcnow
 from fuwu.models import Staff
 from fuwu.site import Site
 from fuwu.web.app import create_app
@@ -244,6 +245,28 @@ def test_signing_out_in_one_process_signs_out_in_every_process(web):
     finally:
         other.close()
         other_site.close()
+
+
+def test_a_process_keeps_a_sign_in_at_most_session_cache_seconds(web):
+    site, app, browser = web(users={"boss": ["admin"]})
+    b = browser("boss")
+    assert b.get("/customers").status_code == 200
+    # Plain SQL outside fuwu moves no change counter: a process that keeps
+    # sign-ins (SQLite) still trusts its copy until its expiry; on PostgreSQL
+    # no process keeps one...
+    site.db.run(lambda s: s.execute(update(WebSession).values(revoked_at=utcnow())))
+    assert b.get("/customers").status_code == (200 if site.sign_ins.enabled else 303)
+    # ...and one configured to keep none reads the session on every request.
+    site.config.session_cache_seconds = 0
+    uncached_site = Site(site.config)
+    uncached = Browser(create_app(uncached_site), base_url="http://testserver", follow_redirects=False)
+    try:
+        uncached.cookies.set(COOKIE, b.cookies[COOKIE])
+        r = uncached.get("/customers")
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    finally:
+        uncached.close()
+        uncached_site.close()
 
 
 def test_a_password_set_from_the_cli_signs_the_user_out_of_running_servers(web):
