@@ -45,6 +45,10 @@ def test_engineer_looks_up_a_dongle_number_as_they_type(live, playwright_driver)
         expect(page).to_have_url(re.compile(r"/$"))
 
         page.get_by_role("link", name=zh(site, "Entitlement lookup")).click()
+        # The link is boosted: type only once htmx has swapped the page in and
+        # bound the search box (keys pressed in between trigger nothing).
+        page.wait_for_function("() => document.querySelector('#lookup-form') !== null"
+                               " && !document.querySelector('.htmx-settling, .htmx-swapping')")
         box = page.locator("#q")
         box.press_sequentially("DG-9999")
         expect(page.locator("#not-found")).to_be_visible()
