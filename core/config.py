@@ -12,18 +12,19 @@ from __future__ import annotations
 import os
 import secrets
 import tomllib
-from time import monotonic
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Model
+from .epoch import changed_in, mark_changed
 from .errors import ConfigError, ValidationError
 from .i18n import lazy_gettext as _l
 
@@ -201,7 +202,6 @@ class Settings:
     """All declared settings of a site and their effective values."""
 
     _CACHE = "fuwu_settings"
-    _CHANGING = "fuwu_settings_changing"
 
     def __init__(self, declared: Iterable[Setting], file_values: Mapping[str, Any]):
         self.declared: dict[str, Setting] = {}
@@ -252,9 +252,9 @@ class Settings:
         epoch = self._epoch
         shared = self._shared
         # a unit of work that changes settings reads its own, uncommitted ones
-        own = session.info.get(self._CHANGING) or (epoch is not None and epoch.changed_in(session))
-        if not own and epoch is not None and epoch.enabled and shared is not None \
-                and shared[0] == epoch.read() and monotonic() - shared[1] < self.SHARED_SECONDS:
+        own = changed_in(session)
+        if not own and epoch is not None and shared is not None \
+                and epoch.is_current(shared[0], shared[1], self.SHARED_SECONDS):
             cached = shared[2]
         else:
             stamp = epoch.read() if epoch is not None else 0
@@ -293,7 +293,7 @@ class Settings:
         else:
             row.value = setting.format(value)
         session.info.pop(self._CACHE, None)
-        session.info[self._CHANGING] = True
+        mark_changed(session)
         return value
 
     def reset(self, session: Session, key: str) -> None:
@@ -302,4 +302,4 @@ class Settings:
         if row is not None:
             session.delete(row)
         session.info.pop(self._CACHE, None)
-        session.info[self._CHANGING] = True
+        mark_changed(session)

@@ -26,6 +26,7 @@ import mmap
 import os
 import struct
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -99,11 +100,12 @@ def counter_for(database_url: str) -> LocalCounter | FileCounter | None:
 class Epoch:
     """The site's counter, and which tables' changes increment it."""
 
-    def __init__(self, sessions: sessionmaker, database_url: str, *, enabled: bool = True):
-        self._counter = counter_for(database_url) if enabled else None
-        #: class -> whether a new row counts as a change (a new grant does,
-        #: a new sign-in session does not)
-        self._watched: dict[type, bool] = {}
+    def __init__(self, sessions: sessionmaker, database_url: str):
+        self._counter = counter_for(database_url)
+        #: the watched classes, and those of them whose new rows count as a
+        #: change (a new grant does, a new sign-in session does not)
+        self._watched: tuple[type, ...] = ()
+        self._inserts: tuple[type, ...] = ()
         self._on_change: list[Callable[[], None]] = []
         event.listen(sessions, "after_flush", self._note_changes)
         event.listen(sessions, "after_commit", self._after_commit)
@@ -119,29 +121,25 @@ class Epoch:
         return self._counter.read() if self._counter is not None else 0
 
     def watch(self, *classes: type, inserts: bool = True) -> None:
-        for cls in classes:
-            self._watched[cls] = inserts
+        self._watched += classes
+        if inserts:
+            self._inserts += classes
+
+    def is_current(self, stamp: int, stored_at: float, max_age: float) -> bool:
+        """Whether a copy stamped ``stamp`` at ``stored_at`` (``time.monotonic``)
+        may still be used: no change anywhere since, and younger than ``max_age``."""
+        return (self._counter is not None and stamp == self._counter.read()
+                and time.monotonic() - stored_at < max_age)
 
     def on_change(self, callback: Callable[[], None]) -> None:
         """``callback()`` after this process commits a change (to drop its copies at once)."""
         self._on_change.append(callback)
 
-    @staticmethod
-    def changed_in(session: Session) -> bool:
-        """Whether ``session`` has flushed a change to watched data (its
-        reads may then show what is not committed: cache none of them)."""
-        return bool(session.info.get(_CHANGED))
-
     def _note_changes(self, session: Session, _flush_context) -> None:
         if session.info.get(_CHANGED):
             return
-        watched = self._watched
-        for obj in (*session.dirty, *session.deleted):
-            if isinstance(obj, tuple(watched)):
-                session.info[_CHANGED] = True
-                return
-        inserted = tuple(cls for cls, counts in watched.items() if counts)
-        if inserted and any(isinstance(obj, inserted) for obj in session.new):
+        if any(isinstance(obj, self._watched) for obj in (*session.dirty, *session.deleted)) \
+                or any(isinstance(obj, self._inserts) for obj in session.new):
             session.info[_CHANGED] = True
 
     def _after_commit(self, session: Session) -> None:
@@ -158,9 +156,16 @@ class Epoch:
 
 
 def mark_changed(session: Session) -> None:
-    """Say that this transaction changed watched data with plain SQL (the
-    ORM's changes are noticed by themselves)."""
+    """Say that this transaction changes watched data the ORM has not flushed
+    (plain SQL, or rows about to change); the ORM's flushes are noticed by
+    themselves."""
     session.info[_CHANGED] = True
+
+
+def changed_in(session: Session) -> bool:
+    """Whether ``session`` changes watched data (its reads may then show what
+    is not committed: cache none of them)."""
+    return bool(session.info.get(_CHANGED))
 
 
 def _forget_changes(session: Session, _previous_transaction) -> None:

@@ -197,6 +197,23 @@ class Browser(TestClient):
         return self.post(path, data={**(data or {}), "csrf_token": token}, **kw)
 
 
+@contextmanager
+def another_process(site: Site, cookie: str, *, config: Config | None = None):
+    """A Browser on a second app over the same database, holding ``cookie``:
+    its own engine and per-process caches, as another app process has."""
+    from fuwu.web.app import create_app
+    from fuwu.web.sessions import COOKIE
+
+    other_site = Site(config or site.config)
+    other = Browser(create_app(other_site), base_url="http://testserver", follow_redirects=False)
+    other.cookies.set(COOKIE, cookie)
+    try:
+        yield other
+    finally:
+        other.close()
+        other_site.close()
+
+
 @pytest.fixture
 def web(make_site):
     """``web(plugins=(), users={username: [roles]})`` -> (site, app, factory of signed-in browsers)."""

@@ -106,6 +106,16 @@ class Role(Model):
         return self.name
 
 
+#: the built-in role that may do everything
+ADMIN_ROLE = "admin"
+
+
+def grants_allow(role_keys, permissions, permission: str) -> bool:
+    """What a person's grants allow: everything for the admin role, else the
+    permissions granted (and not revoked) through their roles."""
+    return ADMIN_ROLE in role_keys or permission in permissions
+
+
 class RolePermission(Model):
     __tablename__ = "role_permission"
     __table_args__ = (UniqueConstraint("role_id", "permission"),)
@@ -167,10 +177,12 @@ class Staff(Model):
     @property
     def is_admin(self) -> bool:
         if self._grants is not None:
-            return "admin" in self._grants[0]
-        return any(r.key == "admin" for r in self.roles)
+            return ADMIN_ROLE in self._grants[0]
+        return any(r.key == ADMIN_ROLE for r in self.roles)
 
     def can(self, permission: str) -> bool:
+        if self._grants is not None:
+            return grants_allow(*self._grants, permission)
         return self.is_admin or permission in self.permission_names
 
     def __str__(self) -> str:

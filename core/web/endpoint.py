@@ -162,9 +162,7 @@ def _attempt(request: Request, handler: Callable, permission: str | None, write:
     try:
         with ExitStack() as unit_of_work:
             def open_db() -> Session:
-                db = unit_of_work.enter_context(site.db.session(write=write, actor_id=state["staff_id"]))
-                state["db"] = db
-                return db
+                return unit_of_work.enter_context(site.db.session(write=write, actor_id=state["staff_id"]))
 
             state.loaders["db"] = open_db
             sign_in = _sign_in(request, state, site)

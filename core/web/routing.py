@@ -121,8 +121,4 @@ def _builder(routes, name: str, prefix: str) -> tuple[str, dict] | None:
                 continue
             if found is not None:
                 return found
-        elif isinstance(route, RouteTable):
-            found = _builder(route.routes, name, prefix)
-            if found is not None:
-                return found
     return None

@@ -16,9 +16,9 @@ from sqlalchemy import ForeignKey, Integer, String, bindparam, func, select, upd
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from ..db import Base, utcnow
+from ..epoch import mark_changed
 from ..models import Role, RolePermission, Staff
 from ..models.staff import staff_role
-from ..epoch import mark_changed
 from .signin_cache import SignIn, staff_values
 
 COOKIE = "fuwu_session"

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from ..epoch import Epoch
 from ..models import Role, RolePermission, Staff
+from ..models.staff import grants_allow
 
 #: at most this many sign-ins per process; when full the cache starts afresh
 MAX_ENTRIES = 10_000
@@ -48,7 +49,7 @@ class SignIn:
         return self.session_id
 
     def can(self, permission: str) -> bool:
-        return "admin" in self.role_keys or permission in self.permissions
+        return grants_allow(self.role_keys, self.permissions, permission)
 
     def attach_staff(self, db: Session) -> Staff:
         """The signed-in person as an object of ``db``, without a query."""
@@ -92,8 +93,7 @@ class SignInCache:
         if found is None:
             return None
         stamp, stored_at, sign_in = found
-        if stamp != self._epoch.read() or time.monotonic() - stored_at > self.seconds \
-                or sign_in.expires_at <= now:
+        if not self._epoch.is_current(stamp, stored_at, self.seconds) or sign_in.expires_at <= now:
             self._entries.pop(token_hash, None)
             return None
         return sign_in

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import NoMatchFound, Route
+from starlette.routing import Route
 
 from fuwu import links
 from fuwu.db import check_version
@@ -47,16 +47,10 @@ def _site(request):
 def _paths(request: Request):
     """``url_for`` giving paths from the site's root (core's template helper
     would prefix this plugin's mount a second time)."""
-    routes = request.app.router.routes
     prefix = request.scope.get("app_root_path", request.scope.get("root_path", ""))
 
     def url_for(name: str, /, **params) -> str:
-        for route in routes:
-            try:
-                return prefix + str(route.url_path_for(name, **params))
-            except NoMatchFound:
-                continue
-        raise NoMatchFound(name, params)
+        return prefix + str(request.app.router.url_path_for(name, **params))
 
     return url_for
 

@@ -12,11 +12,9 @@ from sqlalchemy import select
 
 from fuwu.models import Role, RolePermission, Staff
 from fuwu.seed import sync_roles
-from fuwu.site import Site
-from fuwu.web.app import create_app
 from fuwu.web.sessions import COOKIE
 
-from ..conftest import PASSWORD, Browser
+from ..conftest import PASSWORD, another_process
 from .test_contracts import english, field_error, field_value
 
 USERS = {
@@ -237,11 +235,8 @@ def test_role_pages_need_role_manage(web):
 
 def test_a_revoked_grant_applies_at_once_in_another_app_process(web):
     site, app, browser = web(users=USERS)
-    other_site = Site(site.config)  # another process: its own engine and caches, same database
-    other = Browser(create_app(other_site), base_url="http://testserver", follow_redirects=False)
-    try:
-        boss, eng = browser("boss"), browser("eng")
-        other.cookies.set(COOKIE, eng.cookies[COOKIE])
+    boss, eng = browser("boss"), browser("eng")
+    with another_process(site, eng.cookies[COOKIE]) as other:
         assert other.get("/contracts").status_code == 200
         assert other.get("/contracts").status_code == 200  # the sign-in is now cached over there
         engineer = _role_id(site, "engineer")
@@ -250,6 +245,3 @@ def test_a_revoked_grant_applies_at_once_in_another_app_process(web):
         assert other.get("/contracts").status_code == 403
         assert _save_grid(boss, engineer, granted).status_code == 303
         assert other.get("/contracts").status_code == 200
-    finally:
-        other.close()
-        other_site.close()

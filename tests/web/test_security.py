@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 
 from argon2 import PasswordHasher, Type
 from sqlalchemy import select, update
@@ -11,10 +12,9 @@ from starlette.routing import Route
 
 from fuwu.db import utcnow
 from fuwu.models import Staff
-from fuwu.site import Site
 from fuwu.web.app import create_app
 from fuwu.web.sessions import COOKIE, WebSession
-from tests.conftest import PASSWORD, Browser
+from tests.conftest import PASSWORD, Browser, another_process
 
 EN = {"Accept-Language": "en"}
 ARGON2 = re.compile(r"^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$")
@@ -224,11 +224,8 @@ def test_logout_revokes_the_session_on_the_server(web):
 
 def test_signing_out_in_one_process_signs_out_in_every_process(web):
     site, app, browser = web(users={"boss": ["admin"]})
-    other_site = Site(site.config)  # a second process: its own engine and sign-in cache, same database
-    other = Browser(create_app(other_site), base_url="http://testserver", follow_redirects=False)
-    try:
-        b = browser("boss")
-        other.cookies.set(COOKIE, b.cookies[COOKIE])
+    b = browser("boss")
+    with another_process(site, b.cookies[COOKIE]) as other:
         assert other.get("/customers").status_code == 200  # the session is shared...
         assert other.get("/customers").status_code == 200  # ...and now cached by the other process
         here = browser("boss")
@@ -242,9 +239,6 @@ def test_signing_out_in_one_process_signs_out_in_every_process(web):
         assert other.get("/").status_code == 200
         assert b2.submit("/logout").status_code == 303  # signing out in one process...
         assert other.get("/").status_code == 303  # ...signs out in the other
-    finally:
-        other.close()
-        other_site.close()
 
 
 def test_a_process_keeps_a_sign_in_at_most_session_cache_seconds(web):
@@ -257,16 +251,10 @@ def test_a_process_keeps_a_sign_in_at_most_session_cache_seconds(web):
     site.db.run(lambda s: s.execute(update(WebSession).values(revoked_at=utcnow())))
     assert b.get("/customers").status_code == (200 if site.sign_ins.enabled else 303)
     # ...and one configured to keep none reads the session on every request.
-    site.config.session_cache_seconds = 0
-    uncached_site = Site(site.config)
-    uncached = Browser(create_app(uncached_site), base_url="http://testserver", follow_redirects=False)
-    try:
-        uncached.cookies.set(COOKIE, b.cookies[COOKIE])
-        r = uncached.get("/customers")
+    uncached = replace(site.config, session_cache_seconds=0)
+    with another_process(site, b.cookies[COOKIE], config=uncached) as other:
+        r = other.get("/customers")
         assert r.status_code == 303 and r.headers["location"].startswith("/login")
-    finally:
-        uncached.close()
-        uncached_site.close()
 
 
 def test_a_password_set_from_the_cli_signs_the_user_out_of_running_servers(web):

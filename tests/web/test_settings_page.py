@@ -5,10 +5,8 @@ import re
 from datetime import time
 from decimal import Decimal
 
-from fuwu.site import Site
-from fuwu.web.app import create_app
 from fuwu.web.sessions import COOKIE
-from tests.conftest import Browser
+from tests.conftest import another_process
 
 ZETA = """
 from decimal import Decimal
@@ -217,11 +215,8 @@ def test_engineer_may_not_open_or_change_settings(web):
 
 def test_a_setting_saved_in_one_app_process_applies_at_once_in_another(web):
     site, app, browser = web(users={"boss": ["admin"]})
-    other_site = Site(site.config)  # another process: its own engine and caches, same database
-    other = Browser(create_app(other_site), base_url="http://testserver", follow_redirects=False)
-    try:
-        b = browser("boss")
-        other.cookies.set(COOKIE, b.cookies[COOKIE])
+    b = browser("boss")
+    with another_process(site, b.cookies[COOKIE]) as other:
         shown = len(re.findall(r'<td><a href="/customers/\d+">', other.get("/customers").text))
         assert shown > 5  # the default page size, now kept by the other process
         assert b.submit("/settings/core.page_size", {"value": "5"}).status_code == 303
@@ -230,6 +225,3 @@ def test_a_setting_saved_in_one_app_process_applies_at_once_in_another(web):
         assert b.submit("/settings/core.page_size/reset").status_code == 303
         page = other.get("/customers").text
         assert len(re.findall(r'<td><a href="/customers/\d+">', page)) == shown
-    finally:
-        other.close()
-        other_site.close()
