@@ -226,5 +226,9 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        write = conn.get_execution_options().get("fuwu_write", True)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        if conn.get_execution_options().get("fuwu_write", True):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # may wait for the lock and fail: SQLAlchemy wraps the error
+        else:
+            # A deferred BEGIN takes no lock and cannot fail; straight to the
+            # driver, it costs a tenth of a page's statements less.
+            conn.connection.driver_connection.execute("BEGIN")

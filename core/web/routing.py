@@ -84,6 +84,18 @@ class RouteTable(BaseRoute):
             path = path.replace("{" + key + "}", convertors[key].to_string(value))
         return path
 
+    def path_prefix(self, name: str) -> str | None:
+        """What the path of ``name`` starts with before its only parameter,
+        which ends it (``/customers/`` of ``/customers/{customer_id}``), or
+        None for any other route."""
+        try:
+            built = self._builders[name]
+        except KeyError:
+            built = self._builders[name] = _builder(self.routes, name, "")
+        if built is None or len(built[1]) != 1 or not built[0].endswith("}"):
+            return None
+        return built[0][:built[0].index("{")]
+
     def url_path_for(self, name: str, /, **path_params) -> URLPath:
         path = self.build_path(name, path_params)
         if path is not None:

@@ -7,27 +7,43 @@ outside the scope is "not found" (404), so ids in URLs reveal nothing.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, false, or_, true
-from sqlalchemy.sql.expression import True_
+from sqlalchemy import bindparam, or_, true
 
 from ..models import Contract, Customer
 
 
-def customers(user):
+def _customer_condition(kind: str, staff_id, department_id):
+    """The condition of a kind of rule, on values or on ``bindparam``s."""
+    if kind == "all":
+        return None
+    own = Customer.sales_staff_id == staff_id
+    return own if kind == "own" else or_(own, Customer.department_id == department_id)
+
+
+def customer_rule(user) -> tuple[str, dict[str, int]]:
+    """Which kind of rule applies to ``user`` (a key of ``CUSTOMER_RULES``), and its values.
+
+    Someone who sees them all gets no condition at all: a constant-true WHERE
+    makes SQLite count a list by reading every row instead of counting its
+    smallest index."""
     if user.is_admin or user.can("core.customer.view_all"):
-        return true()
-    conditions = [Customer.sales_staff_id == user.id]
-    if user.department_id is not None:
-        conditions.append(Customer.department_id == user.department_id)
-    return or_(*conditions) if conditions else false()
+        return "all", {}
+    if user.department_id is None:
+        return "own", {"scope_staff_id": user.id}
+    return "own_or_department", {"scope_staff_id": user.id, "scope_department_id": user.department_id}
 
 
-def where_customer_visible(query: Select, user) -> Select:
-    """``query`` limited to the customers ``user`` may see. Someone who sees
-    them all gets no WHERE at all: a constant-true WHERE makes SQLite count a
-    list by reading every row instead of counting its smallest index."""
-    condition = customers(user)
-    return query if isinstance(condition, True_) else query.where(condition)
+#: each kind of rule built once, whose rows they are bound at run time, so a
+#: list can prepare its statements (``customer_rule`` gives the values)
+CUSTOMER_RULES = {kind: _customer_condition(kind, bindparam("scope_staff_id"), bindparam("scope_department_id"))
+                  for kind in ("all", "own", "own_or_department")}
+
+
+def customers(user):
+    """The rule as a condition with its values in it, for any query."""
+    kind, values = customer_rule(user)
+    condition = _customer_condition(kind, values.get("scope_staff_id"), values.get("scope_department_id"))
+    return true() if condition is None else condition
 
 
 def contracts(user):

@@ -89,3 +89,22 @@ def test_two_apps_in_one_process_share_nothing(web):
     assert stranger.get("/customers").status_code == 303
     assert app_a.state.site is not app_b.state.site
     assert app_a.state.templates.env is not app_b.state.templates.env
+
+
+def test_an_engineers_searched_filtered_pages_keep_to_his_rows(web):
+    """The list's statements are built once per combination of filters and
+    rule; whose rows they are is bound per request, so two engineers (and
+    the admin before them) must still each see only their own."""
+    from tests.web.test_performance import walk
+
+    site, app, browser = web(demo=False, users={"boss": ["admin"], "east": (["engineer"], "华东服务组"),
+                                                "north": (["engineer"], "华北服务组")})
+    east = [_customer(site, f"杭州客户{i:02d}", "华东服务组") for i in range(7)]
+    north = [_customer(site, f"杭州北方客户{i:02d}", "华北服务组") for i in range(6)]
+    boss = browser("boss")
+    assert boss.submit("/settings/core.page_size", {"value": "5"}).status_code == 303
+    assert sorted(i for p in walk(boss, "/customers?q=杭州&region=华北") for i in p) == sorted(east + north)
+    for who, own in (("east", east), ("north", north)):
+        pages = walk(browser(who), "/customers?q=杭州&region=华北")
+        assert sorted(i for p in pages for i in p) == own, who
+        assert [len(p) for p in pages] == [5, len(own) - 5], who

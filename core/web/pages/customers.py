@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+import functools
+
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -18,6 +20,7 @@ from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ...models import ACCOUNT_TYPES, Contact, Contract, Customer, CustomerProduct, Department, Product, Staff
 from .. import scope
+from ..scope import CUSTOMER_RULES
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
 from ..forms import Field, Form
@@ -70,18 +73,35 @@ def visible_customer(request: Request, customer_id: int) -> Customer:
     return customer
 
 
-def filtered_query(request: Request):
+def filtered_query(request: Request, *columns) -> tuple[Select, dict]:
+    """The customers the user may see that match the search and filters, as
+    ``select(*columns)`` (default: whole customers), and the values to bind."""
     params = request.query_params
-    query = scope.where_customer_visible(select(Customer), request.state.user)
+    rule, values = scope.customer_rule(request.state.user)
     q = params.get("q", "").strip()
     if q:
-        like = f"%{q}%"
+        values["like"] = f"%{q}%"
+    if params.get("region"):
+        values["region"] = params["region"]
+    if params.get("account_type") in ACCOUNT_TYPES:
+        values["account_type"] = params["account_type"]
+    return _prepared_query(columns or (Customer,), rule, bool(q), "region" in values, "account_type" in values), values
+
+
+@functools.lru_cache(maxsize=128)
+def _prepared_query(columns: tuple, rule: str, search: bool, region: bool, account_type: bool) -> Select:
+    """The list's statement for one combination of filters, built once."""
+    query = select(*columns)
+    if CUSTOMER_RULES[rule] is not None:
+        query = query.where(CUSTOMER_RULES[rule])
+    if search:
+        like = bindparam("like")
         query = query.where(or_(Customer.name.ilike(like), Customer.address.ilike(like),
                                 Customer.phone.ilike(like), Customer.region.ilike(like)))
-    if params.get("region"):
-        query = query.where(Customer.region == params["region"])
-    if params.get("account_type") in ACCOUNT_TYPES:
-        query = query.where(Customer.account_type == params["account_type"])
+    if region:
+        query = query.where(Customer.region == bindparam("region"))
+    if account_type:
+        query = query.where(Customer.account_type == bindparam("account_type"))
     return query
 
 
@@ -110,16 +130,18 @@ def customer_list(request: Request) -> Response:
     params = request.query_params
     sort = params.get("sort", "name")
     column = SORTS.get(sort.lstrip("-"), Customer.name)
-    query = filtered_query(request)
     if params.get("format") in ("csv", "xlsx"):
-        rows = db.scalars(query.order_by(column, Customer.id).limit(MAX_ROWS))
+        query, values = filtered_query(request)
+        rows = db.scalars(query.order_by(column, Customer.id).limit(MAX_ROWS), values)
         return export_response(params["format"], _("Customers"),
                                [_("Company name"), _("Account type"), _("Region"), _("Office"), _("Address"),
                                 _("Phone")],
                                ([c.name, str(ACCOUNT_TYPES[c.account_type]), c.region, c.office, c.address, c.phone]
                                 for c in rows))
-    shown = LIST_COLUMNS if column in LIST_COLUMNS else (*LIST_COLUMNS, column)  # the sort key is in each row
-    page = keyset_page(db, query.with_only_columns(*shown), sort_col=column, id_col=Customer.id,
+    # the sort key is in each row; compared by identity, as ``==`` on a column builds SQL
+    shown = LIST_COLUMNS if any(column is c for c in LIST_COLUMNS) else (*LIST_COLUMNS, column)
+    query, values = filtered_query(request, *shown)
+    page = keyset_page(db, query, params=values, sort_col=column, id_col=Customer.id,
                        descending=sort.startswith("-"),
                        after=params.get("after"), before=params.get("before"),
                        size=site.settings.get("core.page_size", db))
@@ -240,7 +262,8 @@ def customer_search(request: Request) -> Response:
     q = request.query_params.get("q", "").strip()
     rows = []
     if q:
-        rows = request.state.db.scalars(filtered_query(request).order_by(Customer.name).limit(10)).all()
+        query, values = filtered_query(request)
+        rows = request.state.db.scalars(query.order_by(Customer.name).limit(10), values).all()
     return request.app.state.templates.render(request, "core/customers/search.html", {"rows": rows, "q": q})
 
 
