@@ -158,7 +158,7 @@ def _attempt(request: Request, handler: Callable, permission: str | None, write:
     for key in ("db", "user"):
         state.pop(key, None)  # a retry starts afresh
     state.update(site=site, web_session=None, csrf_token=None, staff_id=None)
-    language = pick_language(request, None)
+    language = None  # chosen once the sign-in is known
     try:
         with ExitStack() as unit_of_work:
             def open_db() -> Session:
@@ -171,8 +171,7 @@ def _attempt(request: Request, handler: Callable, permission: str | None, write:
             else:
                 state.update(web_session=sign_in, staff_id=sign_in.staff_id,
                              csrf_token=sessions.csrf_token(site.config.secret_key, sign_in.token_hash))
-                language = pick_language(request, sign_in)
-            state["language"] = language
+            language = state["language"] = pick_language(request, sign_in)
             try:
                 with i18n.use_language(site.catalogs, language):
                     if check_csrf and not csrf_ok(request):
@@ -190,7 +189,7 @@ def _attempt(request: Request, handler: Callable, permission: str | None, write:
                 # Nothing may open a transaction once this one has ended.
                 state.loaders.clear()
     except FuwuError as exc:
-        state["language"] = language
+        state["language"] = language or pick_language(request, None)
         return error_response(request, exc)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,9 +25,19 @@ class Page:
     rows: list
     has_next: bool
     has_previous: bool
-    first_key: str | None
-    last_key: str | None
     total: int | None = None
+    #: (sort value, id) of a row, for the cursors
+    key: Callable[[Any], tuple[Any, int]] | None = None
+
+    @property
+    def first_key(self) -> str | None:
+        """The cursor of the page before this one (made only when a link needs it)."""
+        return encode(*self.key(self.rows[0])) if self.rows else None
+
+    @property
+    def last_key(self) -> str | None:
+        """The cursor of the page after this one."""
+        return encode(*self.key(self.rows[-1])) if self.rows else None
 
 
 def encode(value: Any, row_id: int) -> str:
@@ -99,9 +110,7 @@ def keyset_page(db: Session, query: Select, *, sort_col, id_col, descending: boo
         has_next, has_previous = True, more
     else:
         has_next, has_previous = more, cursor is not None
-    key = _key_getter(sort_col, id_col)
-    return Page(rows, has_next, has_previous,
-                encode(*key(rows[0])) if rows else None, encode(*key(rows[-1])) if rows else None, count_total)
+    return Page(rows, has_next, has_previous, count_total, _key_getter(sort_col, id_col))
 
 
 def _statements(query: Select, sort_col, id_col, forward_desc: bool,
