@@ -74,6 +74,11 @@ def current_locale() -> str:
     return _active_locale.get()
 
 
+def active_translations() -> _gettext.NullTranslations:
+    """The catalog ``gettext`` translates with right now."""
+    return _active.get()
+
+
 def babel_locale(language: str | None = None) -> Locale:
     return Locale.parse(language or current_locale())
 

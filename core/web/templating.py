@@ -17,6 +17,8 @@ from urllib.parse import urlencode
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, nodes, select_autoescape
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
 from jinja2_fragments import render_block
 from markupsafe import Markup
 from starlette.requests import Request
@@ -55,7 +57,7 @@ def build_environment(site) -> Environment:
     env = Environment(
         loader=ChoiceLoader(loaders),
         autoescape=select_autoescape(default=True, default_for_string=True),
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", ConstantTranslations],
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
@@ -75,6 +77,38 @@ def template_gettext(message: str, **params: Any) -> Markup:
     call instead of three: a page calls it dozens of times."""
     text = Markup(i18n.gettext(message))
     return text % params if params else text
+
+
+class ConstantTranslations(Extension):
+    """``_("Text")`` with nothing to fill in, translated when the template is
+    compiled, in an environment made for one catalog (``Templates``), so the
+    page outputs it as part of its markup instead of calling ``_`` on every
+    render (a page has dozens). The result is what ``template_gettext``
+    gives: the translation, trusted. Calls with parameters stay calls."""
+
+    #: set on an environment (an overlay) that compiles for one catalog
+    catalog_attribute = "fuwu_catalog"
+
+    def filter_stream(self, stream: TokenStream):
+        catalog = getattr(self.environment, self.catalog_attribute, None)
+        if catalog is None:
+            yield from stream
+            return
+        tokens = list(stream)
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
+            call = [t.type for t in tokens[i + 1:i + 4]]
+            if (token.type == "name" and token.value == "_" and call == ["lparen", "string", "rparen"]
+                    and (i == 0 or tokens[i - 1].type != "dot")):
+                line, text = token.lineno, catalog.gettext(tokens[i + 2].value)
+                # ("translation"|safe): a constant Jinja folds into the markup
+                yield from (Token(line, "lparen", "("), Token(line, "string", text), Token(line, "pipe", "|"),
+                            Token(line, "name", "safe"), Token(line, "rparen", ")"))
+                i += 4
+            else:
+                yield token
+                i += 1
 
 
 LANGUAGE_NAMES = {"zh_Hans": "简体中文", "zh_Hant": "繁體中文", "en": "English"}
@@ -128,7 +162,23 @@ class Templates:
     def __init__(self, site):
         self.site = site
         self.env = build_environment(site)
+        #: one environment per language, compiling its constant ``_()`` (``ConstantTranslations``)
+        self._by_language: dict[str, Environment] = {}
         self._import_nodes: dict[str, list[tuple[str, bool, str | None, str]]] = {}
+
+    def environment(self) -> Environment:
+        """The environment for the active language: its templates have their
+        constant strings translated. Anything else (no site catalog active,
+        as in a script) gets the base one, which translates as it renders."""
+        language, translations = i18n.current_locale(), i18n.active_translations()
+        if translations is not self.site.catalogs.get(language):
+            return self.env
+        env = self._by_language.get(language)
+        if env is None:
+            # shares loader, globals and filters; its own template cache
+            env = self._by_language[language] = self.env.overlay(cache_size=400)
+            setattr(env, ConstantTranslations.catalog_attribute, translations)
+        return env
 
     def context(self, request: Request, extra: dict[str, Any]) -> dict[str, Any]:
         from .shell import shell_context
@@ -144,11 +194,12 @@ class Templates:
     def render(self, request: Request, name: str, context: dict[str, Any] | None = None, *,
                fragment: str | None = None, status: int = 200, headers: dict | None = None) -> HTMLResponse:
         ctx = self.context(request, context or {})
-        template = self.env.get_template(name)
+        env = self.environment()
+        template = env.get_template(name)
         token = _rendering_token.set(str(ctx.get("csrf_token") or ""))
         try:
             if fragment and is_fragment_request(request):
-                html = render_block(self.env, name, fragment, {**self._imports(name, ctx), **ctx})
+                html = render_block(env, name, fragment, {**self._imports(env, name, ctx), **ctx})
             else:
                 html = template.render(ctx)
         finally:
@@ -160,7 +211,7 @@ class Templates:
             response.delete_cookie(FLASH_COOKIE)  # shown once, gone on the next page
         return response
 
-    def _imports(self, name: str, ctx: dict[str, Any]) -> dict[str, Any]:
+    def _imports(self, env: Environment, name: str, ctx: dict[str, Any]) -> dict[str, Any]:
         """What the template's top-level ``{% from ... import %}`` / ``{% import %}`` define.
 
         A block rendered alone (jinja2-fragments) skips the template's top
@@ -182,7 +233,7 @@ class Templates:
             self._import_nodes[name] = found
         values: dict[str, Any] = {}
         for template_name, with_context, attr, alias in found:
-            template = self.env.get_template(template_name)
+            template = env.get_template(template_name)
             module = template.make_module(ctx) if with_context else template.module
             values[alias] = module if attr is None else getattr(module, attr)
         return values
@@ -211,7 +262,7 @@ class Templates:
         return request.scope.get("app_root_path", request.scope.get("root_path", "")) + prefix
 
     def render_string(self, name: str, context: dict[str, Any]) -> str:
-        return self.env.get_template(name).render(context)
+        return self.environment().get_template(name).render(context)
 
     def render_markup(self, name: str, context: dict[str, Any]) -> Markup:
         return Markup(self.render_string(name, context))

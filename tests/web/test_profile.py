@@ -93,3 +93,31 @@ def test_sessions_list_and_sign_out(web):
     r = first.submit(f"/profile/sessions/{ids[0]}/sign-out")
     assert r.status_code == 303 and r.headers["location"] == "/login"
     assert first.get("/profile").status_code == 303
+
+
+def test_one_app_serves_each_reader_the_page_in_their_language(web):
+    """Templates translate their constant strings when compiled, once per
+    language: one app, interleaved readers, each page (full, htmx fragment,
+    error) wholly in its reader's language."""
+    site, app, browser = web(users={"hans": ["admin"], "hant": ["admin"], "en": ["admin"]}, demo=False)
+    expected = {
+        "zh_Hans": ("退出登录", "公司名称", "没有符合条件的客户。"),
+        "zh_Hant": ("登出", "公司名稱", "沒有符合條件的客戶。"),
+        "en": ("Sign out", "Company name", "No customers match."),
+    }
+    readers = {}
+    for username, language in (("hans", "zh_Hans"), ("hant", "zh_Hant"), ("en", "en")):
+        readers[language] = browser(username)
+        assert readers[language].submit("/profile/language", {"language": language}).status_code == 303
+    for _round in range(2):
+        for language, (sign_out, column, empty) in expected.items():
+            reader = readers[language]
+            others = [text for other, texts in expected.items() if other != language for text in texts]
+            page = reader.get("/customers?q=nobody")
+            assert sign_out in page.text and column in page.text and empty in page.text, language
+            fragment = reader.get("/customers?q=nobody", headers={"HX-Request": "true"})
+            assert column in fragment.text and empty in fragment.text and "<html" not in fragment.text
+            for text in (page.text, fragment.text):
+                assert not [o for o in others if o in text], language
+            missing = reader.get("/customers/999999")
+            assert missing.status_code == 404 and sign_out in missing.text, language

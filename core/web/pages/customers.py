@@ -29,7 +29,8 @@ from ..shell import flash
 from ..templating import is_fragment_request
 
 SORTS = {"name": Customer.name, "region": Customer.region, "created": Customer.created_at}
-#: what a row of the list shows: plain rows, not whole customers
+#: a row of the list: plain values, not whole customers, unpacked in this order by
+#: ``core/customers/list.html``, which shows the first six
 LIST_COLUMNS = (Customer.id, Customer.name, Customer.account_type, Customer.region, Customer.office,
                 Customer.phone)
 
@@ -138,7 +139,7 @@ def customer_list(request: Request) -> Response:
                                 _("Phone")],
                                ([c.name, str(ACCOUNT_TYPES[c.account_type]), c.region, c.office, c.address, c.phone]
                                 for c in rows))
-    # the sort key is in each row; compared by identity, as ``==`` on a column builds SQL
+    # the sort key is in each row (for the cursor); compared by identity, as ``==`` on a column builds SQL
     shown = LIST_COLUMNS if any(column is c for c in LIST_COLUMNS) else (*LIST_COLUMNS, column)
     query, values = filtered_query(request, *shown)
     page = keyset_page(db, query, params=values, sort_col=column, id_col=Customer.id,
