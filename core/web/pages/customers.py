@@ -20,7 +20,6 @@ from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ...models import ACCOUNT_TYPES, Contact, Contract, Customer, CustomerProduct, Department, Product, Staff
 from .. import scope
-from ..scope import CUSTOMER_RULES
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
 from ..forms import Field, Form
@@ -93,8 +92,8 @@ def filtered_query(request: Request, *columns) -> tuple[Select, dict]:
 def _prepared_query(columns: tuple, rule: str, search: bool, region: bool, account_type: bool) -> Select:
     """The list's statement for one combination of filters, built once."""
     query = select(*columns)
-    if CUSTOMER_RULES[rule] is not None:
-        query = query.where(CUSTOMER_RULES[rule])
+    if scope.CUSTOMER_RULES[rule] is not None:
+        query = query.where(scope.CUSTOMER_RULES[rule])
     if search:
         like = bindparam("like")
         query = query.where(or_(Customer.name.ilike(like), Customer.address.ilike(like),
