@@ -70,13 +70,17 @@ class RouteTable(BaseRoute):
         route = scope["route"] = scope.pop(_MATCHED)
         await route.handle(scope, receive, send)
 
+    def _built(self, name: str) -> tuple[str, dict] | None:
+        try:
+            return self._builders[name]
+        except KeyError:
+            built = self._builders[name] = _builder(self.routes, name, "")
+            return built
+
     def build_path(self, name: str, path_params: dict) -> str | None:
         """The path of the route named ``name``, or None when only Starlette
         can build it (see ``url_path_for``)."""
-        try:
-            built = self._builders[name]
-        except KeyError:
-            built = self._builders[name] = _builder(self.routes, name, "")
+        built = self._built(name)
         if built is None or built[1].keys() != path_params.keys():
             return None
         path, convertors = built
@@ -88,10 +92,7 @@ class RouteTable(BaseRoute):
         """What the path of ``name`` starts with before its only parameter,
         which ends it (``/customers/`` of ``/customers/{customer_id}``), or
         None for any other route."""
-        try:
-            built = self._builders[name]
-        except KeyError:
-            built = self._builders[name] = _builder(self.routes, name, "")
+        built = self._built(name)
         if built is None or len(built[1]) != 1 or not built[0].endswith("}"):
             return None
         return built[0][:built[0].index("{")]

@@ -243,13 +243,12 @@ class Templates:
         builds most paths from their route's format and remembers which route
         serves any other name (Starlette would try every route, raising for
         each miss, which on a page of 70 links costs more than its queries)."""
-        root = request.scope.get("app_root_path", request.scope.get("root_path", ""))
         routes = request.app.router.routes
         if isinstance(routes[0], RouteTable):
             path = routes[0].build_path(name, params)
             if path is not None:
-                return root + path
-        return root + str(request.app.router.url_path_for(name, **params))
+                return _root_path(request) + path
+        return _root_path(request) + str(request.app.router.url_path_for(name, **params))
 
     def path_prefix(self, request: Request, name: str) -> str:
         """The path of ``name`` up to its one parameter, which ends it: a long
@@ -259,13 +258,18 @@ class Templates:
         prefix = routes[0].path_prefix(name) if isinstance(routes[0], RouteTable) else None
         if prefix is None:
             raise ValueError(f"route {name!r} does not end with its only parameter")
-        return request.scope.get("app_root_path", request.scope.get("root_path", "")) + prefix
+        return _root_path(request) + prefix
 
     def render_string(self, name: str, context: dict[str, Any]) -> str:
         return self.environment().get_template(name).render(context)
 
     def render_markup(self, name: str, context: dict[str, Any]) -> Markup:
         return Markup(self.render_string(name, context))
+
+
+def _root_path(request: Request) -> str:
+    """Where the app is mounted (empty at the root of the server)."""
+    return request.scope.get("app_root_path", request.scope.get("root_path", ""))
 
 
 def is_fragment_request(request: Request) -> bool:
