@@ -131,8 +131,9 @@ def _statements(query: Select, sort_col, id_col, forward_desc: bool,
     return count_query, query.order_by(*order).limit(bindparam("keyset_limit")), plain_rows
 
 
-#: for queries built once: keyed by the query object itself (identity)
-_prepared_statements = functools.lru_cache(maxsize=256)(_statements)
+#: for queries built once, keyed by the query object itself (identity); the
+#: customer list alone has up to 72 shapes, each paged two ways, with and without a cursor
+_prepared_statements = functools.lru_cache(maxsize=512)(_statements)
 
 
 def _key_getter(sort_col, id_col):
