@@ -13,6 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from ..db import check_version
+from ..errors import StaleEdit
 from ..i18n import lazy_gettext as _l
 from ..money import parse as parse_money
 
@@ -129,6 +131,17 @@ class Form:
 
     def error(self, name: str, message) -> None:
         self.errors[name] = message
+
+    def outdated(self, record, posted) -> bool:
+        """Whether ``posted`` was filled in from an older version of ``record``
+        (someone saved in between: answer 409). The form then carries the
+        saved version, so saving it again overwrites on purpose."""
+        try:
+            check_version(record, posted.get("version"))
+        except StaleEdit:
+            self.raw["version"] = record.version
+            return True
+        return False
 
     def apply(self, obj, names: Iterable[str] | None = None) -> None:
         for name in names or [f.name for f in self.fields]:

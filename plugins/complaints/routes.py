@@ -260,10 +260,7 @@ def complaint_edit(request: Request) -> Response:
         form.fill(complaint)
         return render()
     form.load(request.state.form)
-    try:
-        check_version(complaint, request.state.form.get("version"))
-    except StaleEdit:
-        form.raw["version"] = complaint.version
+    if form.outdated(complaint, request.state.form):
         return render(409, conflict=[(_("What happened"), complaint.description),
                                      (_("Complaint category"), rules.CATEGORIES[complaint.category])])
     if complaint.source == "headquarters" and not (form.values.get("hq_reference") or "").strip():
@@ -488,10 +485,7 @@ def event_edit(request: Request) -> Response:
         form.fill(event, at=local.isoformat(timespec="minutes"))
         return render()
     form.load(request.state.form)
-    try:
-        check_version(event, request.state.form.get("version"))
-    except StaleEdit:
-        form.raw["version"] = event.version
+    if form.outdated(event, request.state.form):
         return render(409, conflict=[(_("When it happened"), event.at), (_("Note"), event.note)])
     if form.errors:
         return render(422)

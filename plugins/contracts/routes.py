@@ -381,12 +381,8 @@ def terms_edit(request: Request) -> Response:
         form.fill(row)
         return render()
     form.load(request.state.form)
-    if row is not None:
-        try:
-            check_version(row, request.state.form.get("version"))
-        except StaleEdit:
-            form.raw["version"] = row.version
-            return render(409, conflict=row)
+    if row is not None and form.outdated(row, request.state.form):
+        return render(409, conflict=row)
     if form.errors:
         return render(422)
     row = row or services.terms_row(db, contract)
@@ -468,10 +464,7 @@ def period_edit(request: Request) -> Response:
         form.fill(period)
         return _render_period(request, form, contract, period)
     form.load(request.state.form)
-    try:
-        check_version(period, request.state.form.get("version"))
-    except StaleEdit:
-        form.raw["version"] = period.version
+    if form.outdated(period, request.state.form):
         return _render_period(request, form, contract, period, 409, conflict=period)
     _period_errors(request, form, contract, period.id)
     if form.errors:
@@ -537,10 +530,7 @@ def visit_edit(request: Request) -> Response:
         form.fill(visit)
         return _render_visit(request, form, contract, visit)
     form.load(request.state.form)
-    try:
-        check_version(visit, request.state.form.get("version"))
-    except StaleEdit:
-        form.raw["version"] = visit.version
+    if form.outdated(visit, request.state.form):
         return _render_visit(request, form, contract, visit, 409, conflict=visit)
     if form.errors:
         return _render_visit(request, form, contract, visit, 422)
@@ -650,10 +640,7 @@ def visit_decision(request: Request) -> Response:
         form.fill(visit, comment=visit.decision_comment)
         return render()
     form.load(request.state.form)
-    try:
-        check_version(visit, request.state.form.get("version"))
-    except StaleEdit:
-        form.raw["version"] = visit.version
+    if form.outdated(visit, request.state.form):
         return render(409, conflict=visit)
     if form.errors:
         return render(422)
@@ -894,12 +881,8 @@ def _level_edit(request: Request, level: SlaLevel | None) -> Response:
     form.load(posted)
     rows = _milestone_rows(level, posted)
     errors = dict(form.errors)
-    if level is not None:
-        try:
-            check_version(level, posted.get("version"))
-        except StaleEdit:
-            form.raw["version"] = level.version
-            return render(rows, errors, 409, conflict=level)
+    if level is not None and form.outdated(level, posted):
+        return render(rows, errors, 409, conflict=level)
     code = posted.get("code", "").strip() if level is None else level.code
     if level is None:
         if not CODE.match(code):

@@ -198,13 +198,9 @@ def _residency_edit(request: Request, residency: Residency | None) -> Response:
         form.fill(residency)
         return render()
     form.load(request.state.form)
-    if residency is not None:
-        try:
-            check_version(residency, request.state.form.get("version"))
-        except StaleEdit:
-            form.raw["version"] = residency.version
-            return render(409, conflict=[(f.label, getattr(residency, f.name)) for f in form.fields
-                                         if f.name not in ("engineer_id", "lead_id", "customer_id")])
+    if residency is not None and form.outdated(residency, request.state.form):
+        return render(409, conflict=[(f.label, getattr(residency, f.name)) for f in form.fields
+                                     if f.name not in ("engineer_id", "lead_id", "customer_id")])
     v = form.values
     if not form.errors and v["ends_on"] and v["ends_on"] < v["starts_on"]:
         form.error("ends_on", _("The residency cannot end before it starts."))

@@ -171,9 +171,7 @@ def _course_edit(request, course: Course | None) -> Response:
         course = Course()
         db.add(course)
     else:
-        try:
-            check_version(course, request.state.form.get("version"))
-        except StaleEdit:
+        if form.outdated(course, request.state.form):
             context["conflict"] = [(_("Course title"), course.title)]
             return _render(request, "training/course_edit.html", context, status=409)
     form.apply(course)
@@ -377,9 +375,7 @@ def _session_edit(request, ts):
             ts.plan_id = plan.id
         db.add(ts)
     else:
-        try:
-            check_version(ts, request.state.form.get("version"))
-        except StaleEdit:
+        if form.outdated(ts, request.state.form):
             context["conflict"] = [(_("Starts at"), ts.starts_at), (_("Place"), ts.place)]
             return _render(request, "training/session_edit.html", context, status=409)
         changed = (ts.starts_at, ts.place) != (values["starts_at"], values["place"])
@@ -726,9 +722,7 @@ def _plan_edit(request, plan):
     else:
         if request.app.state.site.workflows.get("training.plan").is_read_only(plan.state) or plan.state == "agreed":
             raise Refused(_l("An agreed plan cannot change."))
-        try:
-            check_version(plan, request.state.form.get("version"))
-        except StaleEdit:
+        if form.outdated(plan, request.state.form):
             context["conflict"] = [(_("Plan title"), plan.title)]
             return _render(request, "training/plan_edit.html", context, status=409)
         for k, v in values.items():

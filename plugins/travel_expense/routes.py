@@ -187,10 +187,7 @@ def trip_edit(request: Request) -> Response:
         form.fill(trip, customer_ids=[c.id for c in trip.customers])
         return _render_trip_form(request, form, trip)
     form.load(request.state.form)
-    try:
-        check_version(trip, request.state.form.get("version"))
-    except StaleEdit:
-        form.raw["version"] = trip.version
+    if form.outdated(trip, request.state.form):
         return _render_trip_form(request, form, trip, 409, conflict=[(_("Destination(s)"), trip.destinations)])
     _trip_errors(form)
     if form.errors:
@@ -648,13 +645,9 @@ def standard_edit(request: Request) -> Response:
         form.fill(row)
         return render()
     form.load(request.state.form)
-    if row is not None:
-        try:
-            check_version(row, request.state.form.get("version"))
-        except StaleEdit:
-            form.raw["version"] = row.version
-            return render(409, conflict=[(_("Lodging cap per night (yuan)"), f"{row.lodging_cap:.2f}"),
-                                         (_("Meals per day (yuan)"), f"{row.meal_rate:.2f}")])
+    if row is not None and form.outdated(row, request.state.form):
+        return render(409, conflict=[(_("Lodging cap per night (yuan)"), f"{row.lodging_cap:.2f}"),
+                                     (_("Meals per day (yuan)"), f"{row.meal_rate:.2f}")])
     if not form.errors:
         clash = db.scalar(select(Standard.id).where(Standard.grade == form.values["grade"],
                                                     Standard.effective_from == form.values["effective_from"]))

@@ -17,8 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ... import timeline
-from ...db import check_version
-from ...errors import NotFound, StaleEdit
+from ...errors import NotFound
 from ...i18n import N_
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
@@ -296,10 +295,7 @@ def contract_edit(request: Request) -> Response:
         form.fill(contract, products=[p.id for p in contract.products])
         return _render_edit(request, form, contract)
     form.load(request.state.form)
-    try:
-        check_version(contract, request.state.form.get("version"))
-    except StaleEdit:
-        form.raw["version"] = contract.version
+    if form.outdated(contract, request.state.form):
         return _render_edit(request, form, contract, status=409, conflict=_saved_values(db, contract))
     _check(db, form, contract.id)
     if form.errors:

@@ -11,8 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ... import timeline
-from ...db import check_version
-from ...errors import NotFound, StaleEdit
+from ...errors import NotFound
 from ...first_visit import STATUSES as FIRST_VISIT_STATUSES
 from ...first_visit import FirstVisitCall
 from ...i18n import N_
@@ -242,10 +241,7 @@ def customer_edit(request: Request) -> Response:
         form.fill(customer, products=[cp.product_id for cp in customer.products])
         return _render_edit(request, form, customer)
     form.load(request.state.form)
-    try:
-        check_version(customer, request.state.form.get("version"))
-    except StaleEdit:
-        form.raw["version"] = customer.version
+    if form.outdated(customer, request.state.form):
         return _render_edit(request, form, customer, status=409, conflict=customer)
     if not form.errors and _name_taken(db, form.values["name"], customer.id):
         form.error("name", _l("A customer with this name already exists."))

@@ -14,8 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ...db import check_version
-from ...errors import NotFound, StaleEdit
+from ...errors import NotFound
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ...models import DEPARTMENT_KINDS, GRADES, Department, Position, Role, Staff
@@ -234,10 +233,7 @@ def staff_edit(request: Request) -> Response:
         form.fill(staff, roles=[r.id for r in staff.roles])
         return _render_staff_edit(request, form, staff)
     form.load(request.state.form)
-    try:
-        check_version(staff, request.state.form.get("version"))
-    except StaleEdit:
-        form.raw["version"] = staff.version
+    if form.outdated(staff, request.state.form):
         return _render_staff_edit(request, form, staff, status=409, conflict=conflict_rows([
             (_("Staff number"), staff.code), (_("Name"), staff.name),
             (_("Department"), staff.department.name if staff.department else ""),
@@ -412,10 +408,7 @@ def department_edit(request: Request) -> Response:
         form.fill(department)
         return _render_department_edit(request, form, department)
     form.load(request.state.form)
-    try:
-        check_version(department, request.state.form.get("version"))
-    except StaleEdit:
-        form.raw["version"] = department.version
+    if form.outdated(department, request.state.form):
         return _render_department_edit(request, form, department, status=409, conflict=conflict_rows([
             (_("Name"), department.name), (_("Kind"), DEPARTMENT_KINDS.get(department.kind, department.kind)),
             (_("Part of"), department.parent.name if department.parent else ""),
@@ -519,10 +512,7 @@ def position_edit(request: Request) -> Response:
         form.fill(position)
         return _render_position_edit(request, form, position)
     form.load(request.state.form)
-    try:
-        check_version(position, request.state.form.get("version"))
-    except StaleEdit:
-        form.raw["version"] = position.version
+    if form.outdated(position, request.state.form):
         return _render_position_edit(request, form, position, status=409, conflict=conflict_rows([
             (_("Job title"), position.name), (_("Grade"), GRADES.get(position.grade, position.grade))]))
     _check_position(db, form, position)

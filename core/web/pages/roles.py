@@ -185,10 +185,7 @@ def role_edit(request: Request) -> Response:
         form.fill(role)
         return _render_role_edit(request, form, role)
     form.load(request.state.form)
-    try:
-        check_version(role, request.state.form.get("version"))
-    except StaleEdit:
-        form.raw["version"] = role.version
+    if form.outdated(role, request.state.form):
         return _render_role_edit(request, form, role, status=409, conflict=[
             (_("Name"), role.name), (_("Description"), role.description or "—")])
     if form.errors:
