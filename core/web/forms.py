@@ -148,6 +148,17 @@ class Form:
             setattr(obj, name, self.values[name])
 
 
+def record_id(value) -> int | None:
+    """A record's id as typed into a URL or a form: a positive number that
+    fits the database's INTEGER, else None (so "abc", "-1" or a number too
+    large for PostgreSQL finds nothing instead of failing)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**31 else None
+
+
 def format_value(value: Any, f: Field) -> Any:
     if value is None:
         return [] if f.kind == "multi" else ""

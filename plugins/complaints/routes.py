@@ -25,7 +25,7 @@ from fuwu.models import Contact, Customer, Department, Staff
 from fuwu.web import scope
 from fuwu.web.endpoint import requires
 from fuwu.web.export import MAX_ROWS, export_response
-from fuwu.web.forms import Field, Form
+from fuwu.web.forms import Field, Form, record_id
 from fuwu.web.pagination import keyset_page
 from fuwu.web.shell import flash
 from fuwu.web.ui import Panel
@@ -68,14 +68,6 @@ def _redirect(request, response_url: str, message) -> Response:
     return flash(request, RedirectResponse(response_url, status_code=303), message)
 
 
-def _int(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**31 else None
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -83,7 +75,7 @@ def _now() -> datetime:
 def visible_complaint(request: Request, complaint_id) -> Complaint:
     complaint = request.state.db.scalar(
         select(Complaint).join(Customer, Customer.id == Complaint.customer_id)
-        .where(Complaint.id == _int(complaint_id), services.visible(request.state.user))
+        .where(Complaint.id == record_id(complaint_id), services.visible(request.state.user))
         .options(contains_eager(Complaint.customer), selectinload(Complaint.events).joinedload(ComplaintEvent.actor),
                  selectinload(Complaint.promises)))
     if complaint is None:
@@ -227,7 +219,8 @@ def complaint_new(request: Request) -> Response:
             site, db, request.state.user, customer_id=int(v["customer_id"]), description=v["description"],
             category=v["category"], source=v["source"], channel=v["channel"], hq_reference=v["hq_reference"],
             contact_name=v["contact_name"], contact_phone=v["contact_phone"] or "",
-            concerned_staff_id=_int(v["concerned_staff_id"]), concerned_department_id=_int(v["concerned_department_id"]),
+            concerned_staff_id=record_id(v["concerned_staff_id"]),
+            concerned_department_id=record_id(v["concerned_department_id"]),
             received_at=_local(site, v["received_at"]).astimezone(UTC), internal_note=v["internal_note"])
     except ValidationError as exc:
         for name, message in exc.errors.items():
@@ -269,7 +262,7 @@ def complaint_edit(request: Request) -> Response:
         return render(422)
     for name in EDITABLE:
         value = form.values[name]
-        setattr(complaint, name, _int(value) if name.endswith("_id") else (value or ""))
+        setattr(complaint, name, record_id(value) if name.endswith("_id") else (value or ""))
     db.flush()
     if complaint.validity == "valid":
         services.apply_consequences(_site(request), db, complaint)
@@ -420,11 +413,11 @@ def complaint_step(request: Request) -> Response:
     v = form.values
     try:
         if step == "review":
-            services.review(site, db, complaint, user, valid=v["valid"] == "yes", department_id=_int(v["department_id"]),
-                            explanation=v["explanation"])
+            services.review(site, db, complaint, user, valid=v["valid"] == "yes",
+                            department_id=record_id(v["department_id"]), explanation=v["explanation"])
         elif step == "reply":
             services.reply(site, db, complaint, user, cause=v["cause"], cause_category=v["cause_category"],
-                           responsible_staff_id=_int(v["responsible_staff_id"]), measures=v["measures"],
+                           responsible_staff_id=record_id(v["responsible_staff_id"]), measures=v["measures"],
                            reply_kind=v["reply_kind"], reply_text=v["reply_text"],
                            compensation=v["compensation"] or Decimal("0.00"))
         elif step == "handled":
@@ -468,7 +461,7 @@ def event_form() -> Form:
 def event_edit(request: Request) -> Response:
     db = request.state.db
     site = _site(request)
-    event = db.get(ComplaintEvent, _int(request.path_params["event_id"]) or 0)
+    event = db.get(ComplaintEvent, record_id(request.path_params["event_id"]) or 0)
     if event is None:
         raise NotFound()
     complaint = visible_complaint(request, event.complaint_id)
@@ -518,7 +511,7 @@ def promise_new(request: Request) -> Response:
 @requires("complaints.complaint.handle")
 def promise_settle(request: Request) -> Response:
     db = request.state.db
-    promise = db.get(Promise, _int(request.path_params["promise_id"]) or 0)
+    promise = db.get(Promise, record_id(request.path_params["promise_id"]) or 0)
     if promise is None:
         raise NotFound()
     complaint = visible_complaint(request, promise.complaint_id)
@@ -549,7 +542,7 @@ def intake_link(request: Request) -> Response:
     """Issue a one-time link with which a customer's contact files a complaint."""
     db = request.state.db
     contact = db.scalar(select(Contact).join(Customer, Customer.id == Contact.customer_id).where(
-        Contact.id == _int(request.path_params["contact_id"]), scope.customers(request.state.user)))
+        Contact.id == record_id(request.path_params["contact_id"]), scope.customers(request.state.user)))
     if contact is None:
         raise NotFound()
     token = links.issue_for(_site(request), db, "complaints.file", contact, created_by_id=request.state.user.id)
@@ -652,7 +645,7 @@ def report_build(request: Request) -> Response:
 @requires("complaints.report.view")
 def report_send(request: Request) -> Response:
     db = request.state.db
-    report = db.get(MonthlyReport, _int(request.path_params["report_id"]) or 0)
+    report = db.get(MonthlyReport, record_id(request.path_params["report_id"]) or 0)
     if report is None:
         raise NotFound()
     services.send_report(_site(request), db, report, _now())
@@ -663,7 +656,7 @@ def report_send(request: Request) -> Response:
 def report_detail(request: Request) -> Response:
     db = request.state.db
     site = _site(request)
-    report = db.get(MonthlyReport, _int(request.path_params["report_id"]) or 0)
+    report = db.get(MonthlyReport, record_id(request.path_params["report_id"]) or 0)
     if report is None:
         raise NotFound()
     data = report.data

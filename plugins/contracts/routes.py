@@ -27,7 +27,7 @@ from fuwu.models import ACCOUNT_TYPES, Contract, Customer, Product, Staff
 from fuwu.web import scope
 from fuwu.web.endpoint import requires
 from fuwu.web.export import MAX_ROWS, export_response
-from fuwu.web.forms import Field, Form
+from fuwu.web.forms import Field, Form, record_id
 from fuwu.web.pagination import keyset_page
 from fuwu.web.ui import Panel, Widget
 
@@ -110,14 +110,6 @@ def _today(request: Request):
     return services.local_today(_site(request))
 
 
-def _int(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**31 else None
-
-
 def _url(request: Request, name: str, **params) -> str:
     return request.url_for(f"contracts:{name}", **params).path
 
@@ -171,7 +163,7 @@ def _notice(request: Request, *, visits=(), state_label=None) -> str:
 def visible_contract(request: Request, contract_id) -> Contract:
     contract = request.state.db.scalar(
         select(Contract).join(Contract.customer)
-        .where(Contract.id == _int(contract_id), Contract.kind == "service", scope.contracts(request.state.user))
+        .where(Contract.id == record_id(contract_id), Contract.kind == "service", scope.contracts(request.state.user))
         .options(contains_eager(Contract.customer)))
     if contract is None:
         raise NotFound()
@@ -181,7 +173,7 @@ def visible_contract(request: Request, contract_id) -> Contract:
 def _visible_child(request: Request, model, child_id):
     row = request.state.db.scalar(
         select(model).join(Contract, Contract.id == model.contract_id).join(Customer, Customer.id == Contract.customer_id)
-        .where(model.id == _int(child_id), scope.contracts(request.state.user)))
+        .where(model.id == record_id(child_id), scope.contracts(request.state.user)))
     if row is None:
         raise NotFound()
     return row
@@ -930,7 +922,7 @@ def level_new(request: Request) -> Response:
 
 @requires("contracts.sla.manage")
 def level_edit(request: Request) -> Response:
-    level = request.state.db.get(SlaLevel, _int(request.path_params["level_id"]) or 0)
+    level = request.state.db.get(SlaLevel, record_id(request.path_params["level_id"]) or 0)
     if level is None:
         raise NotFound()
     return _level_edit(request, level)

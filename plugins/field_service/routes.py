@@ -24,7 +24,7 @@ from fuwu.models import Customer, Staff
 from fuwu.web import scope
 from fuwu.web.endpoint import requires
 from fuwu.web.export import MAX_ROWS, export_response
-from fuwu.web.forms import Field, Form
+from fuwu.web.forms import Field, Form, record_id
 from fuwu.web.pagination import keyset_page
 from fuwu.web.shell import flash
 
@@ -40,14 +40,6 @@ SURVEY = {"satisfied": _l("Customer satisfied"), "dissatisfied": _l("Customer di
 DOC_KINDS = {"plan": _l("Plan"), "daily": _l("Daily report"), "work_record": _l("Work record"),
              "summary": _l("Summary report")}
 ROLES = {"manager": _l("Project manager"), "member": _l("Project member")}
-
-
-def _int(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**31 else None
 
 
 def _now() -> datetime:
@@ -99,7 +91,7 @@ def jobs_scope(user):
 def visible_job(request: Request, job_id) -> MobileJob:
     job = request.state.db.scalar(
         select(MobileJob).join(Customer, Customer.id == MobileJob.customer_id)
-        .where(MobileJob.id == _int(job_id), jobs_scope(request.state.user))
+        .where(MobileJob.id == record_id(job_id), jobs_scope(request.state.user))
         .options(joinedload(MobileJob.customer), joinedload(MobileJob.technician)))
     if job is None:
         raise NotFound()
@@ -116,7 +108,7 @@ def projects_scope(user):
 def visible_project(request: Request, project_id) -> Project:
     project = request.state.db.scalar(
         select(Project).join(Customer, Customer.id == Project.customer_id)
-        .where(Project.id == _int(project_id), projects_scope(request.state.user))
+        .where(Project.id == record_id(project_id), projects_scope(request.state.user))
         .options(joinedload(Project.customer), joinedload(Project.manager), joinedload(Project.leader),
                  selectinload(Project.members).joinedload(ProjectMember.staff),
                  selectinload(Project.documents).joinedload(ProjectDocument.responsible)))
@@ -417,7 +409,7 @@ def project_detail(request: Request) -> Response:
 @requires("field_service.project.report")
 def document_submit(request: Request) -> Response:
     project = visible_project(request, request.path_params["project_id"])
-    doc = next((d for d in project.documents if d.id == _int(request.path_params["doc_id"])), None)
+    doc = next((d for d in project.documents if d.id == record_id(request.path_params["doc_id"])), None)
     user = request.state.user
     if doc is None or not (doc.responsible_id == user.id or user.can("field_service.project.manage")):
         raise NotFound()
@@ -426,7 +418,7 @@ def document_submit(request: Request) -> Response:
     form = request.state.form
     doc.body = (form.get("body") or "").strip()[:10000]
     doc.serials = (form.get("serials") or "").strip()[:10000]
-    doc.quantity = _int(form.get("quantity"))
+    doc.quantity = record_id(form.get("quantity"))
     doc.submitted_on = doc.submitted_on or _today(request)
     if doc.kind == "plan" and project.actual_start is None:
         project.actual_start = doc.submitted_on
@@ -449,7 +441,7 @@ def work_record_add(request: Request) -> Response:
     today = _today(request)
     project.documents.append(ProjectDocument(kind="work_record", responsible_id=project.leader_id, due_on=today,
                                              submitted_on=today, serials=serials[:10000],
-                                             quantity=_int(form.get("quantity")),
+                                             quantity=record_id(form.get("quantity")),
                                              body=(form.get("body") or "").strip()[:10000]))
     return _redirect(request, "project", _("Work record added."), project_id=project.id)
 

@@ -25,7 +25,7 @@ from fuwu.notifications import notify
 from fuwu.timeline import append as timeline_append
 from fuwu.web.endpoint import requires
 from fuwu.web.export import export_response
-from fuwu.web.forms import Field, Form
+from fuwu.web.forms import Field, Form, record_id
 from fuwu.web.pagination import keyset_page
 from fuwu.web.shell import flash
 
@@ -65,11 +65,9 @@ def _redirect(request: Request, name: str, message, **params) -> Response:
 
 
 def _int(value) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    if not 0 < number < 2**31:
+    """A record id from the URL or form, or 404."""
+    number = record_id(value)
+    if number is None:
         raise NotFound()
     return number
 

@@ -17,7 +17,7 @@ from fuwu.models import Contact, Contract, Customer, Product, Staff
 from fuwu.web import scope
 from fuwu.web.endpoint import public, requires
 from fuwu.web.export import MAX_ROWS, export_response
-from fuwu.web.forms import Field, Form
+from fuwu.web.forms import Field, Form, record_id
 from fuwu.web.pagination import keyset_page
 from fuwu.web.shell import flash
 from fuwu.web.ui import Panel
@@ -58,14 +58,6 @@ def _url(request: Request, name: str, **params) -> str:
     return request.url_for(f"serial_keys:{name}", **params).path
 
 
-def _int(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**31 else None
-
-
 def _today(request: Request):
     return services.today(_site(request))
 
@@ -80,7 +72,7 @@ def _redirect(request: Request, url: str, message) -> Response:
 def visible_key(request: Request, key_id) -> ProductKey:
     key = request.state.db.scalar(
         select(ProductKey).join(Customer, Customer.id == ProductKey.customer_id)
-        .where(ProductKey.id == _int(key_id), scope.customers(request.state.user))
+        .where(ProductKey.id == record_id(key_id), scope.customers(request.state.user))
         .options(contains_eager(ProductKey.customer), joinedload(ProductKey.product),
                  joinedload(ProductKey.contract)))
     if key is None:
@@ -112,12 +104,12 @@ def _keys_query(request: Request):
     elif state == "active":
         query = query.where(ProductKey.revoked.is_(False),
                             or_(ProductKey.expires_on.is_(None), ProductKey.expires_on >= today))
-    if _int(params.get("product")):
-        query = query.where(ProductKey.product_id == _int(params["product"]))
+    if record_id(params.get("product")):
+        query = query.where(ProductKey.product_id == record_id(params["product"]))
     if params.get("region"):
         query = query.where(Customer.region == params["region"])
-    if _int(params.get("customer_id")):
-        query = query.where(ProductKey.customer_id == _int(params["customer_id"]))
+    if record_id(params.get("customer_id")):
+        query = query.where(ProductKey.customer_id == record_id(params["customer_id"]))
     q = params.get("q", "").strip()
     if q:
         number = rules.normalise(q)
@@ -270,7 +262,7 @@ def key_new(request: Request) -> Response:
     form = key_form(request, None)
     if request.method == "GET":
         customer = request.state.db.scalar(select(Customer).where(
-            Customer.id == _int(request.query_params.get("customer_id")), scope.customers(request.state.user)))
+            Customer.id == record_id(request.query_params.get("customer_id")), scope.customers(request.state.user)))
         form.fill(None, customer_name=customer.name if customer else "", product_id=None, serial_number="",
                   service_code="", dongle_number="", installed_on=None, contract_number="", notes="")
         return _key_page(request, form, None)
@@ -405,7 +397,7 @@ def import_template(request: Request) -> Response:
 @requires("serial_keys.key.import")
 def import_confirm(request: Request) -> Response:
     db = request.state.db
-    batch = db.scalar(select(ImportBatch).where(ImportBatch.id == _int(request.path_params["batch_id"]),
+    batch = db.scalar(select(ImportBatch).where(ImportBatch.id == record_id(request.path_params["batch_id"]),
                                                 ImportBatch.staff_id == request.state.user.id,
                                                 ImportBatch.imported_at.is_(None)))
     if batch is None:
@@ -468,7 +460,7 @@ def application_new(request: Request) -> Response:
     db = request.state.db
     form = application_form(request)
     if request.method == "GET":
-        customer = db.scalar(select(Customer).where(Customer.id == _int(request.query_params.get("customer_id")),
+        customer = db.scalar(select(Customer).where(Customer.id == record_id(request.query_params.get("customer_id")),
                                                     scope.customers(request.state.user)))
         form.fill(None, customer_name=customer.name if customer else "", kind="password",
                   received_on=_today(request), applicant="", approver_id=None, contact_name="", done_on=None,
@@ -542,7 +534,7 @@ def application_list(request: Request) -> Response:
 def _visible_application(request: Request) -> Application:
     row = request.state.db.scalar(
         select(Application).join(Customer, Customer.id == Application.customer_id)
-        .where(Application.id == _int(request.path_params["application_id"]), scope.customers(request.state.user))
+        .where(Application.id == record_id(request.path_params["application_id"]), scope.customers(request.state.user))
         .options(contains_eager(Application.customer)))
     if row is None:
         raise NotFound()
@@ -595,7 +587,7 @@ def token_new(request: Request) -> Response:
 
 @requires("serial_keys.api.manage")
 def token_revoke(request: Request) -> Response:
-    row = request.state.db.get(ApiToken, _int(request.path_params["token_id"]) or 0)
+    row = request.state.db.get(ApiToken, record_id(request.path_params["token_id"]) or 0)
     if row is None:
         raise NotFound()
     if row.revoked_at is None:

@@ -24,7 +24,7 @@ from fuwu.models import GRADES, Customer, Staff
 from fuwu.web import scope
 from fuwu.web.endpoint import requires
 from fuwu.web.export import MAX_ROWS, export_response
-from fuwu.web.forms import Field, Form
+from fuwu.web.forms import Field, Form, record_id
 from fuwu.web.pagination import keyset_page
 from fuwu.web.shell import flash
 
@@ -67,14 +67,6 @@ def _done(request: Request, url: str, message) -> Response:
     return flash(request, RedirectResponse(url, status_code=303), message)
 
 
-def _int(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**31 else None
-
-
 def _sees_all(user) -> bool:
     return user.is_admin or user.can(VIEW_ALL)
 
@@ -85,7 +77,7 @@ def own_rows(user, model):
 
 
 def _get(request: Request, model, key: str):
-    row = request.state.db.scalar(select(model).where(model.id == _int(request.path_params[key]),
+    row = request.state.db.scalar(select(model).where(model.id == record_id(request.path_params[key]),
                                                       own_rows(request.state.user, model)))
     if row is None:
         raise NotFound()
@@ -297,7 +289,7 @@ def record_new(request: Request) -> Response:
     if trip.owner_id != request.state.user.id:
         raise NotFound()
     form = request.state.form
-    customer = next((c for c in trip.customers if c.id == _int(form.get("customer_id"))), None)
+    customer = next((c for c in trip.customers if c.id == record_id(form.get("customer_id"))), None)
     summary = (form.get("summary") or "").strip()
     errors = {}
     if customer is None:
@@ -498,7 +490,7 @@ def claim_edit(request: Request) -> Response:
     if request.method == "GET":
         return render(_claim_raw(claim, request), {})
     posted = request.state.form
-    count = min(_int(posted.get("line_count")) or LINE_ROWS, 50)
+    count = min(record_id(posted.get("line_count")) or LINE_ROWS, 50)
     lines, errors, raw_lines = services.parse_lines(posted, count)
     raw = {"departed_at": posted.get("departed_at", ""), "returned_at": posted.get("returned_at", ""),
            "remarks": posted.get("remarks", ""), "lines": raw_lines}
@@ -631,7 +623,7 @@ def standard_edit(request: Request) -> Response:
     db = request.state.db
     row = None
     if "standard_id" in request.path_params:
-        row = db.get(Standard, _int(request.path_params["standard_id"]) or 0)
+        row = db.get(Standard, record_id(request.path_params["standard_id"]) or 0)
         if row is None:
             raise NotFound()
     form = standard_form()

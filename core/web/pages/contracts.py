@@ -25,7 +25,7 @@ from ...models import CONTRACT_KINDS, Contract, Customer, Product, Staff
 from .. import scope
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
-from ..forms import Field, Form
+from ..forms import Field, Form, record_id
 from ..pagination import keyset_page
 from ..shell import flash
 
@@ -128,7 +128,7 @@ def filtered_query(request: Request, *columns):
     customer = params.get("customer", "").strip()
     if customer:
         query = query.where(Customer.name.ilike(f"%{customer}%"))
-    customer_id = _positive_int(params.get("customer_id"), 2**31 - 1)
+    customer_id = record_id(params.get("customer_id"))
     if customer_id:
         query = query.where(Contract.customer_id == customer_id)
     if params.get("kind") in CONTRACT_KINDS:
@@ -255,7 +255,7 @@ def contract_new(request: Request) -> Response:
     db = request.state.db
     form = contract_form(request)
     if request.method == "GET":
-        customer_id = _positive_int(request.query_params.get("customer_id"), 2**31 - 1)
+        customer_id = record_id(request.query_params.get("customer_id"))
         visible = {k for k, _label in next(f for f in form.fields if f.name == "customer_id").options()}
         form.fill(None, kind="service", signed_on=local_today(request), amount=None,
                   customer_id=customer_id if str(customer_id) in visible else None,
