@@ -39,6 +39,7 @@ COLUMNS = {
     "contract": (_l("Contract number"), ("contract", "contract number", "合同编号", "合同号", "合約編號", "合同編號")),
 }
 REQUIRED = ("customer", "product", "serial_number", "service_code")
+BAD_NUMBER = _l("Use 3 to 80 letters, digits, dots, dashes, slashes or underscores.")
 
 
 @dataclass
@@ -247,27 +248,17 @@ def validate(session: Session, name: str, content: bytes, *, visible, max_bytes:
             bad("product", _l("No product with code %(code)s."), code=cells["product"])
         serial = rules.normalise(cells.get("serial_number"))
         if serial:
-            if not rules.valid_number(serial):
-                bad("serial_number", _l("Use 3 to 80 letters, digits, dots, dashes, slashes or underscores."))
-            elif serial in seen_serial:
-                bad("serial_number", _l("Serial number %(number)s also on row %(row)s of this file."),
-                    number=serial, row=seen_serial[serial])
-            elif serial in taken_serials:
-                bad("serial_number", _l("Serial number %(number)s is already registered."), number=serial)
-            seen_serial.setdefault(serial, line)
+            _check_unique(bad, line, "serial_number", serial, seen_serial, taken_serials,
+                          _l("Serial number %(number)s also on row %(row)s of this file."),
+                          _l("Serial number %(number)s is already registered."))
         code = rules.normalise(cells.get("service_code"))
         if code and not rules.valid_number(code):
-            bad("service_code", _l("Use 3 to 80 letters, digits, dots, dashes, slashes or underscores."))
+            bad("service_code", BAD_NUMBER)
         dongle = rules.normalise(cells.get("dongle_number"))
         if dongle:
-            if not rules.valid_number(dongle):
-                bad("dongle_number", _l("Use 3 to 80 letters, digits, dots, dashes, slashes or underscores."))
-            elif dongle in seen_dongle:
-                bad("dongle_number", _l("Dongle number %(number)s also on row %(row)s of this file."),
-                    number=dongle, row=seen_dongle[dongle])
-            elif dongle in taken_dongles:
-                bad("dongle_number", _l("Dongle number %(number)s is already registered."), number=dongle)
-            seen_dongle.setdefault(dongle, line)
+            _check_unique(bad, line, "dongle_number", dongle, seen_dongle, taken_dongles,
+                          _l("Dongle number %(number)s also on row %(row)s of this file."),
+                          _l("Dongle number %(number)s is already registered."))
         installed = None
         raw_date = cells.get("installed_on")
         if raw_date not in (None, ""):
@@ -288,6 +279,18 @@ def validate(session: Session, name: str, content: bytes, *, visible, max_bytes:
                             "contract": contract})
     problems.sort(key=lambda p: (p.row, list(COLUMNS).index(p.column) if p.column in COLUMNS else -1))
     return result
+
+
+def _check_unique(bad, line: int, column: str, number: str, seen: dict[str, int], taken: set[str],
+                  twice_in_file, registered) -> None:
+    """A serial or dongle number (SK-1): well formed, once in the file, not registered yet."""
+    if not rules.valid_number(number):
+        bad(column, BAD_NUMBER)
+    elif number in seen:
+        bad(column, twice_in_file, number=number, row=seen[number])
+    elif number in taken:
+        bad(column, registered, number=number)
+    seen.setdefault(number, line)
 
 
 def apply(session: Session, result: Result, actor) -> int:
