@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Model
@@ -93,3 +94,19 @@ class CustomerProduct(Model):
 
     customer: Mapped[Customer] = relationship(back_populates="products")
     product: Mapped[Product] = relationship(lazy="joined")
+
+
+@functools.cache
+def _regions_statement():
+    """A loose index scan: one seek of the region index per region, where
+    SELECT DISTINCT reads the whole index. Built once: building it costs
+    many times what running it does."""
+    step = select(func.min(Customer.region)).where(Customer.region > "").cte("regions", recursive=True)
+    following = select(func.min(Customer.region)).where(Customer.region > step.c.min).scalar_subquery()
+    step = step.union_all(select(following).where(step.c.min.is_not(None)))
+    return select(step.c.min)
+
+
+def customer_regions(session) -> list[str]:
+    """The regions customers are in, sorted, without the empty one (for filters)."""
+    return [r for r in session.scalars(_regions_statement()) if r is not None]

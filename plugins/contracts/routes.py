@@ -23,7 +23,7 @@ from fuwu.db import check_version
 from fuwu.errors import NotFound, StaleEdit, ValidationError
 from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
-from fuwu.models import ACCOUNT_TYPES, Contract, Customer, Product, Staff
+from fuwu.models import ACCOUNT_TYPES, Contract, Customer, Product, Staff, customer_regions
 from fuwu.web import scope
 from fuwu.web.endpoint import requires
 from fuwu.web.export import MAX_ROWS, export_response
@@ -234,11 +234,11 @@ def _list_page(request: Request, *, expiring: bool) -> Response:
                        after=params.get("after"), before=params.get("before"),
                        size=site.settings.get("core.page_size", db))
     rows = services.rows_for(site, db, [r[0] for r in page.rows], [r.period_end for r in page.rows], today)
-    regions = db.scalars(select(Customer.region).where(Customer.region != "").distinct().order_by(Customer.region))
+    regions = customer_regions(db)
     return _render(
         request, "contracts/list.html",
         {"page": page, "rows": rows, "sort": sort, "expiring": expiring, "window": window, "today": today,
-         "regions": list(regions), "account_types": ACCOUNT_TYPES, "renewal_filters": RENEWAL_FILTERS,
+         "regions": regions, "account_types": ACCOUNT_TYPES, "renewal_filters": RENEWAL_FILTERS,
          "urgency_labels": URGENCY_LABELS, "urgency_classes": URGENCY_CLASSES, "title": title,
          "list_route": "contracts:expiring" if expiring else "contracts:list"},
         fragment="results")
@@ -596,10 +596,10 @@ def visit_list(request: Request) -> Response:
     page = keyset_page(db, query, sort_col=Visit.visited_on, id_col=Visit.id, descending=True,
                        after=params.get("after"), before=params.get("before"),
                        size=_setting(request, "core.page_size"))
-    regions = db.scalars(select(Customer.region).where(Customer.region != "").distinct().order_by(Customer.region))
+    regions = customer_regions(db)
     return _render(
         request, "contracts/visits.html",
-        {"page": page, "regions": list(regions), "account_types": ACCOUNT_TYPES, "problem_labels": PROBLEM_LABELS,
+        {"page": page, "regions": regions, "account_types": ACCOUNT_TYPES, "problem_labels": PROBLEM_LABELS,
          "decision_labels": DECISION_LABELS, "title": _("Visit log")},
         fragment="results")
 

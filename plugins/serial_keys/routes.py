@@ -13,7 +13,7 @@ from fuwu.db import check_version
 from fuwu.errors import NotFound, StaleEdit, ValidationError
 from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
-from fuwu.models import Contact, Contract, Customer, Product, Staff
+from fuwu.models import Contact, Contract, Customer, Product, Staff, customer_regions
 from fuwu.web import scope
 from fuwu.web.endpoint import public, requires
 from fuwu.web.export import MAX_ROWS, export_response
@@ -138,10 +138,10 @@ def key_list(request: Request) -> Response:
     page = keyset_page(db, query, sort_col=ProductKey.id, id_col=ProductKey.id, descending=True,
                        after=params.get("after"), before=params.get("before"),
                        size=_setting(request, "core.page_size"))
-    regions = db.scalars(select(Customer.region).where(Customer.region != "").distinct().order_by(Customer.region))
+    regions = customer_regions(db)
     products = db.execute(select(Product.id, Product.code, Product.name).order_by(Product.code)).all()
     return _render(request, "serial_keys/list.html",
-                   {"page": page, "today": today, "regions": list(regions), "products": products,
+                   {"page": page, "today": today, "regions": regions, "products": products,
                     "state_labels": STATE_LABELS, "state_classes": STATE_CLASSES, "title": _("Product keys")},
                    fragment="results")
 
