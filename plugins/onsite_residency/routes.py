@@ -15,8 +15,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from fuwu import links
-from fuwu.db import check_version, utcnow
-from fuwu.errors import Forbidden, NotFound, StaleEdit, ValidationError
+from fuwu.db import utcnow
+from fuwu.errors import Forbidden, NotFound, ValidationError
 from fuwu.i18n import N_
 from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
@@ -461,9 +461,7 @@ def report_edit(request: Request) -> Response:
         raise ValidationError(message=_l("Only a draft can be edited."))
     form = report_form()
     form.load(request.state.form)
-    try:
-        check_version(report, request.state.form.get("version"))
-    except StaleEdit:
+    if form.outdated(report, request.state.form):
         return _render(request, "onsite_residency/report.html",
                        _report_context(request, report, form=form, conflict=True), status=409)
     if form.errors:

@@ -9,8 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from fuwu.db import check_version
-from fuwu.errors import NotFound, StaleEdit, ValidationError
+from fuwu.errors import NotFound, ValidationError
 from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Contact, Contract, Customer, Product, Staff, customer_regions
@@ -290,9 +289,7 @@ def key_edit(request: Request) -> Response:
     customer, contract = _check_key(request, form, key)
     if not ok or form.errors:
         return _key_page(request, form, key, status=422)
-    try:
-        check_version(key, request.state.form.get("version"))
-    except StaleEdit:
+    if form.outdated(key, request.state.form):
         saved = [(_("Serial number"), key.serial_number), (_("Service code"), key.service_code),
                  (_("Dongle number"), key.dongle_number or "—")]
         return _key_page(request, form, key, status=409, conflict=saved)
