@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import shutil
 import sys
 import textwrap
@@ -170,8 +171,6 @@ def make_plugin(tmp_path, monkeypatch):
 
 # --- Web ----------------------------------------------------------------------
 
-import re  # noqa: E402
-
 from starlette.testclient import TestClient  # noqa: E402
 
 PASSWORD = "correct horse battery"
@@ -277,6 +276,37 @@ class PlaywrightDriver:
 
             self.driver = sync_playwright().start()
         return self.driver
+
+
+CHROMIUM = "/usr/bin/chromium"
+#: nothing outside this machine is reachable: no background traffic, no updates
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu",
+                 "--disable-sync", "--no-first-run"]
+#: Chinese characters (CJK Unified Ideographs)
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def launch_chromium(driver: PlaywrightDriver):
+    """Debian's chromium through Playwright. Called inside a test, so a
+    missing browser fails that test with how to install it."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium and fonts-noto-cjk "
+                    "(`make test` installs them; or `apt-get install chromium fonts-noto-cjk`)", pytrace=False)
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.fail("Playwright for Python is missing: `make install-test` installs it", pytrace=False)
+    try:
+        return driver.get().chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    except Exception as exc:
+        pytest.fail(f"could not launch {CHROMIUM}: {exc}", pytrace=False)
+
+
+def zh(site, message: str, **params) -> str:
+    """``message`` as a zh_Hans reader sees it; fails when the catalog has no Chinese for it."""
+    text = site.catalogs.get("zh_Hans").gettext(message)
+    assert CJK.search(text), f"no Chinese for {message!r}"
+    return text % params if params else text
 
 
 @pytest.fixture(scope="session")

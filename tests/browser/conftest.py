@@ -10,8 +10,6 @@ makes every browser test FAIL with a message saying how to install it.
 
 from __future__ import annotations
 
-import os
-import re
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -23,12 +21,10 @@ from fuwu import demo
 from fuwu.config import Config
 from fuwu.site import Site
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu",
-                 "--disable-sync", "--no-first-run"]
+from ..conftest import CJK, launch_chromium
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PASSWORD = demo.DEMO_PASSWORD
-CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass
@@ -97,18 +93,7 @@ class Chromium:
 
     def get(self):
         if self._browser is None:
-            if not os.access(CHROMIUM, os.X_OK):
-                pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium and fonts-noto-cjk "
-                            "(`make test` installs them; or `apt-get install chromium fonts-noto-cjk`)",
-                            pytrace=False)
-            try:
-                import playwright.sync_api  # noqa: F401
-            except ImportError:
-                pytest.fail("Playwright for Python is missing: `make install-test` installs it", pytrace=False)
-            try:
-                self._browser = self._driver.get().chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            except Exception as exc:
-                pytest.fail(f"could not launch {CHROMIUM}: {exc}", pytrace=False)
+            self._browser = launch_chromium(self._driver)
         return self._browser
 
     def close(self):

@@ -7,16 +7,12 @@ import re
 
 import pytest
 
-from tests.conftest import serving
+from tests.conftest import launch_chromium, serving, zh
 from sqlalchemy import select
 
 from fuwu.models import Department, Staff
 
 from .conftest import DEPT, USERS, customer
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
-CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @pytest.fixture
@@ -31,19 +27,13 @@ def live(web):
         yield site, url
 
 
-def zh(site, message: str) -> str:
-    text = site.catalogs.get("zh_Hans").gettext(message)
-    assert CJK.search(text), f"no Chinese for {message!r}"
-    return text
-
-
 @pytest.mark.browser
 def test_quality_supervisor_takes_a_complaint_from_intake_to_archive(live, playwright_driver):
     from playwright.sync_api import expect
 
     site, url = live
     cust = customer(site)
-    browser = playwright_driver.get().chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    browser = launch_chromium(playwright_driver)
     try:
         page = None
 

@@ -8,13 +8,9 @@ import re
 
 import pytest
 
-from tests.conftest import serving
+from tests.conftest import launch_chromium, serving, zh
 
 from .conftest import USERS, sign
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
-CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @pytest.fixture
@@ -24,19 +20,13 @@ def live(web):
         yield site, url
 
 
-def zh(site, message: str) -> str:
-    text = site.catalogs.get("zh_Hans").gettext(message)
-    assert CJK.search(text), f"no Chinese for {message!r}"
-    return text
-
-
 @pytest.mark.browser
 def test_service_manager_renews_a_contract_from_proposal_to_done(live, playwright_driver):
     from playwright.sync_api import expect
 
     site, url = live
     cid = sign(site, customer="浏览器续约客户", started_days_ago=340, ends_in=10)
-    browser = playwright_driver.get().chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    browser = launch_chromium(playwright_driver)
     try:
         page = browser.new_context(locale="zh-CN").new_page()
         page.goto(f"{url}/login")

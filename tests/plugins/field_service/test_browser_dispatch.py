@@ -8,13 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.conftest import serving
+from tests.conftest import launch_chromium, serving, zh
 from sqlalchemy import select
 
 from .conftest import USERS
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
 
 
 @pytest.fixture
@@ -22,12 +19,6 @@ def live(web):
     site, app, _browser = web(plugins=["field_service"], users=USERS)
     with serving(app) as url:
         yield site, url
-
-
-def zh(site, message: str) -> str:
-    text = site.catalogs.get("zh_Hans").gettext(message)
-    assert re.search(r"[\u4e00-\u9fff]", text), message
-    return text
 
 
 def technician_finishes(site, job_id: int) -> str:
@@ -52,7 +43,7 @@ def test_coordinator_dispatches_and_records_the_return_visit(live, playwright_dr
     from fuwu_plugins.field_service.models import MobileJob
 
     site, url = live
-    browser = playwright_driver.get().chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    browser = launch_chromium(playwright_driver)
     try:
         page = browser.new_context(locale="zh-CN").new_page()
         page.goto(f"{url}/login")

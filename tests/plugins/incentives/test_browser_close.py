@@ -8,12 +8,9 @@ import re
 
 import pytest
 
-from tests.conftest import serving
+from tests.conftest import launch_chromium, serving, zh
 
 from .conftest import USERS, emit, entries, this_month
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
 
 
 @pytest.fixture
@@ -21,12 +18,6 @@ def live(web):
     site, app, _browser = web(plugins=["incentives"], users=USERS)
     with serving(app) as url:
         yield site, url
-
-
-def zh(site, message: str) -> str:
-    text = site.catalogs.get("zh_Hans").gettext(message)
-    assert re.search(r"[\u4e00-\u9fff]", text), f"no Chinese for {message!r}"
-    return text
 
 
 def login(page, url, username):
@@ -46,7 +37,7 @@ def test_manager_waives_and_finance_closes_and_exports(live, playwright_driver):
     emit(site, "eng", "-30.00", rule="TRV-8", reason="出差未写入服务记录")
     emit(site, "eng2", "-50.00", rule="SD-9", reason="远程服务未记录")
     waived = entries(site)[0][0]
-    browser = playwright_driver.get().chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    browser = launch_chromium(playwright_driver)
     try:
         context = browser.new_context(locale="zh-CN", accept_downloads=True)
         page = context.new_page()

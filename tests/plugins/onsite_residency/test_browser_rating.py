@@ -3,12 +3,11 @@ Chinese, through the signed one-time link (RES-3)."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import pytest
 
-from tests.conftest import serving
+from tests.conftest import launch_chromium, serving, zh
 from sqlalchemy import select
 
 from fuwu import links
@@ -16,10 +15,6 @@ from fuwu_plugins.onsite_residency.models import ResidentReport, ResidentRating
 
 from .conftest import USERS, residency
 from .test_pages import make_report
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
-CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @pytest.fixture
@@ -29,12 +24,6 @@ def live(web):
         yield site, url
 
 
-def zh(site, message: str) -> str:
-    text = site.catalogs.get("zh_Hans").gettext(message)
-    assert CJK.search(text), f"no Chinese for {message!r}"
-    return text
-
-
 @pytest.mark.browser
 def test_customer_rates_a_report_on_a_phone(live, playwright_driver):
     from playwright.sync_api import expect
@@ -42,7 +31,7 @@ def test_customer_rates_a_report_on_a_phone(live, playwright_driver):
     site, url = live
     rep = make_report(site, residency(site), date(2026, 10, 1), state="sent")
     token = site.db.run(lambda s: links.issue_for(site, s, "onsite_residency.rate", s.get(ResidentReport, rep)))
-    browser = playwright_driver.get().chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    browser = launch_chromium(playwright_driver)
     try:
         context = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 740}, is_mobile=True,
                                       has_touch=True)

@@ -7,12 +7,9 @@ import re
 
 import pytest
 
-from tests.conftest import serving
+from tests.conftest import launch_chromium, serving, zh
 
 from .conftest import PLUGINS, USERS, add_key, sign
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
 
 
 @pytest.fixture
@@ -22,12 +19,6 @@ def live(web):
         yield site, url
 
 
-def zh(site, message: str) -> str:
-    text = site.catalogs.get("zh_Hans").gettext(message)
-    assert re.search(r"[\u3400-\u9fff]", text), f"no Chinese for {message!r}"
-    return text
-
-
 @pytest.mark.browser
 def test_engineer_looks_up_a_dongle_number_as_they_type(live, playwright_driver):
     from playwright.sync_api import expect
@@ -35,7 +26,7 @@ def test_engineer_looks_up_a_dongle_number_as_they_type(live, playwright_driver)
     site, url = live
     contract_id, _cust = sign(site, customer="浏览器查询客户")
     add_key(site, contract_id, "ERP-WEB-0001", dongle="DG-900123")
-    browser = playwright_driver.get().chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    browser = launch_chromium(playwright_driver)
     try:
         page = browser.new_context(locale="zh-CN").new_page()
         page.goto(f"{url}/login")

@@ -4,17 +4,13 @@ the link then refuses a second attempt (TRN-4)."""
 
 from __future__ import annotations
 
-import re
 
 import pytest
 
-from tests.conftest import serving
+from tests.conftest import launch_chromium, serving, zh
 from sqlalchemy import select
 
 from .conftest import USERS, make_course, make_session
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
 
 
 @pytest.fixture
@@ -22,12 +18,6 @@ def live(web):
     site, app, _browser = web(plugins=["training"], users=USERS)
     with serving(app) as url:
         yield site, url
-
-
-def zh(site, message: str, **params) -> str:
-    text = site.catalogs.get("zh_Hans").gettext(message)
-    assert re.search(r"[\u3400-\u9fff]", text), f"no Chinese for {message!r}"
-    return text % params if params else text
 
 
 @pytest.mark.browser
@@ -49,7 +39,7 @@ def test_trainee_takes_the_exam_on_a_phone(live, playwright_driver):
 
     rid, token = site.db.run(setup)
     qs = site.db.run(lambda s: {q.kind: q.id for q in s.scalars(select(Question).where(Question.course_id == cid))})
-    browser = playwright_driver.get().chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    browser = launch_chromium(playwright_driver)
     try:
         context = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 667}, is_mobile=True,
                                       has_touch=True)

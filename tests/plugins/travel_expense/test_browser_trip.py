@@ -7,13 +7,9 @@ import re
 
 import pytest
 
-from tests.conftest import serving
+from tests.conftest import launch_chromium, serving, zh
 
 from .conftest import USERS
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
-CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @pytest.fixture
@@ -23,18 +19,12 @@ def live(web):
         yield site, url
 
 
-def zh(site, message: str, **params) -> str:
-    text = site.catalogs.get("zh_Hans").gettext(message)
-    assert CJK.search(text), f"no Chinese for {message!r}"
-    return text % params if params else text
-
-
 @pytest.mark.browser
 def test_trip_from_application_to_settlement_in_chinese(live, playwright_driver):
     from playwright.sync_api import expect
 
     site, url = live
-    browser = playwright_driver.get().chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    browser = launch_chromium(playwright_driver)
     pages = {}
 
     def as_user(name):
