@@ -8,7 +8,7 @@ import json
 from urllib.parse import quote, unquote
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from ..i18n import lazy_gettext as _l
 from .csrf import token_for
@@ -82,6 +82,12 @@ def flash(request: Request, response: Response, message, kind: str = "success") 
     response.set_cookie(FLASH_COOKIE, quote(payload) + "." + _sign(secret, payload), httponly=True,
                         samesite="lax", secure=request.app.state.site.config.https, max_age=120)
     return response
+
+
+def flash_redirect(request: Request, url: str, message, kind: str = "success") -> Response:
+    """After a successful POST: send the browser to ``url`` (303, so it GETs
+    it) and show ``message`` there."""
+    return flash(request, RedirectResponse(url, status_code=303), message, kind)
 
 
 def read_flashes(request: Request) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from fuwu import links
@@ -26,7 +26,7 @@ from fuwu.web.endpoint import requires
 from fuwu.web.export import MAX_ROWS, export_response
 from fuwu.web.forms import Field, Form, record_id
 from fuwu.web.pagination import keyset_page
-from fuwu.web.shell import flash
+from fuwu.web.shell import flash_redirect
 
 from . import rules, services
 from .models import AwardResult, MobileJob, Project, ProjectDocument, ProjectMember
@@ -61,8 +61,7 @@ def _render(request: Request, name: str, context: dict, **kwargs) -> Response:
 
 
 def _redirect(request: Request, name: str, message, **params) -> Response:
-    response = RedirectResponse(request.url_for(f"field_service:{name}", **params).path, status_code=303)
-    return flash(request, response, message)
+    return flash_redirect(request, request.url_for(f"field_service:{name}", **params).path, message)
 
 
 def _local_day_bounds(request: Request, day: date) -> tuple[datetime, datetime]:
@@ -260,9 +259,8 @@ def visit_record(request: Request) -> Response:
     failed = form.get("outcome") == "failed"
     services.record_visit(request.state.db, job, request.state.user, _now(), answer=form.get("answer"),
                           comment=(form.get("comment") or "").strip()[:2000], failed=failed)
-    response = RedirectResponse(request.url_for("field_service:visits").path + f"?day={job.finished_on.isoformat()}",
-                                status_code=303)
-    return flash(request, response, _("Return visit of job %(n)s recorded.", n=job.id))
+    return flash_redirect(request, request.url_for("field_service:visits").path + f"?day={job.finished_on.isoformat()}",
+                          _("Return visit of job %(n)s recorded.", n=job.id))
 
 
 # --- RES-7 monthly ranking ------------------------------------------------------------------------
@@ -308,9 +306,8 @@ def awards_close(request: Request) -> Response:
     if month >= _today(request).replace(day=1):
         raise ValidationError({"month": _l("Only a month that is over can be closed.")})
     made = services.close_month(request.state.db, month)
-    response = RedirectResponse(request.url_for("field_service:awards").path + f"?month={month:%Y-%m}",
-                                status_code=303)
-    return flash(request, response, _("Month closed: %(n)s results sent to the ledger.", n=len(made)))
+    return flash_redirect(request, request.url_for("field_service:awards").path + f"?month={month:%Y-%m}",
+                          _("Month closed: %(n)s results sent to the ledger.", n=len(made)))
 
 
 # --- RES-8 team service projects ------------------------------------------------------------------

@@ -24,7 +24,7 @@ from fuwu.web.endpoint import requires
 from fuwu.web.export import MAX_ROWS, export_response
 from fuwu.web.forms import Field, Form
 from fuwu.web.pagination import keyset_page
-from fuwu.web.shell import flash
+from fuwu.web.shell import flash_redirect
 from fuwu.web.ui import Panel, Widget
 
 from . import rules, services
@@ -213,9 +213,7 @@ def _act(request: Request, action) -> Response:
         message = action(entry)
     except ValidationError as exc:
         return _entry_page(request, entry, errors=exc.errors, message=exc.message, status=422)
-    response = RedirectResponse(request.url_for("incentives:entry", entry_id=entry.id).path, status_code=303)
-    flash(request, response, message)
-    return response
+    return flash_redirect(request, request.url_for("incentives:entry", entry_id=entry.id).path, message)
 
 
 @requires(REVIEW)
@@ -297,10 +295,8 @@ def entry_new(request: Request) -> Response:
             entry = services.record_manual(db, user, staff=staff, amount=sign * form.values["amount"],
                                            reason=form.values["reason"], rule_id=form.values["rule_id"],
                                            correction_of=correction)
-            response = RedirectResponse(request.url_for("incentives:entry", entry_id=entry.id).path,
-                                        status_code=303)
-            flash(request, response, _("Entry recorded for %(month)s.", month=entry.month))
-            return response
+            return flash_redirect(request, request.url_for("incentives:entry", entry_id=entry.id).path,
+                                  _("Entry recorded for %(month)s.", month=entry.month))
         status = 422
     elif correction is not None:
         form.fill(None, staff_id=correction.staff_id, kind="fine" if correction.amount > 0 else "reward",
@@ -357,12 +353,8 @@ def month_close(request: Request) -> Response:
     try:
         services.close(_site(request), db, month, request.state.user)
     except ValidationError as exc:
-        response = RedirectResponse(target, status_code=303)
-        flash(request, response, str(exc), "error")
-        return response
-    response = RedirectResponse(target, status_code=303)
-    flash(request, response, _("%(month)s is closed.", month=month))
-    return response
+        return flash_redirect(request, target, str(exc), "error")
+    return flash_redirect(request, target, _("%(month)s is closed.", month=month))
 
 
 @requires(LEDGER)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from fuwu import links
@@ -27,7 +27,7 @@ from fuwu.web.endpoint import requires
 from fuwu.web.export import export_response
 from fuwu.web.forms import Field, Form, record_id
 from fuwu.web.pagination import keyset_page
-from fuwu.web.shell import flash
+from fuwu.web.shell import flash_redirect
 
 from . import rules, services
 from .models import ResidentAttendance, ResidentReport, ResidentMonthResult, ResidentRating, Residency, ResidentCall
@@ -60,8 +60,7 @@ def _url(request: Request, name: str, **params) -> str:
 
 
 def _redirect(request: Request, name: str, message, **params) -> Response:
-    response = RedirectResponse(_url(request, name, **params), status_code=303)
-    return flash(request, response, message)
+    return flash_redirect(request, _url(request, name, **params), message)
 
 
 def _int(value) -> int:
@@ -310,8 +309,7 @@ def attendance_sheet(request: Request) -> Response:
 
 
 def _redirect_month(request, name, message, month, **params):
-    response = RedirectResponse(_url(request, name, **params) + f"?month={month:%Y-%m}", status_code=303)
-    return flash(request, response, message)
+    return flash_redirect(request, _url(request, name, **params) + f"?month={month:%Y-%m}", message)
 
 
 @requires(OWN)

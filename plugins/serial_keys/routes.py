@@ -18,12 +18,12 @@ from fuwu.web.endpoint import public, requires
 from fuwu.web.export import MAX_ROWS, export_response
 from fuwu.web.forms import Field, Form, record_id
 from fuwu.web.pagination import keyset_page
-from fuwu.web.shell import flash
+from fuwu.web.shell import flash_redirect
 from fuwu.web.ui import Panel
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import importer, rules, services
@@ -59,10 +59,6 @@ def _url(request: Request, name: str, **params) -> str:
 
 def _today(request: Request):
     return services.today(_site(request))
-
-
-def _redirect(request: Request, url: str, message) -> Response:
-    return flash(request, RedirectResponse(url, status_code=303), message)
 
 
 # --- Record rules: a key is visible when its customer is -------------------------------
@@ -275,7 +271,7 @@ def key_new(request: Request) -> Response:
                      installed_on=v["installed_on"], contract_id=contract.id if contract else None,
                      notes=v["notes"] or "")
     services.issue(request.state.db, key, request.state.user)
-    return _redirect(request, _url(request, "key", key_id=key.id), _("Product key registered."))
+    return flash_redirect(request, _url(request, "key", key_id=key.id), _("Product key registered."))
 
 
 @requires(MANAGE)
@@ -306,7 +302,7 @@ def key_edit(request: Request) -> Response:
     request.state.db.flush()
     services.log(request.state.db, key, "edited", request.state.user,
                  old_serial=old_serial if old_serial != key.serial_number else "")
-    return _redirect(request, _url(request, "key", key_id=key.id), _("Changes saved."))
+    return flash_redirect(request, _url(request, "key", key_id=key.id), _("Changes saved."))
 
 
 @requires(MANAGE)
@@ -317,7 +313,7 @@ def key_revoke(request: Request) -> Response:
         raise ValidationError({"reason": _l("Give the reason.")}, _l("Give the reason for revoking the key."))
     if not key.revoked:
         services.revoke(request.state.db, key, request.state.user, reason[:300])
-    return _redirect(request, _url(request, "key", key_id=key.id), _("Product key revoked."))
+    return flash_redirect(request, _url(request, "key", key_id=key.id), _("Product key revoked."))
 
 
 @requires("serial_keys.licence.issue")
@@ -407,7 +403,7 @@ def import_confirm(request: Request) -> Response:
     n = importer.apply(db, result, request.state.user)
     batch.imported_at = datetime.now(UTC)
     batch.content = b""  # imported: the rows are in the tables now
-    return _redirect(request, _url(request, "list"), _("%(n)s product keys imported.", n=n))
+    return flash_redirect(request, _url(request, "list"), _("%(n)s product keys imported.", n=n))
 
 
 # --- Written applications (SK-5) ------------------------------------------------------------
@@ -490,7 +486,7 @@ def application_new(request: Request) -> Response:
                               contact_name=v["contact_name"], done_on=v["done_on"], notes=v["notes"] or "",
                               file_name=upload.filename[-200:], file_type=media, file_size=len(data), file_data=data)
     services.record_application(db, application)
-    return _redirect(request, _url(request, "application", application_id=application.id),
+    return flash_redirect(request, _url(request, "application", application_id=application.id),
                      _("Written application recorded."))
 
 
@@ -589,7 +585,7 @@ def token_revoke(request: Request) -> Response:
         raise NotFound()
     if row.revoked_at is None:
         row.revoked_at, row.revoked_by_id = datetime.now(UTC), request.state.user.id
-    return _redirect(request, _url(request, "tokens"), _("API token revoked."))
+    return flash_redirect(request, _url(request, "tokens"), _("API token revoked."))
 
 
 # --- Customer page -------------------------------------------------------------------------------

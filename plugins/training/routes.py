@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from fuwu import links
 from fuwu.db import check_version, utcnow
@@ -24,7 +24,7 @@ from fuwu.web.endpoint import AUTHENTICATED, requires
 from fuwu.web.export import MAX_ROWS, export_response
 from fuwu.web.forms import Field, Form
 from fuwu.web.pagination import keyset_page
-from fuwu.web.shell import flash
+from fuwu.web.shell import flash_redirect
 from fuwu.web.ui import Panel
 
 from . import rules, services
@@ -50,8 +50,7 @@ def _render(request, name, context, **kw):
 
 
 def _redirect(request, name, message, **params):
-    response = RedirectResponse(request.url_for(f"training:{name}", **params).path, status_code=303)
-    return flash(request, response, message)
+    return flash_redirect(request, request.url_for(f"training:{name}", **params).path, message)
 
 
 def _setting(request, key):
@@ -494,9 +493,8 @@ def invite(request):
 
         queue_mail(db, inv.email, f"[{ts.course.code}] {ts.course.title}",
                    f"{ts.course.title}\n{ts.starts_at:%Y-%m-%d %H:%M} UTC\n{ts.place}\n{url}\n")
-    response = RedirectResponse(request.url_for("training:session", session_id=ts.id).path + "?invite=" + token,
-                                status_code=303)
-    return flash(request, response, _("Registration link created."))
+    return flash_redirect(request, request.url_for("training:session", session_id=ts.id).path + "?invite=" + token,
+                          _("Registration link created."))
 
 
 # --- Exams (TRN-4) ------------------------------------------------------------------
@@ -515,9 +513,9 @@ def exam_link(request):
     for old in links.links_of(db, Registration.__tablename__, [reg.id], purpose="training.exam").get(reg.id, []):
         links.revoke(db, old.id)
     links.issue_for(request.app.state.site, db, "training.exam", reg, created_by_id=request.state.user.id)
-    response = RedirectResponse(request.url_for("training:session", session_id=reg.session_id).path
-                                + f"?token_for={reg.id}", status_code=303)
-    return flash(request, response, _("Exam link created for %(name)s.", name=reg.name))
+    return flash_redirect(request, request.url_for("training:session", session_id=reg.session_id).path
+                                + f"?token_for={reg.id}",
+                          _("Exam link created for %(name)s.", name=reg.name))
 
 
 @requires("training.session.manage")

@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import or_, select, true
 from sqlalchemy.orm import selectinload
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from fuwu.db import check_version
@@ -26,7 +26,7 @@ from fuwu.web.endpoint import requires
 from fuwu.web.export import MAX_ROWS, export_response
 from fuwu.web.forms import Field, Form, record_id
 from fuwu.web.pagination import keyset_page
-from fuwu.web.shell import flash
+from fuwu.web.shell import flash_redirect
 
 from . import rules, services
 from .models import Advance, Claim, ServiceRecord, Standard, Trip
@@ -61,10 +61,6 @@ def _render(request: Request, name: str, context: dict, **kwargs) -> Response:
 
 def _url(request: Request, name: str, **params) -> str:
     return request.url_for(f"travel_expense:{name}", **params).path
-
-
-def _done(request: Request, url: str, message) -> Response:
-    return flash(request, RedirectResponse(url, status_code=303), message)
 
 
 def _sees_all(user) -> bool:
@@ -166,7 +162,7 @@ def trip_new(request: Request) -> Response:
     trip = Trip()
     _apply_trip(request, form, trip)
     _site(request).workflows.start(request.state.db, trip, request.state.user)
-    return _done(request, _url(request, "trip", trip_id=trip.id), _("Travel application saved as a draft."))
+    return flash_redirect(request, _url(request, "trip", trip_id=trip.id), _("Travel application saved as a draft."))
 
 
 @requires(FILE)
@@ -185,7 +181,7 @@ def trip_edit(request: Request) -> Response:
     if form.errors:
         return _render_trip_form(request, form, trip, 422)
     _apply_trip(request, form, trip)
-    return _done(request, _url(request, "trip", trip_id=trip.id), _("Changes saved."))
+    return flash_redirect(request, _url(request, "trip", trip_id=trip.id), _("Changes saved."))
 
 
 CLAIM_STATES = {"draft": _l("Draft"), "review": _l("Service manager review"),
@@ -271,7 +267,7 @@ def _step(request: Request, record, detail_url: str, render_error) -> Response:
             return render_error(str(exc.errors["comment"]))
         raise
     state = _site(request).workflows.of(record).by_state[record.state].label
-    return _done(request, detail_url, _("Done: %(state)s.", state=state))
+    return flash_redirect(request, detail_url, _("Done: %(state)s.", state=state))
 
 
 @requires(VIEW)
@@ -300,7 +296,7 @@ def record_new(request: Request) -> Response:
         return _render(request, "travel_expense/trip.html",
                        _trip_context(request, trip, record_errors=errors, record_summary=summary), status=422)
     services.write_record(request.state.db, trip, customer, summary[:5000], request.state.user)
-    return _done(request, _url(request, "trip", trip_id=trip.id), _("Written into the service record."))
+    return flash_redirect(request, _url(request, "trip", trip_id=trip.id), _("Written into the service record."))
 
 
 # --- Advances (TRV-5, TRV-6) --------------------------------------------------------------
@@ -348,7 +344,7 @@ def advance_new(request: Request) -> Response:
                       method=form.values["method"], method_reason=form.values["method_reason"])
     _site(request).workflows.start(db, advance, user)
     _site(request).workflows.transition(db, advance, "submit", user)
-    return _done(request, _url(request, "advance", advance_id=advance.id),
+    return flash_redirect(request, _url(request, "advance", advance_id=advance.id),
                  _("Payment request sent to the general manager."))
 
 
@@ -399,7 +395,7 @@ def advance_pay(request: Request) -> Response:
                        _advance_context(request, advance, pay_errors=errors), status=422)
     advance.paid_on, advance.reference, advance.paid_by_id = paid_on, reference[:100], request.state.user.id
     _site(request).workflows.transition(request.state.db, advance, "pay", request.state.user, reference)
-    return _done(request, _url(request, "advance", advance_id=advance.id), _("Payment recorded."))
+    return flash_redirect(request, _url(request, "advance", advance_id=advance.id), _("Payment recorded."))
 
 
 ADVANCE_FILTERS = {"open": _l("Open (not cleared)"), "approval": _l("Waiting for the general manager"),
@@ -517,7 +513,7 @@ def claim_edit(request: Request) -> Response:
                                     returned=times["returned_at"], lines=lines, remarks=raw["remarks"])
     except ValidationError as exc:
         return render(raw, {k: str(v) for k, v in exc.errors.items()}, 422)
-    return _done(request, _url(request, "claim", claim_id=claim.id), _("Claim saved: check the computation "
+    return flash_redirect(request, _url(request, "claim", claim_id=claim.id), _("Claim saved: check the computation "
                                                                        "and submit it."))
 
 
@@ -561,7 +557,7 @@ def claim_settle(request: Request) -> Response:
     check_version(claim, request.state.form.get("version"))
     services.settle(_site(request), request.state.db, claim, request.state.user,
                     request.state.form.get("reference", ""))
-    return _done(request, _url(request, "claim", claim_id=claim.id), _("Claim settled; the advance is cleared."))
+    return flash_redirect(request, _url(request, "claim", claim_id=claim.id), _("Claim settled; the advance is cleared."))
 
 
 # --- Report ---------------------------------------------------------------------------
@@ -650,7 +646,7 @@ def standard_edit(request: Request) -> Response:
     row = row or Standard()
     form.apply(row)
     db.add(row)
-    return _done(request, _url(request, "standards"), _("Travel standard saved."))
+    return flash_redirect(request, _url(request, "standards"), _("Travel standard saved."))
 
 
 def routes() -> list[Route]:
@@ -676,7 +672,6 @@ def routes() -> list[Route]:
         Route("/standards/new", standard_edit, methods=["GET", "POST"], name="standard_new"),
         Route("/standards/{standard_id}", standard_edit, methods=["GET", "POST"], name="standard_edit"),
     ]
-
 
 
 def customer_panel(request: Request, customer) -> list:

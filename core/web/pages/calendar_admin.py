@@ -22,7 +22,7 @@ import holidays as holidays_lib
 from babel.dates import get_day_names
 from sqlalchemy import extract, select
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ... import i18n
@@ -32,7 +32,7 @@ from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ..endpoint import requires
 from ..forms import Field, Form
-from ..shell import flash
+from ..shell import flash_redirect
 
 PERMISSION = "core.settings.manage"
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -230,7 +230,7 @@ def calendar_day_add(request: Request) -> Response:
     message = (_("%(date)s entered.", date=first.isoformat()) if count == 1
                else _("%(count)s days entered, %(first)s to %(last)s.", count=count, first=first.isoformat(),
                       last=last.isoformat()))
-    return flash(request, RedirectResponse(url, status_code=303), message)
+    return flash_redirect(request, url, message)
 
 
 @requires(PERMISSION)
@@ -243,7 +243,7 @@ def calendar_day_delete(request: Request) -> Response:
     db.delete(row)
     db.flush()
     url = f"{request.url_for('calendar').path}?year={day.year}#days"
-    return flash(request, RedirectResponse(url, status_code=303), _("%(date)s deleted.", date=day.isoformat()))
+    return flash_redirect(request, url, _("%(date)s deleted.", date=day.isoformat()))
 
 
 @requires(PERMISSION)
@@ -259,7 +259,7 @@ def calendar_day_official(request: Request) -> Response:
     message = (_("%(date)s marked as part of the official arrangement.", date=row.day.isoformat()) if row.official
                else _("%(date)s is now a company choice, not part of the official arrangement.",
                       date=row.day.isoformat()))
-    return flash(request, RedirectResponse(url, status_code=303), message)
+    return flash_redirect(request, url, message)
 
 
 def _int(value, default: int) -> int:

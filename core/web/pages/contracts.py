@@ -13,7 +13,7 @@ from sqlalchemy import Date, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ... import timeline
@@ -27,7 +27,7 @@ from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
 from ..forms import Field, Form, record_id
 from ..pagination import keyset_page
-from ..shell import flash
+from ..shell import flash_redirect
 
 #: sales contracts have no end date; they sort after every dated one
 _NO_END = literal(date(9999, 12, 31), Date)
@@ -272,8 +272,8 @@ def contract_new(request: Request) -> Response:
         return _render_edit(request, form, None, status=422)
     timeline.append(db, contract.customer_id, N_("Contract %(number)s added by %(staff)s"), kind="contract",
                     ref=contract, number=contract.number, staff=request.state.user.name)
-    response = RedirectResponse(request.url_for("contract", contract_id=contract.id).path, status_code=303)
-    return flash(request, response, _("Contract %(number)s created.", number=contract.number))
+    return flash_redirect(request, request.url_for("contract", contract_id=contract.id).path,
+                          _("Contract %(number)s created.", number=contract.number))
 
 
 def _saved_values(db, contract: Contract) -> dict:
@@ -303,8 +303,7 @@ def contract_edit(request: Request) -> Response:
     _save(form, contract, _products(db, form))
     if not _flush_or_number_taken(db, form):
         return _render_edit(request, form, visible_contract(request, contract.id), status=422)
-    response = RedirectResponse(request.url_for("contract", contract_id=contract.id).path, status_code=303)
-    return flash(request, response, _("Changes saved."))
+    return flash_redirect(request, request.url_for("contract", contract_id=contract.id).path, _("Changes saved."))
 
 
 def routes() -> list:

@@ -7,7 +7,7 @@ import functools
 from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import selectinload
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ... import timeline
@@ -24,7 +24,7 @@ from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
 from ..forms import Field, Form
 from ..pagination import keyset_page
-from ..shell import flash
+from ..shell import flash_redirect
 from ..templating import is_fragment_request
 
 SORTS = {"name": Customer.name, "region": Customer.region, "created": Customer.created_at}
@@ -211,8 +211,8 @@ def customer_new(request: Request) -> Response:
     db.flush()
     timeline.append(db, customer.id, N_("Customer record created by %(staff)s"), kind="created",
                     staff=request.state.user.name)
-    response = RedirectResponse(request.url_for("customer", customer_id=customer.id).path, status_code=303)
-    return flash(request, response, _("Customer %(name)s created.", name=customer.name))
+    return flash_redirect(request, request.url_for("customer", customer_id=customer.id).path,
+                          _("Customer %(name)s created.", name=customer.name))
 
 
 @requires("core.customer.edit")
@@ -231,8 +231,7 @@ def customer_edit(request: Request) -> Response:
     if form.errors:
         return _render_edit(request, form, customer, status=422)
     _save(request, form, customer)
-    response = RedirectResponse(request.url_for("customer", customer_id=customer.id).path, status_code=303)
-    return flash(request, response, _("Changes saved."))
+    return flash_redirect(request, request.url_for("customer", customer_id=customer.id).path, _("Changes saved."))
 
 
 @requires("core.customer.view")
@@ -260,8 +259,8 @@ def contact_add(request: Request) -> Response:
             other.is_primary = False
     db.add(contact)
     timeline.append(db, customer.id, N_("Contact %(name)s added"), kind="contact", name=contact.name)
-    response = RedirectResponse(request.url_for("customer", customer_id=customer.id).path, status_code=303)
-    return flash(request, response, _("Contact %(name)s added.", name=contact.name))
+    return flash_redirect(request, request.url_for("customer", customer_id=customer.id).path,
+                          _("Contact %(name)s added.", name=contact.name))
 
 
 @requires("core.customer.edit")
@@ -273,8 +272,8 @@ def contact_delete(request: Request) -> Response:
         raise NotFound()
     customer.contacts.remove(contact)
     db.flush()
-    response = RedirectResponse(request.url_for("customer", customer_id=customer.id).path, status_code=303)
-    return flash(request, response, _("Contact %(name)s removed.", name=contact.name))
+    return flash_redirect(request, request.url_for("customer", customer_id=customer.id).path,
+                          _("Contact %(name)s removed.", name=contact.name))
 
 
 def routes() -> list:

@@ -31,7 +31,7 @@ from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
 from ..forms import Field, Form
 from ..pagination import keyset_page
-from ..shell import flash
+from ..shell import flash, flash_redirect
 
 FILTERS = {"open": _l("Open calls"), **fv.STATUSES}
 CLOSED = ("done", "cancelled")
@@ -150,8 +150,7 @@ def call_detail(request: Request) -> Response:
 
 
 def _to_call(request: Request, call: FirstVisitCall, message, kind: str = "success") -> Response:
-    response = RedirectResponse(request.url_for("first_visit", call_id=call.id).path, status_code=303)
-    return flash(request, response, message, kind)
+    return flash_redirect(request, request.url_for("first_visit", call_id=call.id).path, message, kind)
 
 
 def _errors_into(form: Form, exc: ValidationError) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ... import i18n, links, timeline
@@ -32,7 +32,7 @@ from .. import scope
 from ..csrf import LOGIN_COOKIE
 from ..endpoint import AUTHENTICATED, public, requires
 from ..forms import Field, Form
-from ..shell import flash
+from ..shell import flash_redirect
 
 #: a link's URL is its key: keep it out of caches and search engines
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
@@ -150,8 +150,7 @@ def contact_link_issue(request: Request) -> Response:
         else:
             message, kind = _("Link created. %(name)s has no e-mail address: copy it below.",
                               name=contact.name), "warning"
-    response = RedirectResponse(request.url_for("link_detail", link_id=link.id).path, status_code=303)
-    return flash(request, response, message, kind)
+    return flash_redirect(request, request.url_for("link_detail", link_id=link.id).path, message, kind)
 
 
 def _mail_link(request: Request, contact: Contact, link: SignedLink, url: str) -> None:
@@ -206,8 +205,8 @@ def link_detail(request: Request) -> Response:
 def link_revoke(request: Request) -> Response:
     link, _purpose, _record = _managed_link(request)
     links.revoke(request.state.db, link.id)
-    response = RedirectResponse(request.url_for("link_detail", link_id=link.id).path, status_code=303)
-    return flash(request, response, _("Link withdrawn: it no longer opens anything."))
+    return flash_redirect(request, request.url_for("link_detail", link_id=link.id).path,
+                          _("Link withdrawn: it no longer opens anything."))
 
 
 def routes() -> list:

@@ -15,7 +15,7 @@ from ...i18n import gettext as _
 from ...notifications import Notification, mark_read, unread_count
 from ..endpoint import AUTHENTICATED, requires
 from ..pagination import keyset_page
-from ..shell import flash
+from ..shell import flash_redirect
 from .auth import safe_next
 
 
@@ -41,8 +41,8 @@ def notification_list(request: Request) -> Response:
 @requires(AUTHENTICATED)
 def notifications_read(request: Request) -> Response:
     count = mark_read(request.state.db, request.state.user.id)
-    response = RedirectResponse(request.url_for("notifications").path, status_code=303)
-    return flash(request, response, _("%(n)s notifications marked read.", n=count))
+    return flash_redirect(request, request.url_for("notifications").path,
+                          _("%(n)s notifications marked read.", n=count))
 
 
 @requires(AUTHENTICATED, write=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ...errors import NotFound
@@ -23,7 +23,7 @@ from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
 from ..forms import Field, Form
 from ..pagination import keyset_page
-from ..shell import flash
+from ..shell import flash_redirect
 from ..templating import format_day, translate
 
 STAFF_SORTS = {"code": Staff.code, "name": Staff.name}
@@ -221,8 +221,8 @@ def staff_new(request: Request) -> Response:
     _save_staff(request, form, staff)
     db.add(staff)
     db.flush()
-    response = RedirectResponse(request.url_for("staff_detail", staff_id=staff.id).path, status_code=303)
-    return flash(request, response, _("%(name)s added.", name=staff.name))
+    return flash_redirect(request, request.url_for("staff_detail", staff_id=staff.id).path,
+                          _("%(name)s added.", name=staff.name))
 
 
 @requires("core.staff.edit")
@@ -244,8 +244,7 @@ def staff_edit(request: Request) -> Response:
     if form.errors:
         return _render_staff_edit(request, form, staff, status=422)
     _save_staff(request, form, staff)
-    response = RedirectResponse(request.url_for("staff_detail", staff_id=staff.id).path, status_code=303)
-    return flash(request, response, _("Changes saved."))
+    return flash_redirect(request, request.url_for("staff_detail", staff_id=staff.id).path, _("Changes saved."))
 
 
 # --- departments ---------------------------------------------------------------------------------
@@ -395,8 +394,8 @@ def department_new(request: Request) -> Response:
     _save_department(form, department)
     db.add(department)
     db.flush()
-    response = RedirectResponse(request.url_for("department", department_id=department.id).path, status_code=303)
-    return flash(request, response, _("Department %(name)s created.", name=department.name))
+    return flash_redirect(request, request.url_for("department", department_id=department.id).path,
+                          _("Department %(name)s created.", name=department.name))
 
 
 @requires("core.staff.edit")
@@ -417,8 +416,8 @@ def department_edit(request: Request) -> Response:
     if form.errors:
         return _render_department_edit(request, form, department, status=422)
     _save_department(form, department)
-    response = RedirectResponse(request.url_for("department", department_id=department.id).path, status_code=303)
-    return flash(request, response, _("Changes saved."))
+    return flash_redirect(request, request.url_for("department", department_id=department.id).path,
+                          _("Changes saved."))
 
 
 # --- positions -----------------------------------------------------------------------------------
@@ -497,8 +496,8 @@ def position_new(request: Request) -> Response:
     form.apply(position)
     db.add(position)
     db.flush()
-    response = RedirectResponse(request.url_for("positions").path, status_code=303)
-    return flash(request, response, _("Position %(name)s created.", name=position_label(position)))
+    return flash_redirect(request, request.url_for("positions").path,
+                          _("Position %(name)s created.", name=position_label(position)))
 
 
 @requires("core.staff.edit")
@@ -519,8 +518,7 @@ def position_edit(request: Request) -> Response:
     if form.errors:
         return _render_position_edit(request, form, position, status=422)
     form.apply(position)
-    response = RedirectResponse(request.url_for("positions").path, status_code=303)
-    return flash(request, response, _("Changes saved."))
+    return flash_redirect(request, request.url_for("positions").path, _("Changes saved."))
 
 
 def routes() -> list:

@@ -16,7 +16,7 @@ from ...passwords import MIN_LENGTH, hash_password, verify
 from .. import sessions
 from ..endpoint import AUTHENTICATED, requires
 from ..forms import Field, Form
-from ..shell import flash
+from ..shell import flash, flash_redirect
 from ..templating import LANGUAGE_NAMES
 
 #: a bound on the list: a person has a handful of browsers, not thousands
@@ -87,15 +87,14 @@ def profile_password(request: Request) -> Response:
     user.password_hash = hash_password(new)
     # Whoever knew the old password may hold a session: only this one stays.
     others = sessions.revoke(request.state.db, user.id, keep_id=request.state.web_session.id)
-    response = RedirectResponse(request.url_for("profile").path, status_code=303)
-    return flash(request, response, _("Password changed. %(n)s other sessions were signed out.", n=others))
+    return flash_redirect(request, request.url_for("profile").path,
+                          _("Password changed. %(n)s other sessions were signed out.", n=others))
 
 
 @requires(AUTHENTICATED)
 def sign_out_others(request: Request) -> Response:
     count = sessions.revoke(request.state.db, request.state.user.id, keep_id=request.state.web_session.id)
-    response = RedirectResponse(request.url_for("profile").path, status_code=303)
-    return flash(request, response, _("%(n)s other sessions signed out.", n=count))
+    return flash_redirect(request, request.url_for("profile").path, _("%(n)s other sessions signed out.", n=count))
 
 
 @requires(AUTHENTICATED)
@@ -107,8 +106,7 @@ def sign_out_session(request: Request) -> Response:
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(sessions.COOKIE)
         return response
-    response = RedirectResponse(request.url_for("profile").path, status_code=303)
-    return flash(request, response, _("Session signed out."))
+    return flash_redirect(request, request.url_for("profile").path, _("Session signed out."))
 
 
 def routes() -> list:
