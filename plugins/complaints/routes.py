@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from fuwu import links
@@ -27,7 +27,7 @@ from fuwu.web.endpoint import requires
 from fuwu.web.export import MAX_ROWS, export_response
 from fuwu.web.forms import Field, Form, record_id
 from fuwu.web.pagination import keyset_page
-from fuwu.web.shell import flash
+from fuwu.web.shell import flash_redirect
 from fuwu.web.ui import Panel
 
 from . import rules, services
@@ -62,10 +62,6 @@ def _render(request: Request, name: str, context: dict, **kwargs) -> Response:
 
 def _url(request, name, **params) -> str:
     return request.url_for(f"complaints:{name}", **params).path
-
-
-def _redirect(request, response_url: str, message) -> Response:
-    return flash(request, RedirectResponse(response_url, status_code=303), message)
 
 
 def _now() -> datetime:
@@ -226,7 +222,7 @@ def complaint_new(request: Request) -> Response:
         for name, message in exc.errors.items():
             form.error(name, message)
         return render(422)
-    return _redirect(request, _url(request, "detail", complaint_id=complaint.id),
+    return flash_redirect(request, _url(request, "detail", complaint_id=complaint.id),
                      _("Complaint %(number)s recorded.", number=complaint.number))
 
 
@@ -266,7 +262,7 @@ def complaint_edit(request: Request) -> Response:
     db.flush()
     if complaint.validity == "valid":
         services.apply_consequences(_site(request), db, complaint)
-    return _redirect(request, _url(request, "detail", complaint_id=complaint.id), _("Changes saved."))
+    return flash_redirect(request, _url(request, "detail", complaint_id=complaint.id), _("Changes saved."))
 
 
 # --- Detail and steps ------------------------------------------------------------------------
@@ -442,7 +438,7 @@ def complaint_step(request: Request) -> Response:
         for name, message in (exc.errors or {form.fields[0].name: exc.message}).items():
             form.error(name if name in {f.name for f in form.fields} else form.fields[0].name, message)
         return _detail(request, complaint, forms=forms, status=422, open_step=step)
-    return _redirect(request, _url(request, "detail", complaint_id=complaint.id),
+    return flash_redirect(request, _url(request, "detail", complaint_id=complaint.id),
                      _("Complaint %(number)s: %(state)s.", number=complaint.number,
                        state=rules.STATES[complaint.state]))
 
@@ -487,7 +483,7 @@ def event_edit(request: Request) -> Response:
     if event.kind == "received":
         complaint.received_at = event.at
     db.flush()
-    return _redirect(request, _url(request, "detail", complaint_id=complaint.id),
+    return flash_redirect(request, _url(request, "detail", complaint_id=complaint.id),
                      _("History corrected; the deadlines are recomputed."))
 
 
@@ -504,7 +500,7 @@ def promise_new(request: Request) -> Response:
         return _detail(request, complaint, status=422, promise=form)
     request.state.db.add(Promise(complaint_id=complaint.id, kind=form.values["kind"], text=form.values["text"],
                                  due_on=form.values["due_on"], made_by_id=request.state.user.id))
-    return _redirect(request, _url(request, "detail", complaint_id=complaint.id) + "#promises",
+    return flash_redirect(request, _url(request, "detail", complaint_id=complaint.id) + "#promises",
                      _("Promise recorded."))
 
 
@@ -519,7 +515,7 @@ def promise_settle(request: Request) -> Response:
     if status not in ("kept", "broken"):
         raise ValidationError({"status": _l("Choose from the list.")})
     promise.status, promise.settled_at = status, _now()
-    return _redirect(request, _url(request, "detail", complaint_id=complaint.id) + "#promises",
+    return flash_redirect(request, _url(request, "detail", complaint_id=complaint.id) + "#promises",
                      _("Promise marked: %(status)s.", status=rules.PROMISE_STATUSES[status]))
 
 
@@ -639,7 +635,7 @@ def report_build(request: Request) -> Response:
     else:
         report.data, report.built_at = data, _now()
     db.flush()
-    return _redirect(request, _url(request, "report", report_id=report.id), _("Report built."))
+    return flash_redirect(request, _url(request, "report", report_id=report.id), _("Report built."))
 
 
 @requires("complaints.report.view")
@@ -649,7 +645,7 @@ def report_send(request: Request) -> Response:
     if report is None:
         raise NotFound()
     services.send_report(_site(request), db, report, _now())
-    return _redirect(request, _url(request, "report", report_id=report.id), _("Report sent."))
+    return flash_redirect(request, _url(request, "report", report_id=report.id), _("Report sent."))
 
 
 @requires("complaints.report.view")
@@ -705,7 +701,8 @@ def customer_panel(request: Request, customer) -> list:
     if not user.can(VIEW):
         return []
     db = request.state.db
-    rows = list(db.scalars(select(Complaint).where(Complaint.customer_id == customer.id, services.visible(user))
+    rows = list(db.scalars(select(Complaint).join(Customer, Customer.id == Complaint.customer_id)
+                           .where(Complaint.customer_id == customer.id, services.visible(user))
                            .order_by(Complaint.received_at.desc()).limit(10)))
     contacts = list(db.scalars(select(Contact).where(Contact.customer_id == customer.id).order_by(Contact.name)))
     return [Panel(_("Complaints"), "complaints/panel.html",

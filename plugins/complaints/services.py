@@ -44,7 +44,8 @@ def setting(site, db, key):
 
 def visible(user):
     """Who sees a complaint: everyone with view_all; else the customer's record
-    rule, the responsible department and the people named on it."""
+    rule, the responsible department and the people named on it. The query
+    must join ``Customer`` (the record rule is on its columns)."""
     if user.is_admin or user.can("complaints.complaint.view_all"):
         return true()
     conditions = [scope.customers(user), Complaint.responsible_staff_id == user.id,

@@ -267,6 +267,19 @@ def test_pages_speak_chinese_and_the_customer_page_lists_complaints(cweb):
     assert quality.get("/complaints/consequences", headers=zh).status_code == 200
 
 
+def test_an_engineer_sees_each_of_a_customers_complaints_once_on_its_page(cweb):
+    site, _app, browser = cweb
+    cust = customer(site)
+    start = datetime(2026, 11, 2, 2, tzinfo=UTC)
+    complaints = [receive(site, customer_id=cust, at=start + timedelta(hours=i)) for i in range(3)]
+    # the engineer sees the customer through his department, like several other customers of it
+    page = browser("engineer").get(f"/customers/{cust}")
+    assert page.status_code == 200
+    panel = re.search(r'id="complaints-panel".*?</table>', page.text, re.S).group(0)
+    for cid in complaints:
+        assert panel.count(f'href="/complaints/{cid}"') == 1
+
+
 def test_the_dashboard_shows_open_complaints_and_the_general_managers_calls(cweb):
     site, _app, browser = cweb
     cid = receive(site, customer_id=customer(site, key=True), at=datetime(2026, 9, 14, 2, tzinfo=UTC))
