@@ -59,11 +59,25 @@ def msgid(message) -> str:
     return str(message)
 
 
+#: the key under which a stored parameter keeps a msgid (``stored_params``)
+STORED_MSGID = "msgid"
+
+
+def stored_params(params: dict) -> dict:
+    """The parameters of a message kept in the database, as JSON: a lazy
+    string (``_l``, e.g. a form's name) keeps its msgid, to be translated for
+    each reader like the message itself; anything else is kept as text."""
+    return {k: {STORED_MSGID: v._args[0]} if isinstance(v, LazyProxy) else str(v) for k, v in params.items()}
+
+
 def stored_text(gettext, message: str, params: dict | None) -> str:
     """A message kept untranslated in the database (timeline, notifications),
     in the reader's language; a catalog whose placeholders do not fit the
     stored parameters shows the text unfilled rather than failing the page."""
     translated = gettext(message)
+    if params:
+        params = {k: gettext(v[STORED_MSGID]) if isinstance(v, dict) and STORED_MSGID in v else v
+                  for k, v in params.items()}
     try:
         return translated % params if params else translated
     except (KeyError, TypeError, ValueError):

@@ -19,7 +19,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, bindparam, func,
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, utcnow
-from .i18n import msgid, stored_text
+from .i18n import msgid, stored_params, stored_text
 
 log = logging.getLogger("fuwu.mail")
 
@@ -63,7 +63,7 @@ def notify(session: Session, staff, message, *, url: str = "", source: str = "co
     ``body`` are the e-mail's text, already rendered (for example in the
     recipient's language).
     """
-    note = Notification(staff_id=staff.id, message=msgid(message), params={k: str(v) for k, v in params.items()},
+    note = Notification(staff_id=staff.id, message=msgid(message), params=stored_params(params),
                         url=url, source=source)
     session.add(note)
     if email and staff.email:

@@ -41,10 +41,15 @@ class Manifest:
 
     name: str
     version: str
-    summary: str = ""
+    #: one line on what the plugin does; a ``lazy_gettext`` string, so pages
+    #: show it in the reader's language (hash=False: lazy strings have no hash)
+    summary: str = field(default="", hash=False)
     depends: tuple[str, ...] = ()
     license: str = ""
     author: str = ""
+    #: what pages call the plugin (settings, role permissions), ``lazy_gettext``
+    #: too; the plugin's menu section is a good choice. Default: ``name``
+    title: str = field(default="", hash=False)
 
     def requirements(self) -> list[Requirement]:
         reqs = []
@@ -270,6 +275,16 @@ class PluginSet:
 
     def get(self, name: str) -> Plugin | None:
         return next((p for p in self.plugins if p.name == name), None)
+
+    def describe(self, name: str) -> tuple[str, str]:
+        """(title, summary) of plugin ``name`` (or core) for a page heading,
+        in the active language."""
+        if name == CORE:
+            return _l("Core"), ""
+        plugin = self.get(name)
+        if plugin is None:
+            return name, ""
+        return plugin.manifest.title or name, plugin.manifest.summary
 
     @property
     def hook(self):

@@ -14,7 +14,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, utcnow
-from .i18n import CORE_DOMAIN, msgid, stored_text
+from .i18n import CORE_DOMAIN, msgid, stored_params, stored_text
 
 
 class TimelineEntry(Base):
@@ -46,7 +46,7 @@ def append(session: Session, customer_id: int, message: str, *, source: str = CO
     """
     entry = TimelineEntry(
         customer_id=customer_id, message=msgid(message),
-        source=source, kind=kind, params={k: str(v) for k, v in params.items()},
+        source=source, kind=kind, params=stored_params(params),
         actor_id=session.info.get("actor_id"), at=at or utcnow(),
         ref_table=getattr(ref, "__tablename__", None), ref_id=getattr(ref, "id", None),
     )

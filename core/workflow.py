@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, utcnow
 from .errors import ConfigError, Forbidden, ReadOnlyRecord, ValidationError
-from .i18n import N_, msgid
+from .i18n import N_, stored_params
 from .i18n import lazy_gettext as _l
 
 
@@ -239,7 +239,7 @@ class Workflows:
                 notified.add(assignee)
                 session.add(Notification(staff_id=assignee, source=wf.key.split(".")[0],
                                          message=N_("%(form)s “%(title)s” is waiting for you"),
-                                         params={"form": msgid(wf.label), "title": str(record)[:200]}))
+                                         params=stored_params({"form": wf.label, "title": str(record)[:200]})))
 
     def history(self, session: Session, record) -> list[WorkflowLog]:
         return list(session.scalars(select(WorkflowLog).where(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from fuwu import migrate
 from fuwu.seed import sync_roles
@@ -57,3 +57,27 @@ def test_sqlite_runs_with_wal_and_foreign_keys(site):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
+
+
+def test_upgrade_translates_the_form_name_of_notifications_written_before(make_site):
+    from fuwu.models import Staff
+    from fuwu.notifications import Notification
+
+    site = make_site(migrated=False)
+    migrate.upgrade(site, ["0002_web"])  # the schema is the same; the rows are written the old way
+    waiting = "%(form)s “%(title)s” is waiting for you"
+
+    def old_rows(db):
+        staff = Staff(code="S1", name="王芳", username="wang", password_hash="")
+        db.add(staff)
+        db.flush()
+        db.add_all([Notification(staff_id=staff.id, message=waiting, params={"form": "Contracts", "title": "FW-7"}),
+                    Notification(staff_id=staff.id, message="Report ready", params={"form": "Contracts"})])
+
+    site.db.run(old_rows)
+    migrate.upgrade(site)
+    chinese = site.catalogs.get("zh_Hans").gettext
+    with site.db.session(write=False) as db:
+        shown = [n.text(chinese) for n in db.scalars(select(Notification).order_by(Notification.id))]
+    assert shown == [chinese(waiting) % {"form": chinese("Contracts"), "title": "FW-7"}, "Report ready"]
+    assert "Contracts" not in shown[0]

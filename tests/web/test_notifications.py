@@ -11,8 +11,12 @@ from sqlalchemy import select
 
 from fuwu import jobs
 from fuwu.db import utcnow
+from fuwu.i18n import N_
+from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Staff
 from fuwu.notifications import Notification, OutboxMail, notify, queue_mail
+
+from tests.conftest import zh
 
 
 def staff_id(site, username):
@@ -67,6 +71,17 @@ def test_list_open_and_mark_read_only_touch_the_owners_notifications(web):
 
     # signed out: the page asks to sign in
     assert browser().get("/notifications").status_code == 303
+
+
+def test_a_message_named_by_a_lazy_string_reads_in_each_readers_language(web):
+    site, app, browser = web(users={"boss": ["admin"]})
+    # what the workflow engine sends: the form's name is itself a message (_l)
+    add_note(site, "boss", N_("%(form)s “%(title)s” is waiting for you"), form=_l("Contracts"), title="FW-7")
+    boss = browser("boss")
+    assert "Contracts “FW-7” is waiting for you" in boss.get("/notifications").text
+    chinese = boss.get("/notifications", headers={"Accept-Language": "zh-CN"}).text
+    expected = zh(site, "%(form)s “%(title)s” is waiting for you", form=zh(site, "Contracts"), title="FW-7")
+    assert expected in chinese and "Contracts" not in chinese
 
 
 class Inbox:

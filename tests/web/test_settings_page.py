@@ -5,8 +5,11 @@ import re
 from datetime import time
 from decimal import Decimal
 
+from fuwu.models import Role
 from fuwu.web.sessions import COOKIE
-from tests.conftest import another_process
+from sqlalchemy import select
+
+from tests.conftest import another_process, zh
 
 ZETA = """
 from decimal import Decimal
@@ -225,3 +228,21 @@ def test_a_setting_saved_in_one_app_process_applies_at_once_in_another(web):
         assert b.submit("/settings/core.page_size/reset").status_code == 303
         page = other.get("/customers").text
         assert len(re.findall(r'<td><a href="/customers/\d+">', page)) == shown
+
+
+def test_plugin_groups_are_headed_by_their_title_in_the_readers_language(web):
+    site, app, browser = web(plugins=("contracts",), users={"boss": ["admin"]})
+    summary = str(site.plugins.get("contracts").manifest.summary)
+    boss = browser("boss")
+    group = re.compile(r'<section[^>]*data-plugin="contracts".*?</section>', re.S)
+    english = group.search(boss.get("/settings", headers=EN).text).group(0)
+    assert "<h2>Service contracts " in english and summary in english
+    chinese = group.search(boss.get("/settings", headers={"Accept-Language": "zh-CN"}).text).group(0)
+    assert f"<h2>{zh(site, 'Service contracts')} " in chinese
+    assert zh(site, summary) in chinese and summary not in chinese
+    # the role page's permission grid is grouped under the same titles
+    with site.db.session(write=False) as db:
+        role_id = db.scalar(select(Role.id).where(Role.key == "engineer"))
+    role_page = boss.get(f"/roles/{role_id}", headers={"Accept-Language": "zh-CN"}).text
+    legends = re.findall(r"<legend>([^<]+)</legend>", role_page)
+    assert zh(site, "Service contracts") in legends and summary not in " ".join(legends)

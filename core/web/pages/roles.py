@@ -14,7 +14,7 @@ from itertools import groupby
 from sqlalchemy import func, select, true
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ...db import check_version, utcnow
@@ -28,7 +28,7 @@ from ...passwords import MIN_LENGTH, hash_password
 from .. import sessions
 from ..endpoint import requires
 from ..forms import Field, Form
-from ..shell import flash
+from ..shell import flash_redirect
 from ..templating import translate
 from .organisation import render_staff_detail, visible_staff
 
@@ -72,12 +72,8 @@ def permission_groups(site, checked: set[str]) -> list[tuple[str, list[tuple[obj
     perms = sorted(site.permissions, key=lambda p: (order.get(p.plugin, len(order)), p.plugin, p.name))
     groups = []
     for plugin, items in groupby(perms, key=lambda p: p.plugin):
-        manifest = site.plugins.get(plugin)
-        if plugin == "core":
-            label = _("Core")
-        else:
-            label = manifest.manifest.summary if manifest and manifest.manifest.summary else plugin
-        groups.append((label, [(p, p.name in checked) for p in items]))
+        title = site.plugins.describe(plugin)[0]
+        groups.append((title, [(p, p.name in checked) for p in items]))
     return groups
 
 
@@ -136,8 +132,8 @@ def role_permissions(request: Request) -> Response:
             changed = True
     if changed:
         role.updated_at = utcnow()  # a new version: a grid opened before this save is now stale
-    response = RedirectResponse(request.url_for("role", role_id=role.id).path, status_code=303)
-    return flash(request, response, _("Permissions saved.") if changed else _("Nothing changed."))
+    return flash_redirect(request, request.url_for("role", role_id=role.id).path,
+                          _("Permissions saved.") if changed else _("Nothing changed."))
 
 
 def _render_role_edit(request: Request, form: Form, role: Role | None, *, status: int = 200,
@@ -173,8 +169,8 @@ def role_new(request: Request) -> Response:
     except IntegrityError:
         form.error("key", _l("Another role has this key."))
         return _render_role_edit(request, form, None, status=422)
-    response = RedirectResponse(request.url_for("role", role_id=role.id).path, status_code=303)
-    return flash(request, response, _("Role %(name)s created.", name=role.name))
+    return flash_redirect(request, request.url_for("role", role_id=role.id).path,
+                          _("Role %(name)s created.", name=role.name))
 
 
 @requires("core.role.manage")
@@ -191,8 +187,7 @@ def role_edit(request: Request) -> Response:
     if form.errors:
         return _render_role_edit(request, form, role, status=422)
     form.apply(role)
-    response = RedirectResponse(request.url_for("role", role_id=role.id).path, status_code=303)
-    return flash(request, response, _("Changes saved."))
+    return flash_redirect(request, request.url_for("role", role_id=role.id).path, _("Changes saved."))
 
 
 def _cannot_drop_own_admin(request: Request, role: Role, staff_id: int) -> bool:
@@ -211,8 +206,8 @@ def role_member_add(request: Request) -> Response:
         return render_role(request, role, status=422, error=_l("Choose a member of staff from the list."))
     if role not in staff.roles:
         staff.roles.append(role)
-    response = RedirectResponse(request.url_for("role", role_id=role.id).path, status_code=303)
-    return flash(request, response, _("%(name)s now has this role.", name=staff.name))
+    return flash_redirect(request, request.url_for("role", role_id=role.id).path,
+                          _("%(name)s now has this role.", name=staff.name))
 
 
 @requires("core.role.manage")
@@ -227,8 +222,8 @@ def role_member_remove(request: Request) -> Response:
             "You cannot remove your own administrator role. Ask another administrator to do it."))
     if role in staff.roles:
         staff.roles.remove(role)
-    response = RedirectResponse(request.url_for("role", role_id=role.id).path, status_code=303)
-    return flash(request, response, _("%(name)s no longer has this role.", name=staff.name))
+    return flash_redirect(request, request.url_for("role", role_id=role.id).path,
+                          _("%(name)s no longer has this role.", name=staff.name))
 
 
 # --- user accounts (shown on the staff page) ----------------------------------------------------
@@ -260,9 +255,7 @@ def account_context(request: Request, staff: Staff, *, username: Form | None = N
 
 
 def _back_to_staff(request: Request, staff: Staff, message) -> Response:
-    response = RedirectResponse(request.url_for("staff_detail", staff_id=staff.id).path + "#account",
-                                status_code=303)
-    return flash(request, response, message)
+    return flash_redirect(request, request.url_for("staff_detail", staff_id=staff.id).path + "#account", message)
 
 
 def _keep_own_session(request: Request, staff: Staff) -> int | None:

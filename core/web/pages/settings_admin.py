@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ...calendar_days import parse_hours
@@ -23,7 +23,7 @@ from ...errors import NotFound, ValidationError
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ..endpoint import requires
-from ..shell import flash
+from ..shell import flash_redirect
 from ..templating import is_fragment_request
 
 PERMISSION = "core.settings.manage"
@@ -140,6 +140,7 @@ class Row:
 class Group:
     plugin: str
     title: str
+    summary: str
     rows: list[Row]
 
 
@@ -163,15 +164,10 @@ def _groups(request: Request, override: Row | None = None) -> list[Group]:
             continue
         rows = [override if override is not None and override.key == s.key else _row(request, s)
                 for s in declared]
-        groups.append(Group(name, _plugin_title(site, name), rows))
+        groups.append(Group(name, *site.plugins.describe(name), rows))
     return groups
 
 
-def _plugin_title(site, name: str) -> str:
-    if name == "core":
-        return _("Core")
-    plugin = site.plugins.get(name)
-    return str(plugin.manifest.summary) if plugin is not None and plugin.manifest.summary else name
 
 
 def _declared(request: Request) -> Setting:
@@ -226,8 +222,7 @@ def setting_save(request: Request) -> Response:
     row = _row(request, setting, notice=_("Saved."))
     if is_fragment_request(request):
         return _render_row(request, row)
-    response = RedirectResponse(_back(request, row.anchor), status_code=303)
-    return flash(request, response, _("%(label)s saved.", label=setting.label))
+    return flash_redirect(request, _back(request, row.anchor), _("%(label)s saved.", label=setting.label))
 
 
 @requires(PERMISSION)
@@ -240,8 +235,8 @@ def setting_reset(request: Request) -> Response:
     row = _row(request, setting, notice=_("Reset."))
     if is_fragment_request(request):
         return _render_row(request, row)
-    response = RedirectResponse(_back(request, row.anchor), status_code=303)
-    return flash(request, response, _("%(label)s reset to %(value)s.", label=setting.label, value=row.display))
+    return flash_redirect(request, _back(request, row.anchor),
+                          _("%(label)s reset to %(value)s.", label=setting.label, value=row.display))
 
 
 def routes() -> list:
