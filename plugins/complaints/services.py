@@ -96,7 +96,7 @@ def receive(site, db: Session, actor, *, customer_id: int, description: str, cat
     add_event(db, complaint, "received", actor, at)
     db.flush()
     timeline.append(db, customer_id, _l("Complaint %(number)s received: %(category)s"), source=SOURCE,
-                    kind="complaint", ref=complaint, number=complaint.number, category=category)
+                    kind="complaint", ref=complaint, number=complaint.number, category=rules.CATEGORIES[category])
     for reviewer in holders(db, "complaints.complaint.review"):
         notifications.notify(db, reviewer, _l("Complaint %(number)s waits for your review"), source=SOURCE,
                              url=f"/complaints/{complaint.id}", number=complaint.number)

@@ -15,6 +15,8 @@ from fuwu.models import Contact
 from fuwu.notifications import Notification
 from fuwu_plugins.complaints.models import Complaint
 
+from tests.conftest import zh
+
 from .conftest import CSRF, customer, dept_id, receive, staff_id, step
 
 
@@ -255,16 +257,21 @@ def test_pages_speak_chinese_and_the_customer_page_lists_complaints(cweb):
     cust = customer(site)
     cid = receive(site, customer_id=cust, category="attitude")
     quality = browser("quality")
-    zh = {"Accept-Language": "zh-CN"}
-    page = quality.get(f"/complaints/{cid}", headers=zh)
+    in_chinese = {"Accept-Language": "zh-CN"}
+    page = quality.get(f"/complaints/{cid}", headers=in_chinese)
     assert "待审核" in page.text and "服务态度" in page.text and "答复投诉人（CMP-3）" in page.text
-    assert "投诉编号" in quality.get("/complaints/", headers=zh).text
-    panel = quality.get(f"/customers/{cust}", headers=zh)
+    assert "投诉编号" in quality.get("/complaints/", headers=in_chinese).text
+    panel = quality.get(f"/customers/{cust}", headers=in_chinese)
     assert panel.status_code == 200 and 'id="complaints-panel"' in panel.text
     assert f"/complaints/{cid}" in panel.text
-    assert "投诉分析报告" in quality.get("/complaints/reports", headers=zh).text or \
-        "投诉报告" in quality.get("/complaints/reports", headers=zh).text
-    assert quality.get("/complaints/consequences", headers=zh).status_code == 200
+    # the service history names the category in the reader's language, not by its key
+    number = site.db.run(lambda s: s.get(Complaint, cid).number)
+    history = re.search(r'id="timeline".*?</section>', panel.text, re.S).group(0)
+    assert zh(site, "Complaint %(number)s received: %(category)s", number=number,
+              category=zh(site, "Service attitude")) in history
+    assert "投诉分析报告" in quality.get("/complaints/reports", headers=in_chinese).text or \
+        "投诉报告" in quality.get("/complaints/reports", headers=in_chinese).text
+    assert quality.get("/complaints/consequences", headers=in_chinese).status_code == 200
 
 
 def test_an_engineer_sees_each_of_a_customers_complaints_once_on_its_page(cweb):
