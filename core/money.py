@@ -24,7 +24,10 @@ def parse(text: str) -> Decimal:
         raise ValueError(f"not an amount: {text!r}") from None
     if not value.is_finite():
         raise ValueError(f"not an amount: {text!r}")
-    return quantize(value)
+    try:
+        return quantize(value)
+    except InvalidOperation:  # more digits than a Decimal holds, e.g. 1e400
+        raise ValueError(f"not an amount: {text!r}") from None
 
 
 def split(total: Decimal, weights: Sequence[Decimal | int | str]) -> list[Decimal]:

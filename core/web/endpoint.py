@@ -38,7 +38,7 @@ from starlette.responses import RedirectResponse, Response
 
 from .. import i18n
 from ..db import _is_retryable, utcnow
-from ..errors import Forbidden, FuwuError
+from ..errors import Forbidden, FuwuError, NotFound
 from . import sessions
 from .csrf import FORM_FIELD, HEADER, login_csrf_ok
 from .signin_cache import SignIn
@@ -181,6 +181,8 @@ def _attempt(request: Request, handler: Callable, permission: str | None, write:
                             return login_redirect(request)
                         if permission != AUTHENTICATED and not sign_in.can(permission):
                             raise Forbidden()
+                    if not _ids_fit(request.path_params):
+                        raise NotFound()
                     response = handler(request)
                     if sign_in is not None:
                         _touch(state, site, sign_in)
@@ -191,6 +193,13 @@ def _attempt(request: Request, handler: Callable, permission: str | None, write:
     except FuwuError as exc:
         state["language"] = language or pick_language(request, None)
         return error_response(request, exc)
+
+
+def _ids_fit(path_params: dict) -> bool:
+    """Every number in the path fits a database INTEGER. Starlette's ``int``
+    convertor takes any run of digits; a larger one names no record, and
+    sent to the database it would fail the page instead of finding nothing."""
+    return all(v < 2**31 for v in path_params.values() if isinstance(v, int))
 
 
 def _sign_in(request: Request, state: RequestState, site) -> SignIn | None:

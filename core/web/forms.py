@@ -89,6 +89,8 @@ class Field:
                 value = int(text)
             except ValueError:
                 raise ValueError(_l("Enter a whole number.")) from None
+            if not -(2**31) < value < 2**31:  # what a database INTEGER holds, whatever the field's own bounds
+                raise ValueError(_l("The number is too large."))
             return self._bounded(value)
         if self.kind == "choice":
             if text not in {k for k, _ in self.options()}:

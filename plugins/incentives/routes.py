@@ -22,7 +22,7 @@ from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Department, Staff
 from fuwu.web.endpoint import requires
 from fuwu.web.export import MAX_ROWS, export_response
-from fuwu.web.forms import Field, Form
+from fuwu.web.forms import Field, Form, record_id
 from fuwu.web.pagination import keyset_page
 from fuwu.web.shell import flash_redirect
 from fuwu.web.ui import Panel, Widget
@@ -57,13 +57,6 @@ def _now() -> datetime:
 
 def _this_month() -> str:
     return rules.month_of(_now())
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def source_url(request: Request, kind: str, source_id: str) -> str | None:
@@ -115,7 +108,7 @@ def _filtered(request: Request, base):
         query = query.where(Entry.amount < 0)
     if params.get("rule"):
         query = query.where(Entry.rule_id == params["rule"].strip())
-    department = _int(params.get("department"))
+    department = record_id(params.get("department"))
     if department:
         query = query.where(Entry.department_id == department)
     q = params.get("q", "").strip()
@@ -278,7 +271,7 @@ def entry_new(request: Request) -> Response:
     site = _site(request)
     form = manual_form(db, user)
     correction = None
-    correction_id = _int(request.query_params.get("correction_of"))
+    correction_id = record_id(request.query_params.get("correction_of"))
     if correction_id:
         correction = visible_entry(request, correction_id)
         if not services.is_closed(db, correction.month):

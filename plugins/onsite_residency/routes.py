@@ -364,7 +364,7 @@ def call_new(request: Request) -> Response:
     # times typed at the site are local; an empty optional time is "not yet"
     v = {k: (x.replace(tzinfo=zone) if isinstance(x, datetime) and x.tzinfo is None else x or None)
          for k, x in form.values.items()}
-    v["summary"] = v["summary"] or ""
+    v["summary"] = v.get("summary") or ""  # absent when what was typed is refused
     for key in ("acknowledged_at", "reached_at"):
         if not form.errors and v.get(key) and v[key] < v["called_at"]:
             form.error(key, _("Cannot be before the call."))

@@ -22,7 +22,7 @@ from fuwu.models import Customer, Staff
 from fuwu.web import scope
 from fuwu.web.endpoint import AUTHENTICATED, requires
 from fuwu.web.export import MAX_ROWS, export_response
-from fuwu.web.forms import Field, Form
+from fuwu.web.forms import Field, Form, record_id
 from fuwu.web.pagination import keyset_page
 from fuwu.web.shell import flash_redirect
 from fuwu.web.ui import Panel
@@ -94,7 +94,7 @@ def visible_registration(request, reg_id) -> Registration:
     reg = request.state.db.scalar(
         select(Registration).join(TrainingSession, TrainingSession.id == Registration.session_id)
         .outerjoin(Customer, Customer.id == TrainingSession.customer_id)
-        .where(Registration.id == reg_id, _session_scope(request.state.user)))
+        .where(Registration.id == record_id(reg_id), _session_scope(request.state.user)))
     if reg is None:
         raise NotFound()
     return reg
@@ -102,7 +102,7 @@ def visible_registration(request, reg_id) -> Registration:
 
 def visible_plan(request, plan_id) -> Plan:
     plan = request.state.db.scalar(select(Plan).join(Customer, Customer.id == Plan.customer_id)
-                                   .where(Plan.id == plan_id, scope.customers(request.state.user)))
+                                   .where(Plan.id == record_id(plan_id), scope.customers(request.state.user)))
     if plan is None:
         raise NotFound()
     return plan
@@ -369,8 +369,8 @@ def _session_edit(request, ts):
     changed = False
     if ts is None:
         ts = TrainingSession(**values)
-        if request.query_params.get("plan", "").isdigit():
-            plan = visible_plan(request, int(request.query_params["plan"]))
+        if request.query_params.get("plan"):
+            plan = visible_plan(request, request.query_params["plan"])
             ts.plan_id = plan.id
         db.add(ts)
     else:
@@ -819,8 +819,8 @@ def _assessment_rows(request, own: bool):
     query = select(Assessment)
     if own:
         query = query.where(Assessment.staff_id == request.state.user.id)
-    elif request.query_params.get("staff", "").isdigit():
-        query = query.where(Assessment.staff_id == int(request.query_params["staff"]))
+    elif record_id(request.query_params.get("staff")) is not None:
+        query = query.where(Assessment.staff_id == record_id(request.query_params["staff"]))
     return db, query
 
 

@@ -22,7 +22,7 @@ from ...models import (ACCOUNT_TYPES, Contact, Contract, Customer, CustomerProdu
 from .. import scope
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
-from ..forms import Field, Form
+from ..forms import Field, Form, record_id
 from ..pagination import keyset_page
 from ..shell import flash_redirect
 from ..templating import is_fragment_request
@@ -142,7 +142,7 @@ def customer_detail(request: Request) -> Response:
     contracts = db.scalars(select(Contract).where(Contract.customer_id == customer.id)
                            .order_by(Contract.signed_on.desc())).all()
     panels = request.app.state.site.plugins.collect("customer_panels", request=request, customer=customer)
-    history = timeline.history(db, customer.id, before_id=_int(request.query_params.get("before")))
+    history = timeline.history(db, customer.id, before_id=record_id(request.query_params.get("before")))
     product_names = {cp.product_id: cp.product.name for cp in customer.products}
     first_visit = db.scalar(select(FirstVisitCall).where(FirstVisitCall.customer_id == customer.id))
     return request.app.state.templates.render(
@@ -154,13 +154,6 @@ def customer_detail(request: Request) -> Response:
          # timeline entries translate themselves; Jinja's ``_`` only works inside templates
          "gettext_plain": _},
         fragment="timeline" if request.query_params.get("before") else None)
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 def _render_edit(request: Request, form: Form, customer: Customer | None, *, status: int = 200,

@@ -29,7 +29,7 @@ from ...models import Customer, Department
 from .. import scope
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
-from ..forms import Field, Form
+from ..forms import Field, Form, record_id
 from ..pagination import keyset_page
 from ..shell import flash, flash_redirect
 
@@ -164,10 +164,9 @@ def _errors_into(form: Form, exc: ValidationError) -> None:
 def call_submit(request: Request) -> Response:
     """Put a customer in the queue; submitting again shows the existing call."""
     db = request.state.db
-    try:
-        customer_id = int(request.state.form.get("customer_id", ""))
-    except ValueError:
-        raise NotFound() from None
+    customer_id = record_id(request.state.form.get("customer_id"))
+    if customer_id is None:
+        raise NotFound()
     customer = db.scalar(select(Customer).where(Customer.id == customer_id, scope.customers(request.state.user)))
     if customer is None:
         raise NotFound()

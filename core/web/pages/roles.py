@@ -27,7 +27,7 @@ from ...models.staff import staff_role
 from ...passwords import MIN_LENGTH, hash_password
 from .. import sessions
 from ..endpoint import requires
-from ..forms import Field, Form
+from ..forms import Field, Form, record_id
 from ..shell import flash_redirect
 from ..templating import translate
 from .organisation import render_staff_detail, visible_staff
@@ -198,10 +198,8 @@ def _cannot_drop_own_admin(request: Request, role: Role, staff_id: int) -> bool:
 def role_member_add(request: Request) -> Response:
     db = request.state.db
     role = get_role(request, request.path_params["role_id"])
-    try:
-        staff = db.get(Staff, int(request.state.form.get("staff_id", "")))
-    except ValueError:
-        staff = None
+    staff_id = record_id(request.state.form.get("staff_id"))
+    staff = db.get(Staff, staff_id) if staff_id is not None else None
     if staff is None:
         return render_role(request, role, status=422, error=_l("Choose a member of staff from the list."))
     if role not in staff.roles:
