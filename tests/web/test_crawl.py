@@ -1,6 +1,7 @@
-"""Every page a role reaches by following links opens, and reads in Chinese.
+"""Every page a role reaches by following links opens, reads in Chinese, and
+takes bad input without failing.
 
-A crawl of the demo site with every built-in plugin, signed in as each demo
+A crawl of the demo site with every built-in plugin, signed in as a demo
 role, starting at the dashboard: each link (``href`` and ``hx-get``) is
 followed once per kind of URL (ids replaced), so a page a role can only
 reach through a link of some other page is visited too.
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import functools
 import html
+import itertools
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -20,14 +23,27 @@ from babel.messages.pofile import read_po
 
 from fuwu import demo
 from fuwu.web.app import create_app
-from tests.conftest import CSRF_META, CJK, Browser
+from tests.conftest import CJK, CSRF_META, Browser
 
 BUILTIN = ("complaints", "contracts", "field_service", "incentives", "onsite_residency", "serial_keys",
            "training", "travel_expense")
 ROLES = ("admin", "wang.fang", "li.qiang", "zhao.min", "chen.jing", "liu.yang")
 LINK = re.compile(r'(?:href|hx-get)="([^"#]*)"')
 MARKUP = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S)
+FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S)
+FIELD = re.compile(r"<(input|select|textarea)\b([^>]*)>")
+SUBMIT = re.compile(r'<button\b(?![^>]*type="button")|<input\b[^>]*type="submit"')
+#: what people mistype, paste or send on purpose
+BAD_INPUT = ("", "x" * 5000, "-1", "0", "99999999999999999999", "1e400", "2026-13-45", "<script>", "NaN", "１２",
+             " ", "abc")
+#: forms that end the session or the language under test, not data
+LEAVE_ALONE = ("/logout", "/language", "/sessions")
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def attribute(name: str, tag: str) -> str | None:
+    found = re.search(rf'\b{name}="([^"]*)"', tag)
+    return html.unescape(found.group(1)) if found else None
 
 
 @functools.cache
@@ -49,52 +65,116 @@ def kind_of(url: str) -> str:
     return re.sub(r"/\d+", "/N", parts.path) + "?" + "&".join(keys)
 
 
-def crawl(browser: Browser, english: frozenset[str]) -> tuple[int, list[str]]:
-    seen, kinds, queue, problems = set(), Counter(), ["/"], []
+@dataclass
+class Crawl:
+    urls: list[str] = field(default_factory=list)
+    #: (page, action, [(name, value, type)]) of each kind of form that can be sent
+    forms: dict[str, tuple[str, str, list[tuple[str, str, str]]]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def crawl(browser: Browser) -> Crawl:
+    found, kinds, queue = Crawl(), Counter(), ["/"]
     while queue:
         url = queue.pop(0)
-        if url in seen or kinds[kind_of(url)] or url.startswith(("/static/", "/logout")):
+        if url in found.urls or kinds[kind_of(url)] or url.startswith(("/static/", "/logout")):
             continue
-        seen.add(url)
+        found.urls.append(url)
         kinds[kind_of(url)] += 1
         r = browser.get(url)
         if r.status_code >= 500 or r.status_code in (400, 405, 409, 422):
-            problems.append(f"{r.status_code} {url}")
+            found.problems.append(f"{r.status_code} {url}")
         if r.status_code != 200 or "text/html" not in r.headers.get("content-type", ""):
             continue
         text = html.unescape(MARKUP.sub("\n", r.text))
-        problems += [f"English on {url}: {m!r}" for m in english if m in text]
+        found.problems += [f"English on {url}: {m!r}" for m in english_messages() if m in text]
         for href in LINK.findall(r.text):
             target = urlsplit(urljoin("http://testserver" + url, html.unescape(href)))
             if target.netloc == "testserver":
                 queue.append(target.path + ("?" + target.query if target.query else ""))
-    return len(seen), problems
+        for attrs, body in FORM.findall(r.text):
+            action = urlsplit(urljoin("http://testserver" + url, attribute("action", attrs) or url))
+            target = action.path + ("?" + action.query if action.query else "")
+            form_id = attribute("id", attrs)
+            sendable = SUBMIT.search(body) or (form_id and f'form="{form_id}"' in r.text)
+            if (attribute("method", attrs) or "get").lower() != "post" or not sendable or any(
+                    part in target for part in LEAVE_ALONE):
+                continue
+            fields = [(attribute("name", a), attribute("value", a) or "", attribute("type", a) or tag)
+                      for tag, a in FIELD.findall(body) if attribute("name", a)]
+            found.forms.setdefault(kind_of(target), (url, target, fields))
+    return found
+
+
+def signed_in(app, username: str, language: str = "zh-CN") -> Browser:
+    browser = Browser(app, base_url="http://testserver", raise_server_exceptions=False, follow_redirects=False,
+                      headers={"Accept-Language": language})
+    token = CSRF_META.search(browser.get("/login").text).group(1)
+    r = browser.post("/login", data={"username": username, "password": demo.DEMO_PASSWORD, "csrf_token": token})
+    assert r.status_code == 303, r.text[:300]
+    return browser
+
+
+def demo_site(home: Path, databases):
+    from fuwu.config import Config
+    from fuwu.site import Site
+
+    site = Site(Config(home=home, database_url=databases.clone(BUILTIN, home), plugins=list(BUILTIN),
+                       secret_key="crawl-secret"))
+    demo.load(site)
+    return site
 
 
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory, databases):
-    from fuwu.config import Config
-    from fuwu.site import Site
-
-    home = tmp_path_factory.mktemp("crawl-site")
-    site = Site(Config(home=home, database_url=databases.clone(BUILTIN, home), plugins=list(BUILTIN),
-                       secret_key="crawl-secret"))
-    demo.load(site)
+    site = demo_site(tmp_path_factory.mktemp("crawl-site"), databases)
     yield create_app(site)
     site.close()
 
 
 @pytest.mark.parametrize(("username", "language"), [(role, "zh-CN") for role in ROLES] + [("admin", "zh-TW")])
 def test_every_page_a_role_reaches_opens_in_chinese(demo_app, username, language):
-    with Browser(demo_app, base_url="http://testserver", raise_server_exceptions=False, follow_redirects=False,
-                 headers={"Accept-Language": language}) as browser:
-        token = CSRF_META.search(browser.get("/login").text).group(1)
-        signed_in = browser.post("/login", data={"username": username, "password": demo.DEMO_PASSWORD,
-                                                 "csrf_token": token})
-        assert signed_in.status_code == 303
+    with signed_in(demo_app, username, language) as browser:
         dashboard = browser.get("/").text
         catalog = demo_app.state.site.catalogs.get("zh_Hant" if language == "zh-TW" else "zh_Hans")
         assert CJK.search(dashboard) and catalog.gettext("Sign out") in dashboard, "not in the reader's Chinese"
-        pages, problems = crawl(browser, english_messages())
-    assert pages > 20, f"only {pages} pages reached"
-    assert problems == [], "\n".join(problems)
+        found = crawl(browser)
+    assert len(found.urls) > 20, f"only {len(found.urls)} pages reached"
+    assert found.problems == [], "\n".join(found.problems)
+
+
+def test_an_id_no_record_can_have_is_not_found_on_every_page(demo_app):
+    with signed_in(demo_app, "admin") as browser:
+        urls = crawl(browser).urls
+        answers = {}
+        for url in urls:
+            for number in re.finditer(r"(?<=/)\d+(?=/|$|\?)", url):
+                for wrong in ("99999999999999999999", "0"):
+                    other = url[:number.start()] + wrong + url[number.end():]
+                    answers[other] = browser.get(other).status_code
+    assert len(answers) > 40
+    assert {url: status for url, status in answers.items() if status != 404} == {}
+
+
+def test_every_form_refuses_bad_input_with_a_message_not_a_failure(tmp_path, databases):
+    site = demo_site(tmp_path, databases)  # its own: the forms change data
+    try:
+        with signed_in(create_app(site), "admin") as browser:
+            forms = crawl(browser).forms
+            bad = itertools.cycle(BAD_INPUT)
+            answers = Counter()
+            failures = []
+            for page, action, fields in forms.values():
+                # the CSRF token and the page's hidden values as sent; what a person types, bad
+                data: dict[str, list[str]] = {}
+                for name, value, kind in fields:
+                    keep = name == "csrf_token" or (kind == "hidden" and name != "version")
+                    data.setdefault(name, []).append(value if keep else next(bad))
+                r = browser.post(action, data=data)
+                answers[r.status_code] += 1
+                if r.status_code >= 500:
+                    failures.append(f"{r.status_code} {action} (form on {page})")
+    finally:
+        site.close()
+    assert len(forms) > 100 and answers[422] > 50, answers
+    assert failures == [], "\n".join(failures)
