@@ -274,6 +274,8 @@ def menu_items(request):
     """Return navigation entries for the current user.
 
     Return only entries the user may open (``request.state.user.can(perm)``).
+    Entries with the same ``section`` are shown together under it, by
+    ``order``; a section comes where its lowest ``order`` puts it.
 
     Returns a list of ``fuwu.web.ui.MenuItem``.
 

@@ -43,7 +43,20 @@ def menu(request: Request) -> list[MenuItem]:
                 continue
             items.append(MenuItem(label, url, section, order))
     items += request.app.state.site.plugins.collect("menu_items", request=request)
-    return sorted(items, key=lambda m: (m.order, str(m.label)))
+    return _grouped(items)
+
+
+def _grouped(items: list[MenuItem]) -> list[MenuItem]:
+    """Each section's entries together under one heading, by their order;
+    a section comes where its first entry would (plugins number their
+    entries independently, so sorting by order alone interleaves them)."""
+    sections = [str(m.section) for m in items]
+    first: dict[str, int] = {}
+    for section, m in zip(sections, items, strict=True):
+        first[section] = min(first.get(section, m.order), m.order)
+    keyed = sorted(zip(sections, items, strict=True),
+                   key=lambda pair: (first[pair[0]], pair[0], pair[1].order, str(pair[1].label)))
+    return [m for _section, m in keyed]
 
 
 def shell_context(request: Request) -> dict:

@@ -22,6 +22,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from fuwu import demo
+from fuwu.i18n import msgid
 from fuwu.web.app import create_app
 from tests.conftest import CJK, CSRF_META, Browser
 
@@ -178,3 +179,22 @@ def test_every_form_refuses_bad_input_with_a_message_not_a_failure(tmp_path, dat
         site.close()
     assert len(forms) > 100 and answers[422] > 50, answers
     assert failures == [], "\n".join(failures)
+
+
+@pytest.mark.parametrize("username", ("admin", "li.qiang"))
+def test_the_menu_shows_each_section_once_with_its_entries_under_it(demo_app, username):
+    with signed_in(demo_app, username) as browser:
+        menu = re.search(r'<nav class="sidebar".*?</nav>', browser.get("/").text, re.S).group(0)
+    headings = re.findall(r'<li class="section">([^<]*)</li>', menu)
+    assert len(headings) >= 4 and len(headings) == len(set(headings)), headings
+    # every plugin's pages sit under its own heading (its title, as the settings page shows it)
+    site = demo_app.state.site
+    catalog = site.catalogs.get("zh_Hans")
+    sections = re.split(r'<li class="section">', menu)[1:]
+    for section in sections:
+        heading, entries = section.split("</li>", 1)
+        # a plugin's pages are under /<plugin>/ (core's contract list is /contracts)
+        named = set(re.findall(r'<a href="/([a-z_]+)/', entries)) & set(BUILTIN)
+        assert len(named) <= 1, f"{heading}: {named}"
+        for plugin in named:
+            assert heading == catalog.gettext(msgid(site.plugins.get(plugin).manifest.title))
