@@ -397,13 +397,14 @@ def incentive_due(session, staff, amount, reason, rule_id, source):
 
     Rule plugins call it; a ledger plugin (``incentives``) records it.
     ``staff`` is a ``Staff``; ``amount`` a ``Decimal`` in CNY with 2 places;
-    ``reason`` a sentence for the ledger; ``rule_id`` e.g. ``"RES-5"``;
-    ``source`` a ``(kind, id)`` pair naming the record that caused it, so the
-    ledger can refuse to book the same cause twice.
+    ``reason`` a sentence for the ledger, which keeps it as written: make it
+    in the site's language with ``fuwu.i18n.site_text``; ``rule_id`` e.g.
+    ``"RES-5"``; ``source`` a ``(kind, id)`` pair naming the record that
+    caused it, so the ledger can refuse to book the same cause twice.
 
     Example::
 
         site.events.emit(session, "incentive_due", staff=engineer,
-                         amount=Decimal("-30.00"), reason="Trip not recorded",
+                         amount=Decimal("-30.00"), reason=site_text(site, N_("Trip not recorded")),
                          rule_id="TRV-8", source=("travel_expense.trip", trip.id))
     """

@@ -70,6 +70,15 @@ def stored_params(params: dict) -> dict:
     return {k: {STORED_MSGID: v._args[0]} if isinstance(v, LazyProxy) else str(v) for k, v in params.items()}
 
 
+def site_text(site, message, **params) -> str:
+    """``message`` (a msgid) with ``params`` filled in, in the site's own
+    language (``[site] language``) whoever is signed in: for text kept as
+    written, such as the reason of a ledger entry (``incentive_due``). A
+    parameter that is a lazy string is translated too."""
+    with use_language(site.catalogs, site.config.language):
+        return gettext(msgid(message), **{k: str(v) for k, v in params.items()})
+
+
 def stored_text(gettext, message: str, params: dict | None) -> str:
     """A message kept untranslated in the database (timeline, notifications),
     in the reader's language; a catalog whose placeholders do not fit the

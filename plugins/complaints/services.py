@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from fuwu import notifications, timeline
 from fuwu.errors import ValidationError
+from fuwu.i18n import N_, site_text
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Customer, Department, Role, Staff
 from fuwu.models.staff import staff_role
@@ -310,7 +311,8 @@ def apply_consequences(site, db: Session, complaint: Complaint) -> None:
     amount = setting(site, db, "complaints.attitude_fine")  # CMP-7: 200 CNY
     complaint.fine_emitted = True
     site.events.emit(db, "incentive_due", staff=staff, amount=-abs(Decimal(amount)).quantize(Decimal("0.01")),
-                     reason=f"Confirmed service-attitude complaint {complaint.number}", rule_id="CMP-7",
+                     reason=site_text(site, N_("Confirmed service-attitude complaint %(number)s"),
+                                      number=complaint.number), rule_id="CMP-7",
                      source=("complaints.complaint", complaint.id))
     attitude = db.scalar(select(func.count()).select_from(Complaint).where(
         Complaint.concerned_staff_id == staff.id, Complaint.category == "attitude", Complaint.validity == "valid"))

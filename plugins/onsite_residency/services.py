@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
+from fuwu.i18n import use_language
 from fuwu.models import Customer, Staff
 
 from . import rules
@@ -170,8 +171,10 @@ def close_month(site, db: Session, month: date) -> list[ResidentMonthResult]:
             db.add(result)
             new.append(result)
             if outcome.amount != 0:
+                with use_language(site.catalogs, site.config.language):  # the ledger keeps the site's words
+                    reason = result.reason_text()
                 site.events.emit(db, "incentive_due", staff=staff[staff_id], amount=outcome.amount,
-                                 reason=outcome.reason % outcome.params, rule_id=outcome.rule,
+                                 reason=reason, rule_id=outcome.rule,
                                  source=(f"onsite_residency.report.{outcome.role}", report.id))
     db.flush()
     return new

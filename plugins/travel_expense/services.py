@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from fuwu import timeline
 from fuwu.errors import ValidationError
-from fuwu.i18n import N_
+from fuwu.i18n import N_, site_text
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Customer, Position, Staff
 from fuwu.notifications import notify
@@ -243,8 +243,10 @@ def record_fines(site, session: Session, now: datetime) -> int:
         session.flush()
         if amount:
             site.events.emit(session, "incentive_due", staff=trip.owner, amount=-amount,
-                             reason=f"Trip to {trip.destinations} on {trip.depart_on.isoformat()} not written "
-                                    f"into the service record", rule_id="TRV-8",
+                             reason=site_text(site, N_("Trip to %(destinations)s on %(day)s not written into "
+                                                       "the service record"),
+                                              destinations=trip.destinations, day=trip.depart_on.isoformat()),
+                             rule_id="TRV-8",
                              source=("travel_expense.trip", trip.id))
         notify(session, trip.owner, N_("Your trip to %(destinations)s is not in the service record: fine of "
                                        "%(amount)s yuan (TRV-8)"), source="travel_expense",

@@ -15,13 +15,16 @@ from fuwu.models import Department, Role, Staff
 from fuwu.notifications import Notification, OutboxMail
 from fuwu_plugins.complaints import services
 from fuwu_plugins.complaints.models import Complaint, MonthlyReport, ReviewFlag
+from tests.conftest import zh
 
 LISTENER = """
 CAUGHT = []
+REASONS = []
 
 @hookimpl
 def incentive_due(session, staff, amount, reason, rule_id, source):
     CAUGHT.append((staff.code, amount, rule_id, source))
+    REASONS.append(reason)
 """
 
 
@@ -76,6 +79,14 @@ def test_an_attitude_fine_is_emitted_once_even_when_the_job_runs_twice(ledger_si
     # another category is not fined
     confirmed(site, "E2", category="technical")
     assert len(caught) == 1
+
+
+def test_the_ledger_gets_the_reason_in_the_sites_language(ledger_site):
+    site, _caught = ledger_site
+    cid = confirmed(site, "E1")
+    number = site.db.run(lambda s: s.get(Complaint, cid).number)
+    reasons = sys.modules["fuwu_test_ledger.plugin"].REASONS
+    assert reasons == [zh(site, "Confirmed service-attitude complaint %(number)s", number=number)]
 
 
 def test_the_fine_is_a_setting(ledger_site):

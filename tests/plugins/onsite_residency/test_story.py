@@ -11,6 +11,8 @@ from sqlalchemy import select
 from fuwu_plugins.onsite_residency.models import ResidentReport
 from fuwu_plugins.onsite_residency.services import local_today
 
+from tests.conftest import zh
+
 from .conftest import LINK, residency
 
 
@@ -69,6 +71,7 @@ def test_month_goes_from_report_to_rating_to_allowance(rweb):
     close = "/onsite_residency/close"
     assert admin.submit(close, {"month": month}, page=close).status_code == 303
     assert admin.submit(close, {"month": month}, page=close).status_code == 303
-    assert caught == [("eng", Decimal("300.00"), "rated good; documents on time -> 300.00", "RES-4",
-                       ("onsite_residency.report.engineer", report))]
+    # the ledger keeps the sentence in the site's language
+    reason = zh(site, "rated %(rating)s; documents on time -> %(amount)s", rating=zh(site, "good"), amount="300.00")
+    assert caught == [("eng", Decimal("300.00"), reason, "RES-4", ("onsite_residency.report.engineer", report))]
     assert "300.00" in admin.get(f"{close}?month={month}").text

@@ -13,6 +13,7 @@ from fuwu.models import Staff
 from fuwu.notifications import Notification
 from fuwu_plugins.travel_expense import services
 from fuwu_plugins.travel_expense.models import Advance, Claim, Fine, ServiceRecord, Trip
+from tests.conftest import zh
 
 from .conftest import STANDARD_LINES, approved_trip, claim_lines, created_id, file_trip, step
 
@@ -265,12 +266,13 @@ def test_service_record_reaches_the_customer_timeline_and_the_fine_is_booked_onc
     assert "完成升级" in customer_page  # the customer's service timeline
     assert 'id="travel-panel"' in customer_page and "Written" in customer_page
     now = datetime(2026, 3, 9, 2, tzinfo=UTC)  # five days after return, grace 3
-    emitted = []
+    emitted, reasons = [], []
     original = site.events.emit
 
     def spy(session, name, **kw):
         if name == "incentive_due":
             emitted.append((kw["amount"], kw["rule_id"], kw["source"], kw["staff"].username))
+            reasons.append(kw["reason"])
         return original(session, name, **kw)
 
     site.events.emit = spy
@@ -281,6 +283,10 @@ def test_service_record_reaches_the_customer_timeline_and_the_fine_is_booked_onc
     assert count(site, ServiceRecord) == 1
     assert count(site, Notification, source="travel_expense") == 1
     assert emitted == [(Decimal("-30.00"), "TRV-8", ("travel_expense.trip", other), "eng")]
+    # the ledger keeps the sentence as written: in the site's language
+    day = site.db.run(lambda s: s.get(Trip, other).depart_on.isoformat())
+    assert reasons == [zh(site, "Trip to %(destinations)s on %(day)s not written into the service record",
+                          destinations=site.db.run(lambda s: s.get(Trip, other).destinations), day=day)]
 
 
 def test_standards_are_edited_by_finance_and_apply_from_their_date(tweb):
