@@ -77,9 +77,21 @@ def source_url(request: Request, kind: str, source_id: str) -> str | None:
     return None
 
 
+def source_label(request: Request, kind: str, source_id: str) -> str:
+    """What people read for an entry's source: the title of the plugin that
+    booked it and the record's number ("投诉 #12"), not its internal kind."""
+    if kind == "manual":
+        return _("Entered by hand")
+    plugin = kind.partition(".")[0]
+    named = plugin in _site(request).plugins.names
+    title = _site(request).plugins.describe(plugin)[0] if named else kind
+    return f"{title} #{source_id}" if source_id else str(title)
+
+
 def _context(request: Request) -> dict:
     return {"state_labels": STATE_LABELS, "outcome_labels": OUTCOME_LABELS,
-            "source_url": lambda e: source_url(request, e.source_kind, e.source_id)}
+            "source_url": lambda e: source_url(request, e.source_kind, e.source_id),
+            "source_label": lambda e: source_label(request, e.source_kind, e.source_id)}
 
 
 def visible_entry(request: Request, entry_id: int) -> Entry:
@@ -125,7 +137,7 @@ def _export_rows(request: Request, entries):
     for e in entries:
         link = source_url(request, e.source_kind, e.source_id)
         yield [e.month, e.staff.code, e.staff.name, e.department.name if e.department else "", e.rule_id,
-               e.reason, e.amount, str(STATE_LABELS[e.state]), f"{e.source_kind} #{e.source_id}",
+               e.reason, e.amount, str(STATE_LABELS[e.state]), source_label(request, e.source_kind, e.source_id),
                base + link if link else "", base + str(request.url_for("incentives:entry", entry_id=e.id).path)]
 
 
@@ -191,7 +203,8 @@ def _entry_page(request: Request, entry: Entry, *, errors: dict | None = None, m
            "can_dispute": entry.staff_id == user.id and rules.may_dispute(entry.state, closed, today, until),
            "can_correct": closed and user.can(CREATE),
            "errors": errors or {}, "message": message, "posted": request.state.form or {},
-           "title": _("Entry %(id)s", id=entry.id), "link": source_url(request, entry.source_kind, entry.source_id)}
+           "title": _("Entry %(id)s", id=entry.id), "link": source_url(request, entry.source_kind, entry.source_id),
+           "source": source_label(request, entry.source_kind, entry.source_id)}
     return request.app.state.templates.render(request, "incentives/entry.html", ctx, status=status)
 
 

@@ -43,7 +43,11 @@ def test_an_empty_ledger_shows_every_page(ledger):
 
 
 def test_a_third_party_plugin_emits_and_its_entry_links_back(web, make_plugin):
-    make_plugin("bonus", plugin="""
+    manifest = (
+        "from fuwu import Manifest\n"
+        "from fuwu.i18n import lazy_gettext as _l\n"
+        "MANIFEST = Manifest(name='bonus', version='1.0', title=_l('Sales bonus'), summary='test')\n")
+    make_plugin("bonus", init=manifest, plugin="""
         from decimal import Decimal
         from fuwu.models import Staff
         from fuwu.site import site_of
@@ -74,7 +78,8 @@ def test_a_third_party_plugin_emits_and_its_entry_links_back(web, make_plugin):
     eng = browser("eng")
     page = eng.get("/incentives/")
     assert "New customer won" in page.text and "BONUS-1" in page.text and "88.80" in page.text
-    assert f'href="/customers/{cid}"' in page.text
+    # the source is named by the plugin's title and the record's number, not the internal kind
+    assert f'<a href="/customers/{cid}">Sales bonus #{cid}</a>' in page.text and "bonus.customer" not in page.text
 
 
 def _entry_id(site, username):
