@@ -66,8 +66,10 @@ STORED_MSGID = "msgid"
 def stored_params(params: dict) -> dict:
     """The parameters of a message kept in the database, as JSON: a lazy
     string (``_l``, e.g. a form's name) keeps its msgid, to be translated for
-    each reader like the message itself; anything else is kept as text."""
-    return {k: {STORED_MSGID: v._args[0]} if isinstance(v, LazyProxy) else str(v) for k, v in params.items()}
+    each reader like the message itself; anything else (a lazy string with
+    parameters of its own too) is kept as text."""
+    return {k: {STORED_MSGID: msgid(v)} if isinstance(v, LazyProxy) and not v._kwargs else str(v)
+            for k, v in params.items()}
 
 
 def site_text(site, message, **params) -> str:
