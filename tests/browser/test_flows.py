@@ -223,3 +223,20 @@ def test_logout_then_customers_needs_login(browse, live):
     page.locator("#password").fill(PASSWORD)
     page.locator("section.login button[type=submit]").click()
     expect(page).to_have_url(live.url + "/customers")
+
+
+def test_a_detail_page_prints_as_a_paper_form(browse, live):
+    page = browse("admin").page
+    open_customer(page, "上海浦江精密机械有限公司")
+    title = page.locator("main h1").inner_text()
+    page.emulate_media(media="print")
+    try:
+        # the form's title and its signature lines are on paper; navigation, buttons and the language switch are not
+        expect(page.locator("main h1")).to_be_visible()
+        expect(page.locator("main h1")).to_have_text(title)
+        expect(page.locator(".signature div").first).to_be_visible()
+        for hidden in ("nav.sidebar", "header.topbar", "main .actions", "form.lang"):
+            expect(page.locator(hidden).first).to_be_hidden()
+        screenshot(page, "customer-detail-print.zh_Hans")
+    finally:
+        page.emulate_media(media="screen")
