@@ -238,5 +238,10 @@ def test_a_detail_page_prints_as_a_paper_form(browse, live):
         for hidden in ("nav.sidebar", "header.topbar", "main .actions", "form.lang"):
             expect(page.locator(hidden).first).to_be_hidden()
         screenshot(page, "customer-detail-print.zh_Hans")
+        # a form prints as a blank paper form with its signature lines too
+        page.goto("/customers/new")
+        expect(page.locator("main h1")).to_be_visible()
+        expect(page.locator("main .signature div")).to_have_count(3)
+        expect(page.locator("main .signature div").first).to_be_visible()
     finally:
         page.emulate_media(media="screen")
