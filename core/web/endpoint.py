@@ -41,6 +41,7 @@ from ..db import _is_retryable, utcnow
 from ..errors import Forbidden, FuwuError, NotFound
 from . import sessions
 from .csrf import FORM_FIELD, HEADER, login_csrf_ok
+from .routing import find_route
 from .signin_cache import SignIn
 
 log = logging.getLogger("fuwu.web")
@@ -76,6 +77,20 @@ def requires(permission: str, *, write: bool | None = None) -> Callable:
         return endpoint
 
     return decorate
+
+
+def may_open(request: Request, name: str) -> bool:
+    """Whether the signed-in user holds the permission the page named
+    ``name`` declares, so a page can leave out a link that would only answer
+    403 (record rules still apply once it is opened). False for no such page."""
+    found = find_route(request.app.router.routes, name)
+    if found is None:
+        return False
+    permission = getattr(found[0].endpoint, "__fuwu_permission__", None)
+    if permission is None or permission == AUTHENTICATED:
+        return True
+    user = request.state.user
+    return user is not None and user.can(permission)
 
 
 def public(reason: str, *, csrf: bool = True) -> Callable:

@@ -118,20 +118,31 @@ class RouteTable(BaseRoute):
         return f"RouteTable({len(self.routes)} routes, {mounts} mounts)"
 
 
-def _builder(routes, name: str, prefix: str) -> tuple[str, dict] | None:
-    """Where the first route named ``name`` lives: its full path format and
-    its convertors (mount names prefix their routes' names: ``plugin:page``)."""
+def find_route(routes, name: str, prefix: str = "") -> tuple[Route, str] | None:
+    """The first route named ``name`` and the path it is mounted under (mount
+    names prefix their routes' names: ``plugin:page``), or None."""
     for route in routes:
         if isinstance(route, Route):
             if route.name == name:
-                return prefix + route.path_format, route.param_convertors
-        elif isinstance(route, Mount) and route.routes:
-            if route.name is None:
-                found = _builder(route.routes, name, prefix + route.path)
-            elif name.startswith(route.name + ":"):
-                found = _builder(route.routes, name[len(route.name) + 1:], prefix + route.path)
+                return route, prefix
+        elif getattr(route, "routes", None):  # a mount, or a RouteTable: an unnamed mount at the root
+            mount_name = getattr(route, "name", None)
+            if mount_name is None:
+                found = find_route(route.routes, name, prefix + route.path)
+            elif name.startswith(mount_name + ":"):
+                found = find_route(route.routes, name[len(mount_name) + 1:], prefix + route.path)
             else:
                 continue
             if found is not None:
                 return found
     return None
+
+
+def _builder(routes, name: str, prefix: str) -> tuple[str, dict] | None:
+    """Where the first route named ``name`` lives: its full path format and
+    its convertors."""
+    found = find_route(routes, name, prefix)
+    if found is None:
+        return None
+    route, mounted_at = found
+    return mounted_at + route.path_format, route.param_convertors

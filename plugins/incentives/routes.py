@@ -20,7 +20,7 @@ from fuwu.errors import NotFound, ValidationError
 from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Department, Staff
-from fuwu.web.endpoint import requires
+from fuwu.web.endpoint import may_open, requires
 from fuwu.web.export import MAX_ROWS, export_response
 from fuwu.web.forms import Field, Form, record_id
 from fuwu.web.pagination import keyset_page
@@ -71,9 +71,10 @@ def source_url(request: Request, kind: str, source_id: str) -> str | None:
         return None
     for name in (f"{plugin}:{obj}", f"{plugin}:detail"):
         try:
-            return request.url_for(name, **{f"{obj}_id": source_id}).path
+            url = request.url_for(name, **{f"{obj}_id": source_id}).path
         except Exception:  # the emitter has no such page, or is disabled
             continue
+        return url if may_open(request, name) else None  # no link that would answer 403
     return None
 
 

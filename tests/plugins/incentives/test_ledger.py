@@ -82,6 +82,18 @@ def test_a_third_party_plugin_emits_and_its_entry_links_back(web, make_plugin):
     assert f'<a href="/customers/{cid}">Sales bonus #{cid}</a>' in page.text and "bonus.customer" not in page.text
 
 
+def test_a_source_the_reader_may_not_open_is_named_but_not_linked(web):
+    site, _app, browser = web(plugins=["incentives", "complaints"], users=USERS)
+    emit(site, "eng", "-200.00", rule="CMP-7", reason="服务态度投诉经核实：TS202611-0007",
+         source=("complaints.complaint", 7))
+    ledger = f"/incentives/ledger?month={this_month()}"
+    # the service manager handles complaints: the entry links to the complaint
+    assert '<a href="/complaints/7">Complaints #7</a>' in browser("manager").get(ledger).text
+    # finance keeps the ledger but may not open complaints: the source is named, with no link to a 403
+    page = browser("finance").get(ledger).text
+    assert "Complaints #7" in page and 'href="/complaints/7"' not in page
+
+
 def _entry_id(site, username):
     return [r[0] for r in entries(site) if r[1] == username][-1]
 
