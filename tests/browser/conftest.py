@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,15 +58,15 @@ class Live:
             return None
 
 
-@pytest.fixture(scope="session")
-def live(databases, tmp_path_factory):
+@contextmanager
+def serving(home: Path, databases, plugins: tuple[str, ...] = ()) -> Iterator[Live]:
+    """A migrated demo site with ``plugins``, served by uvicorn in a thread."""
     import uvicorn
 
     from fuwu.web.app import create_app
 
-    home = tmp_path_factory.mktemp("browser-site")
-    url = databases.clone((), home)
-    site = Site(Config(home=home, database_url=url, plugins=[], secret_key="browser-test-secret"))
+    url = databases.clone(plugins, home)
+    site = Site(Config(home=home, database_url=url, plugins=list(plugins), secret_key="browser-test-secret"))
     demo.load(site)
     app = create_app(site)
     # Bound and listening before uvicorn starts: the browser's first connection
@@ -76,12 +78,20 @@ def live(databases, tmp_path_factory):
     server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="fuwu-uvicorn", daemon=True)
     thread.start()
-    yield Live(url=f"http://127.0.0.1:{port}", site=site, app=app)
-    server.should_exit = True
-    thread.join(timeout=15)
-    sock.close()
-    site.close()
+    try:
+        yield Live(url=f"http://127.0.0.1:{port}", site=site, app=app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
+        site.close()
     assert not thread.is_alive(), "uvicorn did not stop"
+
+
+@pytest.fixture(scope="session")
+def live(databases, tmp_path_factory):
+    with serving(tmp_path_factory.mktemp("browser-site"), databases) as site:
+        yield site
 
 
 class Chromium:

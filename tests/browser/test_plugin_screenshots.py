@@ -1,0 +1,53 @@
+"""The main page of every built-in plugin in chromium, on a demo site with
+all of them: it opens in Chinese under its own menu heading, and a
+screenshot of it is saved with the core pages' (test-artifacts/screenshots)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from fuwu.i18n import msgid
+
+from ..conftest import CJK
+from .conftest import login, screenshot, serving
+
+pytestmark = pytest.mark.browser
+
+BUILTIN = ("complaints", "contracts", "field_service", "incentives", "onsite_residency", "serial_keys",
+           "training", "travel_expense")
+
+
+@pytest.fixture(scope="module")
+def live_all(databases, tmp_path_factory):
+    with serving(tmp_path_factory.mktemp("browser-all-plugins"), databases, BUILTIN) as site:
+        yield site
+
+
+def test_each_plugins_first_page_opens_under_its_heading(live_all, chromium):
+    context = chromium.get().new_context(base_url=live_all.url, locale="zh-CN", viewport={"width": 1280, "height": 860})
+    try:
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        login(page, live_all, "admin")
+        catalog = live_all.site.catalogs.get("zh_Hans")
+        for plugin in BUILTIN:
+            title = catalog.gettext(msgid(live_all.site.plugins.get(plugin).manifest.title))
+            section = page.locator("nav.sidebar li.section", has_text=re.compile(f"^{re.escape(title)}$"))
+            expect(section).to_have_count(1)
+            # the section's first entry: the plugin's main page
+            entry = section.locator("xpath=following-sibling::li[1]/a")
+            href = entry.get_attribute("href")
+            assert href.startswith(f"/{plugin}/"), (plugin, href)
+            response = page.goto(href)
+            assert response.status == 200, (plugin, href, response.status)
+            expect(page.locator("main h1")).to_be_visible()
+            assert CJK.search(page.locator("main h1").inner_text()), (plugin, "title not in Chinese")
+            expect(page.locator("nav.sidebar a[aria-current=page]")).to_have_attribute("href", href)
+            screenshot(page, f"plugin-{plugin}.zh_Hans")
+        assert errors == []
+    finally:
+        context.close()
