@@ -41,7 +41,7 @@ from ..db import _is_retryable, utcnow
 from ..errors import Forbidden, FuwuError, NotFound
 from . import sessions
 from .csrf import FORM_FIELD, HEADER, login_csrf_ok
-from .routing import find_route
+from .routing import RouteTable, find_route
 from .signin_cache import SignIn
 
 log = logging.getLogger("fuwu.web")
@@ -83,7 +83,8 @@ def may_open(request: Request, name: str) -> bool:
     """Whether the signed-in user holds the permission the page named
     ``name`` declares, so a page can leave out a link that would only answer
     403 (record rules still apply once it is opened). False for no such page."""
-    found = find_route(request.app.router.routes, name)
+    routes = request.app.router.routes
+    found = routes[0].route(name) if isinstance(routes[0], RouteTable) else find_route(routes, name)
     if found is None:
         return False
     permission = getattr(found[0].endpoint, "__fuwu_permission__", None)

@@ -50,9 +50,9 @@ class RouteTable(BaseRoute):
         for segment, candidates in fixed.items():
             self._fixed[segment] = [r for _i, r in sorted(candidates + self._anywhere, key=lambda c: c[0])]
         self._rest = [r for _i, r in self._anywhere]
-        #: name -> (path format from the root, parameter convertors), or None
-        #: when Starlette must build it (a mount's own name, static files)
-        self._builders: dict[str, tuple[str, dict] | None] = {}
+        #: name -> (the route, the path it is mounted under), or None when no
+        #: plain route has that name (a mount's own name, static files)
+        self._found: dict[str, tuple[Route, str] | None] = {}
         self._served: dict[str, BaseRoute] = {}
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
@@ -70,12 +70,22 @@ class RouteTable(BaseRoute):
         route = scope["route"] = scope.pop(_MATCHED)
         await route.handle(scope, receive, send)
 
-    def _built(self, name: str) -> tuple[str, dict] | None:
+    def route(self, name: str) -> tuple[Route, str] | None:
+        """The route named ``name`` and the path it is mounted under, found once per name."""
         try:
-            return self._builders[name]
+            return self._found[name]
         except KeyError:
-            built = self._builders[name] = _builder(self.routes, name, "")
-            return built
+            found = self._found[name] = find_route(self.routes, name)
+            return found
+
+    def _built(self, name: str) -> tuple[str, dict] | None:
+        """(path format from the root, parameter convertors) of ``name``, or
+        None when Starlette must build it."""
+        found = self.route(name)
+        if found is None:
+            return None
+        route, mounted_at = found
+        return mounted_at + route.path_format, route.param_convertors
 
     def build_path(self, name: str, path_params: dict) -> str | None:
         """The path of the route named ``name``, or None when only Starlette
@@ -136,13 +146,3 @@ def find_route(routes, name: str, prefix: str = "") -> tuple[Route, str] | None:
             if found is not None:
                 return found
     return None
-
-
-def _builder(routes, name: str, prefix: str) -> tuple[str, dict] | None:
-    """Where the first route named ``name`` lives: its full path format and
-    its convertors."""
-    found = find_route(routes, name, prefix)
-    if found is None:
-        return None
-    route, mounted_at = found
-    return mounted_at + route.path_format, route.param_convertors
