@@ -817,10 +817,9 @@ def assessment_form(db) -> Form:
 def _assessment_rows(request, own: bool):
     db = request.state.db
     query = select(Assessment)
-    if own:
-        query = query.where(Assessment.staff_id == request.state.user.id)
-    elif record_id(request.query_params.get("staff")) is not None:
-        query = query.where(Assessment.staff_id == record_id(request.query_params["staff"]))
+    staff_id = request.state.user.id if own else record_id(request.query_params.get("staff"))
+    if staff_id is not None:
+        query = query.where(Assessment.staff_id == staff_id)
     return db, query
 
 
