@@ -103,6 +103,21 @@ class Databases:
         engine.dispose()
 
 
+#: every plugin that ships with fuwu
+BUILTIN_PLUGINS = ("complaints", "contracts", "field_service", "incentives", "onsite_residency", "serial_keys",
+                   "training", "travel_expense")
+
+
+def demo_site(home: Path, databases, plugins: tuple[str, ...] = ()) -> Site:
+    """A migrated site with ``plugins`` and the demo data (``fuwu demo load``); the caller closes it."""
+    from fuwu import demo
+
+    site = Site(Config(home=home, database_url=databases.clone(tuple(plugins), home), plugins=list(plugins),
+                       secret_key="demo-test-secret"))
+    demo.load(site)
+    return site
+
+
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory):
     dbs = Databases(tmp_path_factory.mktemp("db"))

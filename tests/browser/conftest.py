@@ -20,10 +20,9 @@ from pathlib import Path
 import pytest
 
 from fuwu import demo
-from fuwu.config import Config
 from fuwu.site import Site
 
-from ..conftest import CJK, launch_chromium
+from ..conftest import CJK, demo_site, launch_chromium
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PASSWORD = demo.DEMO_PASSWORD
@@ -65,9 +64,7 @@ def serving(home: Path, databases, plugins: tuple[str, ...] = ()) -> Iterator[Li
 
     from fuwu.web.app import create_app
 
-    url = databases.clone(plugins, home)
-    site = Site(Config(home=home, database_url=url, plugins=list(plugins), secret_key="browser-test-secret"))
-    demo.load(site)
+    site = demo_site(home, databases, plugins)
     app = create_app(site)
     # Bound and listening before uvicorn starts: the browser's first connection
     # waits in the backlog, so nothing has to poll for the server to be ready.

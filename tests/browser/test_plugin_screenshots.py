@@ -11,18 +11,16 @@ from playwright.sync_api import expect
 
 from fuwu.i18n import msgid
 
-from ..conftest import CJK
+from ..conftest import BUILTIN_PLUGINS, CJK
 from .conftest import login, screenshot, serving
 
 pytestmark = pytest.mark.browser
 
-BUILTIN = ("complaints", "contracts", "field_service", "incentives", "onsite_residency", "serial_keys",
-           "training", "travel_expense")
 
 
 @pytest.fixture(scope="module")
 def live_all(databases, tmp_path_factory):
-    with serving(tmp_path_factory.mktemp("browser-all-plugins"), databases, BUILTIN) as site:
+    with serving(tmp_path_factory.mktemp("browser-all-plugins"), databases, BUILTIN_PLUGINS) as site:
         yield site
 
 
@@ -34,7 +32,7 @@ def test_each_plugins_first_page_opens_under_its_heading(live_all, chromium):
         page.on("pageerror", lambda error: errors.append(str(error)))
         login(page, live_all, "admin")
         catalog = live_all.site.catalogs.get("zh_Hans")
-        for plugin in BUILTIN:
+        for plugin in BUILTIN_PLUGINS:
             title = catalog.gettext(msgid(live_all.site.plugins.get(plugin).manifest.title))
             section = page.locator("nav.sidebar li.section", has_text=re.compile(f"^{re.escape(title)}$"))
             expect(section).to_have_count(1)

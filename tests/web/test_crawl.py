@@ -24,10 +24,8 @@ from babel.messages.pofile import read_po
 from fuwu import demo
 from fuwu.i18n import msgid
 from fuwu.web.app import create_app
-from tests.conftest import CJK, CSRF_META, Browser
+from tests.conftest import BUILTIN_PLUGINS, CJK, Browser, demo_site
 
-BUILTIN = ("complaints", "contracts", "field_service", "incentives", "onsite_residency", "serial_keys",
-           "training", "travel_expense")
 ROLES = ("admin", "wang.fang", "li.qiang", "zhao.min", "chen.jing", "liu.yang")
 LINK = re.compile(r'(?:href|hx-get)="([^"#]*)"')
 MARKUP = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S)
@@ -111,25 +109,14 @@ def crawl(browser: Browser) -> Crawl:
 def signed_in(app, username: str, language: str = "zh-CN") -> Browser:
     browser = Browser(app, base_url="http://testserver", raise_server_exceptions=False, follow_redirects=False,
                       headers={"Accept-Language": language})
-    token = CSRF_META.search(browser.get("/login").text).group(1)
-    r = browser.post("/login", data={"username": username, "password": demo.DEMO_PASSWORD, "csrf_token": token})
+    r = browser.login(username, demo.DEMO_PASSWORD)
     assert r.status_code == 303, r.text[:300]
     return browser
 
 
-def demo_site(home: Path, databases):
-    from fuwu.config import Config
-    from fuwu.site import Site
-
-    site = Site(Config(home=home, database_url=databases.clone(BUILTIN, home), plugins=list(BUILTIN),
-                       secret_key="crawl-secret"))
-    demo.load(site)
-    return site
-
-
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory, databases):
-    site = demo_site(tmp_path_factory.mktemp("crawl-site"), databases)
+    site = demo_site(tmp_path_factory.mktemp("crawl-site"), databases, BUILTIN_PLUGINS)
     yield create_app(site)
     site.close()
 
@@ -159,7 +146,7 @@ def test_an_id_no_record_can_have_is_not_found_on_every_page(demo_app):
 
 
 def test_every_form_refuses_bad_input_with_a_message_not_a_failure(tmp_path, databases):
-    site = demo_site(tmp_path, databases)  # its own: the forms change data
+    site = demo_site(tmp_path, databases, BUILTIN_PLUGINS)  # its own: the forms change data
     try:
         with signed_in(create_app(site), "admin") as browser:
             forms = crawl(browser).forms
@@ -195,7 +182,7 @@ def test_the_menu_shows_each_section_once_with_its_entries_under_it(demo_app, us
     for section in sections:
         heading, entries = section.split("</li>", 1)
         # a plugin's pages are under /<plugin>/ (core's contract list is /contracts)
-        named = set(re.findall(r'<a href="/([a-z_]+)/', entries)) & set(BUILTIN)
+        named = set(re.findall(r'<a href="/([a-z_]+)/', entries)) & set(BUILTIN_PLUGINS)
         assert len(named) <= 1, f"{heading}: {named}"
         for plugin in named:
             assert heading == catalog.gettext(msgid(site.plugins.get(plugin).manifest.title))
