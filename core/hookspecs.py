@@ -277,6 +277,10 @@ def menu_items(request):
     Entries with the same ``section`` are shown together under it, by
     ``order``; a section comes where its lowest ``order`` puts it.
 
+    Decide the entries by permissions alone: the app asks once per language
+    and set of grants and shows the same menu to everyone holding them
+    (no counts or per-record links here; put those on a dashboard widget).
+
     Returns a list of ``fuwu.web.ui.MenuItem``.
 
     Example::

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, bindparam, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .db import Base, utcnow
+from .db import Base, run_core, utcnow
 from .i18n import msgid, stored_params, stored_text
 
 log = logging.getLogger("fuwu.mail")
@@ -86,7 +86,7 @@ def queue_mail(session: Session, to_addr: str, subject: str, body: str) -> Outbo
 
 
 def unread_count(session: Session, staff_id: int) -> int:
-    return session.scalar(_UNREAD, {"staff_id": staff_id}) or 0
+    return run_core(session, _UNREAD, {"staff_id": staff_id}).scalar() or 0
 
 
 # Built once: every full page shows the count.

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Model
+from ..db import Model, run_core
 from ..i18n import lazy_gettext as _l
 
 ACCOUNT_TYPES = {
@@ -109,4 +109,4 @@ def _regions_statement():
 
 def customer_regions(session) -> list[str]:
     """The regions customers are in, sorted, without the empty one (for filters)."""
-    return [r for r in session.scalars(_regions_statement()) if r is not None]
+    return [r for r in run_core(session, _regions_statement()).scalars() if r is not None]

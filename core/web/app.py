@@ -59,6 +59,7 @@ def create_app(config: Config | Site) -> Starlette:
     )
     app.state.site = site
     app.state.templates = Templates(site)
+    app.state.menus = {}  # shell.menu: navigation per language and grants
     app.add_middleware(SecurityMiddleware, https=site.config.https, max_body=site.config.max_upload_bytes)
     return app
 

@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from ..db import run_core
+
 
 @dataclass
 class Page:
@@ -93,11 +95,9 @@ def keyset_page(db: Session, query: Select, *, sort_col, id_col, descending: boo
     if cursor is not None:
         values["keyset_value"], values["keyset_id"] = cursor
     if plain_rows:
-        # No objects to load: the session's connection runs it for a third
-        # less than the session does (which would only autoflush and wrap).
-        if db.new or db.dirty or db.deleted:
-            db.flush()
-        run = db.connection().execute
+        # No objects to load: the session's connection runs it for a third less
+        def run(statement, values):
+            return run_core(db, statement, values)
     else:
         run = db.execute
     count_total = run(count_query, values).scalar_one() if count else None

@@ -8,12 +8,12 @@ Thin: parse, authorise (permission + record rules), call ``services`` /
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import contains_eager
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -987,16 +987,23 @@ def expiry_widget(request: Request) -> list[Widget]:
     window = site.settings.get("contracts.expiry_window_days", db)
     query, end = services.service_contracts(scope.contracts(user), today=today, params={}, window_days=window,
                                             expiring_default=True)
-    found = db.execute(query.options(contains_eager(Contract.customer)).order_by(end, Contract.id)).all()
     urgent = site.settings.get("contracts.urgent_days", db)
     soon = site.settings.get("contracts.soon_days", db)
+    # the counts in one grouped query (a busy window holds hundreds of contracts), the same bands as rules.urgency
+    listed = query.subquery()
+    band = case((listed.c.period_end < today, "expired"),
+                (listed.c.period_end <= today + timedelta(days=urgent), "urgent"),
+                (listed.c.period_end <= today + timedelta(days=soon), "soon"), else_="later")
     counts = {"expired": 0, "urgent": 0, "soon": 0, "later": 0}
+    counts.update({kind: n for kind, n in db.execute(select(band, func.count()).group_by(band))})
+    # the first few nobody has yet settled with the customer
+    unsettled = or_(query.selected_columns.renewal_state.is_(None),
+                    query.selected_columns.renewal_state.not_in(("agreed", "contacted", "updated", "done")))
     top = []
-    for row in found:
-        kind = rules.urgency(rules.days_left(row.period_end, today), urgent_days=urgent, soon_days=soon)
-        counts[kind] += 1
-        if len(top) < 5 and row.renewal_state not in ("agreed", "contacted", "updated", "done"):
-            top.append((row[0], row.period_end, rules.days_left(row.period_end, today), kind))
+    for row in db.execute(query.where(unsettled).options(contains_eager(Contract.customer))
+                          .order_by(end, Contract.id).limit(5)):
+        left = rules.days_left(row.period_end, today)
+        top.append((row[0], row.period_end, left, rules.urgency(left, urgent_days=urgent, soon_days=soon)))
     return [Widget(_("Service contracts ending within %(days)s days", days=window), "contracts/widget.html",
                    {"counts": counts, "top": top, "labels": URGENCY_LABELS, "classes": URGENCY_CLASSES},
                    order=30)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -634,16 +634,16 @@ def month_widget(request: Request) -> list:
         return []
     db = request.state.db
     month = rules.month_first(_today(request))
-    rows = db.execute(select(Residency, ResidentReport.state, ResidentReport.id)
-                      .outerjoin(ResidentReport, and_(ResidentReport.residency_id == Residency.id,
-                                                     ResidentReport.month == month))
-                      .where(services.visible(user), services.overlapping_month(month))
-                      .order_by(Residency.id).limit(200)).all()
-    counts: dict[str, int] = {}
-    for _r, state, _id in rows:
-        counts[state or "none"] = counts.get(state or "none", 0) + 1
-    if not rows:
+    this_month = and_(ResidentReport.residency_id == Residency.id, ResidentReport.month == month)
+    where = (services.visible(user), services.overlapping_month(month))
+    state = func.coalesce(ResidentReport.state, "none")
+    found = dict(db.execute(select(state, func.count()).select_from(Residency).outerjoin(ResidentReport, this_month)
+                            .where(*where).group_by(state)).all())
+    if not found:
         return []
+    counts = {key: found[key] for key in (*STATE_LABELS, "none") if key in found}
+    rows = db.execute(select(Residency, ResidentReport.state, ResidentReport.id).outerjoin(ResidentReport, this_month)
+                      .where(*where).order_by(Residency.id).limit(5)).all()
     return [Widget(_("Resident reports %(month)s", month=f"{month:%Y-%m}"), "onsite_residency/widget.html",
-                   {"rows": rows[:5], "counts": counts, "labels": {**STATE_LABELS, "none": _l("No report yet")}},
+                   {"rows": rows, "counts": counts, "labels": {**STATE_LABELS, "none": _l("No report yet")}},
                    order=35)]

@@ -51,6 +51,34 @@ def _save_grid(browser, role_id, permissions, version=None):
     return browser.submit(f"/roles/{role_id}/permissions", {"permission": sorted(permissions), "version": version})
 
 
+def _menu(page: str) -> list[tuple[str, str]]:
+    """The navigation's (link, label) pairs."""
+    nav = page.split('<nav class="sidebar"', 1)[1].split("</nav>", 1)[0]
+    return re.findall(r'<li><a href="([^"]+)"[^>]*>([^<]+)</a>', nav)
+
+
+def test_the_menu_follows_a_change_of_grants_and_of_language_at_once(web):
+    """The app remembers each menu per language and set of grants: a grant
+    taken away, or another language chosen, shows on the very next page."""
+    site, app, browser = web(users=USERS)
+    boss, eng, mgr = browser("boss"), browser("eng"), browser("mgr")
+    assert ("/contracts", "Contracts") in _menu(eng.get("/customers").text)
+    assert ("/roles", "Roles") in _menu(boss.get("/customers").text)
+    assert ("/roles", "Roles") not in _menu(eng.get("/customers").text)  # the admin's menu is not anyone's
+    before = _menu(mgr.get("/customers").text)
+
+    engineer = _role_id(site, "engineer")
+    granted = _checked(boss.get(f"/roles/{engineer}").text)
+    assert _save_grid(boss, engineer, granted - {"core.contract.view"}).status_code == 303
+    links = [url for url, _label in _menu(eng.get("/customers").text)]
+    assert "/customers" in links and "/contracts" not in links
+    assert _menu(mgr.get("/customers").text) == before  # another role's menu is as it was
+
+    assert eng.submit("/profile/language", {"language": "zh_Hant"}).status_code == 303
+    assert ("/customers", "客戶") in _menu(eng.get("/customers").text)
+    assert ("/customers", "Customers") in _menu(mgr.get("/customers").text)
+
+
 def test_grant_and_revoke_change_what_a_user_can_open(web):
     site, app, browser = web(users=USERS)
     boss, eng = browser("boss"), browser("eng")

@@ -116,6 +116,26 @@ def test_menu_and_dashboard_card(cweb):
     assert "/contracts/expiring" not in browser("trainer").get("/").text
 
 
+def test_dashboard_card_counts_each_band_and_lists_the_soonest_first(cweb):
+    """CON-5 bands of the dashboard card (ended, 15, 30, 60 days by default),
+    counted by the database, and the five soonest contracts by their end."""
+    site, _app, browser = cweb
+
+    def bands():
+        page = browser("engineer").get("/").text
+        card = re.search(r'<p class="contracts-widget">(.*?)</p>', page, re.S).group(1)
+        return [int(n) for n in re.findall(r":\s*(\d+)</span>", card)], page
+
+    before, _page = bands()
+    for ends_in in (-3, 0, 7, 15, 16, 30, 31, 59, 61, 200):
+        sign(site, ends_in=ends_in, customer=f"看板客户{ends_in + 100}")
+    after, page = bands()
+    # ended -3; urgent 0, 7, 15; soon 16, 30; later 31, 59 (61 and 200 are outside the 60-day window)
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 3, 2, 2]
+    ours = [int(n) - 100 for n in re.findall(r"看板客户(\d+)", page.split('class="contracts-widget"', 1)[1])]
+    assert ours and ours == [-3, 0, 7, 15, 16][:len(ours)]  # the soonest first (demo contracts may come between)
+
+
 def test_record_rules_other_departments_get_404(cweb):
     site, _app, browser = cweb
     ids = setup_records(site)
