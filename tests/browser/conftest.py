@@ -129,7 +129,7 @@ class Tab:
 
 
 class Browse:
-    """``browse(user=None, js=True, locale="zh-CN")`` -> a Tab, signed in as ``user`` if given."""
+    """``browse(user=None, js=True, locale="zh-CN", viewport=(1280, 860))`` -> a Tab, signed in as ``user`` if given."""
 
     def __init__(self, live: Live, chromium: Chromium):
         self.live = live
@@ -137,10 +137,11 @@ class Browse:
         self.contexts = []
         self.tabs: list[Tab] = []
 
-    def __call__(self, user: str | None = None, *, js: bool = True, locale: str = "zh-CN") -> Tab:
+    def __call__(self, user: str | None = None, *, js: bool = True, locale: str = "zh-CN",
+                 viewport: tuple[int, int] = (1280, 860)) -> Tab:
         context = self.chromium.get().new_context(
             base_url=self.live.url, java_script_enabled=js, locale=locale,
-            viewport={"width": 1280, "height": 860}, service_workers="block")
+            viewport={"width": viewport[0], "height": viewport[1]}, service_workers="block")
         self.contexts.append(context)
         page = context.new_page()
         tab = Tab(page)

@@ -43,6 +43,32 @@ def test_login_lands_on_dashboard(browse, live):
     expect(page.locator("nav.sidebar a[aria-current=page]")).to_have_text(live.tr(ZH, "Dashboard"))
 
 
+@pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
+def test_on_a_phone_the_menu_opens_as_a_drawer(browse, live, js):
+    """An engineer on a phone: the menu is hidden until the topbar's link
+    opens it (with or without scripts), its entries navigate, and a wide
+    list scrolls in its own box instead of the whole page scrolling sideways."""
+    width = 390
+    page = browse("admin", js=js, viewport=(width, 844)).page
+    page.goto("/customers")
+    menu = page.locator("nav.sidebar")
+    expect(menu).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.locator(".topbar a.menu-open", has_text=live.tr(ZH, "Menu")).click()
+    expect(menu).to_be_visible()
+    expect(menu.locator("a[aria-current=page]")).to_have_text(live.tr(ZH, "Customers"))
+    if js:
+        screenshot(page, "menu-phone.zh_Hans")
+    menu.locator("a", has_text=re.compile(f"^{re.escape(live.tr(ZH, 'Contracts'))}$")).click()
+    expect(page).to_have_url(live.url + "/contracts")  # a list wider than a phone
+    expect(page.locator("main h1")).to_have_text(live.tr(ZH, "Contracts"))
+    expect(menu).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.locator(".topbar a.menu-open").click()
+    menu.locator("a.menu-close", has_text=live.tr(ZH, "Close menu")).click()
+    expect(menu).to_be_hidden()
+
+
 def test_create_customer(browse, live):
     page = browse("admin").page
     page.goto("/customers")
