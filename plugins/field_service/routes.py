@@ -40,6 +40,9 @@ SURVEY = {"satisfied": _l("Customer satisfied"), "dissatisfied": _l("Customer di
 DOC_KINDS = {"plan": _l("Plan"), "daily": _l("Daily report"), "work_record": _l("Work record"),
              "summary": _l("Summary report")}
 ROLES = {"manager": _l("Project manager"), "member": _l("Project member")}
+#: names of the kinds in the default score table (RES-7); a kind a deployer adds shows as written there
+JOB_KINDS = {"install": _l("Installation"), "repair": _l("Repair"), "training": _l("Training"),
+             "consult": _l("Consultation")}
 
 
 def _now() -> datetime:
@@ -56,7 +59,7 @@ def _today(request: Request) -> date:
 
 def _render(request: Request, name: str, context: dict, **kwargs) -> Response:
     labels = {"job_states": JOB_STATES, "answers": ANSWERS, "project_states": PROJECT_STATES, "surveys": SURVEY,
-              "doc_kinds": DOC_KINDS, "roles": ROLES}
+              "doc_kinds": DOC_KINDS, "roles": ROLES, "job_kinds": JOB_KINDS}
     return request.app.state.templates.render(request, f"field_service/{name}", {**labels, **context}, **kwargs)
 
 
@@ -172,7 +175,8 @@ def dispatch_form(request: Request) -> Form:
         Field("customer_id", _l("Customer"), kind="choice", required=True, choices=_customers(request)),
         Field("technician_id", _l("Mobile technician"), kind="choice", required=True,
               choices=_technicians(request)),
-        Field("kind", _l("Kind of job"), kind="choice", required=True, choices=[(k, k) for k in kinds]),
+        Field("kind", _l("Kind of job"), kind="choice", required=True,
+              choices=[(k, JOB_KINDS.get(k, k)) for k in kinds]),
         Field("problem", _l("Problem reported"), required=True, max_length=300),
     ])
 

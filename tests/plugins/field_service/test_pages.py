@@ -65,6 +65,28 @@ def test_coordinator_dispatches_and_technician_records_the_steps(fs):
     assert job_of(site, job_id)["answer"] == "very_satisfied"
 
 
+def test_kinds_of_job_are_named_in_the_readers_language(fs):
+    """The dispatch form and the job page name the default score table's
+    kinds (RES-7) in the reader's language; a kind the deployer adds to the
+    table shows as they wrote it."""
+    site, _app, browser, _ledger = fs
+    coord = browser("coord")
+    site.db.run(lambda s: site.settings.set(s, "field_service.score_table",
+                                            "install=3,repair=2,training=2,consult=1,巡检=1"))
+    form = coord.get("/field_service/jobs/new", headers=ZH).text
+    select = form.split('name="kind"', 1)[1].split("</select>", 1)[0]
+    options = dict(re.findall(r'<option value="([^"]+)"[^>]*>([^<]+)</option>', select))
+    assert options == {"install": "安装", "repair": "维修", "training": "培训", "consult": "咨询", "巡检": "巡检"}
+    cid, tid = customer_id(site), staff_id(site, "tech1")
+    r = coord.submit("/field_service/jobs/new", {"customer_id": cid, "technician_id": tid, "kind": "repair",
+                                                 "problem": "扫描仪卡纸"}, page="/field_service/jobs/new")
+    assert r.status_code == 303
+    page = coord.get(r.headers["location"], headers=ZH).text
+    assert re.search(r"<dt>任务类别</dt><dd>维修</dd>", page)
+    page = coord.get(r.headers["location"], headers={"Accept-Language": "zh-TW"}).text
+    assert re.search(r"<dt>[^<]+</dt><dd>維修</dd>", page)
+
+
 def test_late_departure_is_flagged(fs):
     site, _app, browser, _ledger = fs
     job_id = make_job(site, "tech1", assigned_ago=timedelta(minutes=11))
