@@ -67,6 +67,9 @@ def test_on_a_phone_the_menu_opens_as_a_drawer(browse, live, js):
     page.locator(".topbar a.menu-open").click()
     menu.locator("a.menu-close", has_text=live.tr(ZH, "Close menu")).click()
     expect(menu).to_be_hidden()
+    page.locator(".topbar a.menu-open").click()
+    page.mouse.click(width - 20, 400)  # beside the drawer
+    expect(menu).to_be_hidden()
 
 
 def test_create_customer(browse, live):
