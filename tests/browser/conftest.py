@@ -179,10 +179,10 @@ def browse(live, chromium):
     assert not errors, "uncaught script errors:\n" + "\n".join(errors)
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page, name: str, *, full_page: bool = True) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     # caret="initial": hiding the caret leaves style="" on inputs, which htmx's
     # settle step then copies during the next swap: a (test-made) CSP violation
-    page.screenshot(path=str(path), full_page=True, caret="initial")
+    page.screenshot(path=str(path), full_page=full_page, caret="initial")
     return path
