@@ -15,7 +15,7 @@ from .. import i18n
 from ..i18n import lazy_gettext as _l
 from ..models.staff import ADMIN_ROLE
 from .csrf import token_for
-from .templating import is_fragment_request
+from .templating import is_fragment_request, root_path
 from .ui import MenuItem
 
 FLASH_COOKIE = "fuwu_flash"
@@ -53,7 +53,8 @@ def menu(request: Request) -> list[MenuItem]:
     if sign_in is None:
         return _build_menu(request, user)
     grants = ("*",) if ADMIN_ROLE in sign_in.role_keys else sign_in.permissions
-    key = (i18n.current_locale(), grants, request.scope.get("root_path", ""))
+    # the app's root, which the links start with (a plugin's mount has its own root_path in the scope)
+    key = (i18n.current_locale(), grants, root_path(request))
     menus: dict = request.app.state.menus
     items = menus.get(key)
     if items is None:

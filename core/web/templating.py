@@ -247,8 +247,8 @@ class Templates:
         if isinstance(routes[0], RouteTable):
             path = routes[0].build_path(name, params)
             if path is not None:
-                return _root_path(request) + path
-        return _root_path(request) + str(request.app.router.url_path_for(name, **params))
+                return root_path(request) + path
+        return root_path(request) + str(request.app.router.url_path_for(name, **params))
 
     def path_prefix(self, request: Request, name: str) -> str:
         """The path of ``name`` up to its one parameter, which ends it: a long
@@ -258,7 +258,7 @@ class Templates:
         prefix = routes[0].path_prefix(name) if isinstance(routes[0], RouteTable) else None
         if prefix is None:
             raise ValueError(f"route {name!r} does not end with its only parameter")
-        return _root_path(request) + prefix
+        return root_path(request) + prefix
 
     def render_string(self, name: str, context: dict[str, Any]) -> str:
         return self.environment().get_template(name).render(context)
@@ -267,7 +267,7 @@ class Templates:
         return Markup(self.render_string(name, context))
 
 
-def _root_path(request: Request) -> str:
+def root_path(request: Request) -> str:
     """Where the app is mounted (empty at the root of the server)."""
     return request.scope.get("app_root_path", request.scope.get("root_path", ""))
 
