@@ -44,20 +44,8 @@ def _site(request):
     return request.app.state.site
 
 
-def _paths(request: Request):
-    """``url_for`` giving paths from the site's root (core's template helper
-    would prefix this plugin's mount a second time)."""
-    prefix = request.scope.get("app_root_path", request.scope.get("root_path", ""))
-
-    def url_for(name: str, /, **params) -> str:
-        return prefix + str(request.app.router.url_path_for(name, **params))
-
-    return url_for
-
-
 def _render(request: Request, name: str, context: dict, **kwargs) -> Response:
-    return request.app.state.templates.render(
-        request, name, {**LABELS, **context, "url_for": _paths(request)}, **kwargs)
+    return request.app.state.templates.render(request, name, {**LABELS, **context}, **kwargs)
 
 
 def _url(request, name, **params) -> str:
@@ -706,8 +694,7 @@ def customer_panel(request: Request, customer) -> list:
                            .order_by(Complaint.received_at.desc()).limit(10)))
     contacts = list(db.scalars(select(Contact).where(Contact.customer_id == customer.id).order_by(Contact.name)))
     return [Panel(_("Complaints"), "complaints/panel.html",
-                  {"complaints": rows, "contacts": contacts, "customer": customer, **LABELS,
-                   "cmp_url": _paths(request)}, order=40)]
+                  {"complaints": rows, "contacts": contacts, "customer": customer, **LABELS}, order=40)]
 
 
 def routes() -> list:

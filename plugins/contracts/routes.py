@@ -63,39 +63,7 @@ def _templates(request: Request):
 
 
 def _render(request: Request, name: str, context: dict, **kwargs) -> Response:
-    return _templates(request).render(request, name, {**context, "url_for": _paths(request)}, **kwargs)
-
-
-def _paths(request: Request):
-    """``url_for`` for this plugin's pages: the path from the site's root.
-
-    Core's template ``url_for`` prefixes the request's ``root_path``, which
-    under a plugin's mount is ``/contracts``, so every link of a plugin page
-    would point to ``/contracts/contracts/...``. Lookups are remembered for
-    the request (one scan of the routes per route name, not per link).
-    """
-    routes = request.app.router.routes
-    # the site's own prefix behind a proxy, not the mount's
-    prefix = request.scope.get("app_root_path", request.scope.get("root_path", ""))
-    index: dict[str, int] = {}
-
-    def url_for(name: str, /, **params) -> str:
-        known = index.get(name)
-        if known is not None:
-            try:
-                return prefix + str(routes[known].url_path_for(name, **params))
-            except NoMatchFound:
-                pass
-        for i, route in enumerate(routes):
-            try:
-                path = route.url_path_for(name, **params)
-            except NoMatchFound:
-                continue
-            index[name] = i
-            return prefix + str(path)
-        raise NoMatchFound(name, params)
-
-    return url_for
+    return _templates(request).render(request, name, context, **kwargs)
 
 
 def _site(request: Request):
