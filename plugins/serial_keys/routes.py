@@ -99,12 +99,12 @@ def _keys_query(request: Request):
     elif state == "active":
         query = query.where(ProductKey.revoked.is_(False),
                             or_(ProductKey.expires_on.is_(None), ProductKey.expires_on >= today))
-    if record_id(params.get("product")):
-        query = query.where(ProductKey.product_id == record_id(params["product"]))
+    if product_id := record_id(params.get("product")):
+        query = query.where(ProductKey.product_id == product_id)
     if params.get("region"):
         query = query.where(Customer.region == params["region"])
-    if record_id(params.get("customer_id")):
-        query = query.where(ProductKey.customer_id == record_id(params["customer_id"]))
+    if customer_id := record_id(params.get("customer_id")):
+        query = query.where(ProductKey.customer_id == customer_id)
     q = params.get("q", "").strip()
     if q:
         number = rules.normalise(q)

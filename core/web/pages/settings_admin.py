@@ -168,8 +168,6 @@ def _groups(request: Request, override: Row | None = None) -> list[Group]:
     return groups
 
 
-
-
 def _declared(request: Request) -> Setting:
     key = request.path_params["key"]
     settings = request.app.state.site.settings
