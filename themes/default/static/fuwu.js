@@ -9,7 +9,7 @@
   document.addEventListener("htmx:configRequest", function (event) {
     event.detail.headers["X-CSRF-Token"] = csrf();
   });
-  // After an htmx swap, the new page may carry a new token.
+  // A select marked data-autosubmit (the language switcher) submits its form on change.
   document.addEventListener("change", function (event) {
     var el = event.target;
     if (el.matches && el.matches("[data-autosubmit]")) { el.form.requestSubmit ? el.form.requestSubmit() : el.form.submit(); }
