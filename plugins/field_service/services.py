@@ -154,7 +154,8 @@ REASONS = {
 def reason_text(session, row: rules.TechMonth, result: rules.AwardResult, month: date) -> str:
     params = {"month": month.strftime("%Y-%m"), "place": result.place, "score": row.score,
               "rate": row.rate if row.rate is not None else "-", "complaints": row.complaints}
-    return "; ".join(site_text(site_of(session), REASONS[r], **params) for r in result.reasons)
+    site = site_of(session)
+    return "; ".join(site_text(site, REASONS[r], **params) for r in result.reasons)
 
 
 def close_month(session, month: date) -> list[AwardResult]:
@@ -271,7 +272,7 @@ def close_project(session, project: Project, today: date) -> list[rules.BonusLin
         leader_fine=setting(session, "field_service.leader_fine"))
     staff = {s.id: s for s in session.scalars(select(Staff).where(
         Staff.id.in_({project.leader_id, project.manager_id, *[m.staff_id for m in project.members]})))}
-    survey_reason = site_text(site_of(session), N_("Team project %(title)s: customer satisfied") if project.survey == "satisfied"
+    survey_reason = site_text(site, N_("Team project %(title)s: customer satisfied") if project.survey == "satisfied"
                               else N_("Team project %(title)s: customer dissatisfied"), title=project.title)
     site.events.emit(session, "incentive_due", staff=staff[project.leader_id], amount=leader_amount,
                      reason=survey_reason, rule_id="RES-8", source=("field_service.project.leader", project.id))
@@ -286,8 +287,8 @@ def close_project(session, project: Project, today: date) -> list[rules.BonusLin
     for line in lines:
         if line.net <= 0:
             continue
-        reason = site_text(site_of(session), N_("Team project %(title)s: bonus share %(share)s less %(deducted)s for late "
-                                       "documents"), title=project.title, share=line.share, deducted=line.deducted)
+        reason = site_text(site, N_("Team project %(title)s: bonus share %(share)s less %(deducted)s for late "
+                                    "documents"), title=project.title, share=line.share, deducted=line.deducted)
         site.events.emit(session, "incentive_due", staff=staff[line.staff_id], amount=line.net, reason=reason,
                          rule_id="RES-8", source=(f"field_service.project.bonus.{line.staff_id}", project.id))
     project.state = "closed"
