@@ -142,6 +142,11 @@ class Model(Base):
         return {"version_id_col": cls.version}
 
 
+#: one past the largest value a database INTEGER holds (PostgreSQL's is 32-bit):
+#: a number typed into a URL or form must stay below it to be sent to the database
+INTEGER_LIMIT = 2**31
+
+
 def check_version(obj: Model, expected: int | str | None) -> None:
     """Refuse a save made from a form showing an older version (409)."""
     try:

@@ -37,7 +37,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from .. import i18n
-from ..db import _is_retryable, utcnow
+from ..db import INTEGER_LIMIT, _is_retryable, utcnow
 from ..errors import Forbidden, FuwuError, NotFound
 from . import sessions
 from .csrf import FORM_FIELD, HEADER, login_csrf_ok
@@ -215,7 +215,7 @@ def _ids_fit(path_params: dict) -> bool:
     """Every number in the path fits a database INTEGER. Starlette's ``int``
     convertor takes any run of digits; a larger one names no record, and
     sent to the database it would fail the page instead of finding nothing."""
-    return all(v < 2**31 for v in path_params.values() if isinstance(v, int))
+    return all(v < INTEGER_LIMIT for v in path_params.values() if isinstance(v, int))
 
 
 def _sign_in(request: Request, state: RequestState, site) -> SignIn | None:

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ..db import check_version
+from ..db import INTEGER_LIMIT, check_version
 from ..errors import StaleEdit
 from ..i18n import lazy_gettext as _l
 from ..money import parse as parse_money
@@ -89,7 +89,7 @@ class Field:
                 value = int(text)
             except ValueError:
                 raise ValueError(_l("Enter a whole number.")) from None
-            if not -(2**31) < value < 2**31:  # what a database INTEGER holds, whatever the field's own bounds
+            if not -INTEGER_LIMIT < value < INTEGER_LIMIT:  # what the database holds, whatever the field's own bounds
                 raise ValueError(_l("The number is too large."))
             return self._bounded(value)
         if self.kind == "choice":
@@ -158,7 +158,7 @@ def record_id(value) -> int | None:
         number = int(value)
     except (TypeError, ValueError):
         return None
-    return number if 0 < number < 2**31 else None
+    return number if 0 < number < INTEGER_LIMIT else None
 
 
 def format_value(value: Any, f: Field) -> Any:
