@@ -17,7 +17,6 @@ from .conftest import login, screenshot, serving
 pytestmark = pytest.mark.browser
 
 
-
 @pytest.fixture(scope="module")
 def live_all(databases, tmp_path_factory):
     with serving(tmp_path_factory.mktemp("browser-all-plugins"), databases, BUILTIN_PLUGINS) as site:
@@ -54,6 +53,15 @@ def test_each_plugins_first_page_opens_under_its_heading(live_all, chromium):
         for href in (*opened, "/customers/1", "/roles/1"):
             page.goto(href)
             assert page.evaluate("document.documentElement.scrollWidth") <= 390, href
+        # on paper (an A4 sheet is about 718 CSS px inside its margins, narrower than a tablet) every
+        # list fits the sheet: no table scrolls, as it does on a phone, nor runs off the edge
+        page.emulate_media(media="print")
+        page.set_viewport_size({"width": 718, "height": 1000})
+        for href in (*opened, "/customers/1"):
+            page.goto(href)
+            widths = page.evaluate("[...document.querySelectorAll('table.list')]"
+                                   ".map(t => [t.scrollWidth, Math.floor(t.getBoundingClientRect().right)])")
+            assert all(scroll <= 718 and right <= 718 for scroll, right in widths), (href, widths)
         assert errors == []
     finally:
         context.close()
