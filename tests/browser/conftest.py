@@ -123,9 +123,24 @@ class Tab:
     page: object
     console: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    #: URLs the browser failed to load (4xx/5xx), and those the page itself
+    #: navigated to or asked for by script, where an error status is the answer
+    failed: list = field(default_factory=list)
+    requested: set = field(default_factory=set)
 
     def csp_violations(self) -> list[str]:
         return [text for text in self.console if "Content Security Policy" in text]
+
+    def missing_assets(self) -> list[str]:
+        """Stylesheets, scripts, images and icons a page links to that the
+        server does not have (a 403 or 422 page is an answer, not a missing asset)."""
+        return [url for url in self.failed if url not in self.requested]
+
+
+def _on_console(tab: Tab, page, message) -> None:
+    tab.console.append(f"[{message.type}] {message.text} ({page.url})")
+    if message.type == "error" and message.text.startswith("Failed to load resource"):
+        tab.failed.append(message.location.get("url", ""))
 
 
 class Browse:
@@ -145,7 +160,9 @@ class Browse:
         self.contexts.append(context)
         page = context.new_page()
         tab = Tab(page)
-        page.on("console", lambda message: tab.console.append(f"[{message.type}] {message.text} ({page.url})"))
+        page.on("console", lambda message: _on_console(tab, page, message))
+        page.on("request", lambda request: tab.requested.add(request.url)
+                if request.resource_type in ("document", "xhr", "fetch") else None)
         page.on("pageerror", lambda error: tab.errors.append(f"{error} ({page.url})"))
         self.tabs.append(tab)
         if user:
@@ -175,8 +192,10 @@ def browse(live, chromium):
     # Every flow doubles as a CSP and script-error check (item 9 of the brief).
     csp = [v for tab in session.tabs for v in tab.csp_violations()]
     errors = [e for tab in session.tabs for e in tab.errors]
+    missing = sorted({url for tab in session.tabs for url in tab.missing_assets()})
     assert not csp, "Content Security Policy violations reported:\n" + "\n".join(csp)
     assert not errors, "uncaught script errors:\n" + "\n".join(errors)
+    assert not missing, "resources the pages link to are missing:\n" + "\n".join(missing)
 
 
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:
