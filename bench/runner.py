@@ -202,23 +202,46 @@ def plain_orm_save(site, customer_id: int, address: str) -> None:
 
 
 SAVE_BLOCK = 10
+#: the reference side no design can beat (``baseline.floor_engine``)
+FLOOR = "one UPDATE + triggers"
 #: throughput batches per side per round
 LOAD_CHUNKS = 5
 
 
+@dataclass
+class SaveSide:
+    label: str
+    save: Callable[..., None]
+    #: run before each save, untimed; what it returns is passed on to ``save``
+    prepare: Callable[[int], tuple] = lambda _cid: ()
+    #: audit rows and timeline entries each save writes (outside fuwu's own)
+    writes_history: bool = False
+
+
 def time_saves(options: Options, bench_site: data.BenchSite, engine, result: Result) -> None:
     site = bench_site.site
+    actor = bench_site.admin_id
     with site.db.session(write=False) as db:
         low, high = db.execute(select(func.min(Customer.id), func.max(Customer.id))).one()
         audits_before = db.scalar(select(func.count()).select_from(AuditEntry))
         entries_before = db.scalar(select(func.count()).select_from(TimelineEntry))
     rng = random.Random(7)
-    sides: list[tuple[str, Callable[[int, str], None]]] = [
-        ("Core UPDATE", lambda cid, address: baseline.core_save(engine, cid, address)),
-        ("fuwu ORM save", lambda cid, address: fuwu_save(site, bench_site.admin_id, cid, address)),
-        ("Core, same 4 statements",
-         lambda cid, address: baseline.core_save_same_writes(engine, cid, address, bench_site.admin_id)),
-        ("plain ORM save", lambda cid, address: plain_orm_save(site, cid, address)),
+    floor = baseline.floor_engine(bench_site.database_path)
+
+    def version_of(cid: int) -> tuple:
+        # what the edit form carried, read untimed: a form save does not read first
+        with engine.connect() as conn:
+            return (conn.scalar(select(baseline.customer.c.version).where(baseline.customer.c.id == cid)),)
+
+    sides = [
+        SaveSide("Core UPDATE", lambda cid, address: baseline.core_save(engine, cid, address)),
+        SaveSide("fuwu ORM save", lambda cid, address: fuwu_save(site, actor, cid, address)),
+        SaveSide("Core, same 4 statements",
+                 lambda cid, address: baseline.core_save_same_writes(engine, cid, address, actor),
+                 writes_history=True),
+        SaveSide("plain ORM save", lambda cid, address: plain_orm_save(site, cid, address)),
+        SaveSide(FLOOR, lambda cid, address, version: baseline.floor_save(floor, cid, version, address, actor),
+                 prepare=version_of, writes_history=True),
     ]
     counter = 0
 
@@ -227,42 +250,47 @@ def time_saves(options: Options, bench_site: data.BenchSite, engine, result: Res
         counter += 1
         return f"杭州市西湖区文三路 {counter} 号"
 
-    orm_saves = 0
-    for label, save in sides:
-        for _ in range(options.warmup):
-            save(rng.randint(low, high), address())
-        with QueryCounter(site.db.engine, engine) as queries:
-            save(rng.randint(low, high), address())
-        result.save_queries[label] = queries.count
-        orm_saves += (options.warmup + 1) if label.startswith("fuwu") else 0
-        result.saves[label] = []
-    # Sides take turns in blocks: a write through one engine makes the next
-    # transaction on another connection reload SQLite's page cache, which
-    # turn-by-turn would charge to whichever side follows the other.
-    for round_no in range(options.rounds):
-        turns = sides if round_no % 2 == 0 else list(reversed(sides))
-        done = 0
-        while done < options.saves:
-            block = [rng.randint(low, high) for _ in range(min(SAVE_BLOCK, options.saves - done))]
-            done += len(block)
-            for label, save in turns:
-                for cid in block:
-                    value = address()
-                    start = perf_counter()
-                    save(cid, value)
-                    result.saves[label].append(perf_counter() - start)
-                    if label.startswith("fuwu"):
-                        orm_saves += 1
+    orm_saves = others = 0
+    try:
+        for side in sides:
+            for _ in range(options.warmup):
+                cid = rng.randint(low, high)
+                side.save(cid, address(), *side.prepare(cid))
+            cid = rng.randint(low, high)
+            extra = side.prepare(cid)
+            with QueryCounter(site.db.engine, engine, floor) as queries:
+                side.save(cid, address(), *extra)
+            result.save_queries[side.label] = queries.count
+            orm_saves += (options.warmup + 1) if side.label.startswith("fuwu") else 0
+            others += (options.warmup + 1) if side.writes_history else 0
+            result.saves[side.label] = []
+        # Sides take turns in blocks: a write through one engine makes the next
+        # transaction on another connection reload SQLite's page cache, which
+        # turn-by-turn would charge to whichever side follows the other.
+        for round_no in range(options.rounds):
+            turns = sides if round_no % 2 == 0 else list(reversed(sides))
+            done = 0
+            while done < options.saves:
+                block = [rng.randint(low, high) for _ in range(min(SAVE_BLOCK, options.saves - done))]
+                done += len(block)
+                for side in turns:
+                    for cid in block:
+                        value, extra = address(), side.prepare(cid)
+                        start = perf_counter()
+                        side.save(cid, value, *extra)
+                        result.saves[side.label].append(perf_counter() - start)
+                        orm_saves += side.label.startswith("fuwu")
+                        others += side.writes_history
+    finally:
+        floor.dispose()
     with site.db.session(write=False) as db:
         audits = db.scalar(select(func.count()).select_from(AuditEntry)) - audits_before
         entries = db.scalar(select(func.count()).select_from(TimelineEntry)) - entries_before
-    # Proof the fuwu side did what it claims: one audit row (address) and one
-    # timeline entry per save (the reference side writes one of each too).
-    manual = len(result.saves["Core, same 4 statements"]) + options.warmup + 1
-    audits -= manual
-    entries -= manual
-    if audits < orm_saves or entries != orm_saves:
-        raise CheckFailed(f"{orm_saves} ORM saves wrote {audits} audit rows and {entries} timeline entries")
+    # Proof every side did what it claims: one audit row (address) and one timeline
+    # entry per save, from fuwu and from the two reference sides that write history.
+    if audits < orm_saves + others or entries != orm_saves + others:
+        raise CheckFailed(f"{orm_saves} fuwu saves and {others} reference saves wrote {audits} audit rows "
+                          f"and {entries} timeline entries, expected one of each per save")
 
 
 def deep_cursor(site, fraction: float) -> tuple[str, int, str]:
@@ -346,6 +374,10 @@ def compute_ratios(result: Result) -> None:
         if "plain ORM save" in result.saves:
             result.references.append(("save p50 time, fuwu / plain ORM save (no audit, no timeline)",
                                       fuwu / statistics.median(result.saves["plain ORM save"])))
+    if FLOOR in result.saves:
+        result.references.append(("save p50 time, one UPDATE, audit + timeline by trigger / Core UPDATE",
+                                  statistics.median(result.saves[FLOOR])
+                                  / statistics.median(result.saves["Core UPDATE"])))
 
 
 def report(result: Result, out: TextIO) -> None:
@@ -354,12 +386,14 @@ def report(result: Result, out: TextIO) -> None:
     w(f"\nfuwu benchmark: SQLite, {o.customers:,} customers, in-process ASGI, "
       f"{o.concurrency} in flight, {o.rounds} rounds (built in {result.build_seconds:.1f} s, "
       f"total {result.total_seconds:.0f} s)\n\n")
-    w(f"  {'ratio':<70} {'measured':>9}  {'target':<9} verdict\n")
+    references = [("(reference) " + title, value) for title, value in result.references]
+    width = max(len(title) for title in [r.title for r in result.ratios] + [t for t, _v in references])
+    w(f"  {'ratio':<{width}} {'measured':>9}  {'target':<9} verdict\n")
     for r in result.ratios:
         value = f"{r.value:>8.2f}x" if math.isfinite(r.value) else f"{'n/a':>9}"
-        w(f"  {r.title:<70} {value}  {str(r.target):<9} {r.verdict}\n")
-    for title, value in result.references:
-        w(f"  {'(reference) ' + title:<70} {value:>8.2f}x  no target\n")
+        w(f"  {r.title:<{width}} {value}  {str(r.target):<9} {r.verdict}\n")
+    for title, value in references:
+        w(f"  {title:<{width}} {value:>8.2f}x  no target\n")
     passed = sum(r.passed for r in result.ratios)
     w(f"\n  {passed} of {len(result.ratios)} targets met.\n")
     for name, error in result.errors.items():
