@@ -88,6 +88,7 @@ def create_app(engine: Engine) -> Starlette:
     env = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
                       autoescape=select_autoescape(default=True), auto_reload=False)
     template = env.get_template("customers.html")
+    results_block = template.blocks["results"]
     columns = [customer.c.id, customer.c.name, customer.c.account_type, customer.c.region, customer.c.office,
                customer.c.phone]
     page_query = select(*columns).order_by(customer.c.name, customer.c.id).limit(PAGE_SIZE + 1)
@@ -101,16 +102,20 @@ def create_app(engine: Engine) -> Starlette:
     regions_query = select(step.c.region).where(step.c.region.is_not(None))
 
     def customers(request: Request) -> Response:
+        # For htmx, as fuwu's page: only the results (no region options to read).
+        fragment = "hx-request" in request.headers
         with engine.connect() as conn:
             rows = conn.execute(page_query).all()
             total = conn.execute(count_query).scalar_one()
-            regions = conn.scalars(regions_query).all()
+            regions = [] if fragment else conn.scalars(regions_query).all()
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
-        html = template.render(rows=rows, total=total, regions=regions, account_types=ACCOUNT_TYPES,
-                               q=request.query_params.get("q", ""), region=request.query_params.get("region"),
-                               next_key=_cursor(rows[-1].name, rows[-1].id) if more else None)
-        return HTMLResponse(html)
+        values = dict(rows=rows, total=total, regions=regions, account_types=ACCOUNT_TYPES,
+                      q=request.query_params.get("q", ""), region=request.query_params.get("region"),
+                      next_key=_cursor(rows[-1].name, rows[-1].id) if more else None)
+        if fragment:
+            return HTMLResponse("".join(results_block(template.new_context(values))))
+        return HTMLResponse(template.render(values))
 
     def hello(request: Request) -> Response:
         return Response(b"ok", media_type="text/plain")

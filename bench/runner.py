@@ -326,6 +326,9 @@ async def run_requests(options: Options, bench_site: data.BenchSite, engine, res
                      dict(requests=options.fast_requests, serial_requests=options.fast_requests // 2,
                           engines=engines)),
         "htmx": ([("fuwu full page", app, full), ("fuwu htmx fragment", app, fragment)], kw),
+        "bare htmx": ([("baseline full page", bare, Call("/customers", expect=first_name)),
+                       ("baseline htmx fragment", bare,
+                        Call("/customers", (("HX-Request", "true"),), expect=first_name, reject="<html"))], kw),
         "deep": ([("fuwu page 1", app, full), (f"fuwu row {position:,}", app, deep)], kw),
     }
     for name, (sides, kwargs) in comparisons.items():
@@ -374,6 +377,10 @@ def compute_ratios(result: Result) -> None:
         if "plain ORM save" in result.saves:
             result.references.append(("save p50 time, fuwu / plain ORM save (no audit, no timeline)",
                                       fuwu / statistics.median(result.saves["plain ORM save"])))
+    if "bare htmx" in result.measures:
+        page, fragment = result.measures["bare htmx"]
+        result.references.insert(0, ("htmx fragment throughput / full page, baseline",
+                                     fragment.throughput / page.throughput))
     if FLOOR in result.saves:
         result.references.append(("save p50 time, one UPDATE, audit + timeline by trigger / Core UPDATE",
                                   statistics.median(result.saves[FLOOR])
@@ -402,7 +409,7 @@ def report(result: Result, out: TextIO) -> None:
 
     w(f"  {'side':<24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'p50@' + str(o.concurrency):>8} "
       f"{'p99@' + str(o.concurrency):>8} {'SQL/req':>8} {'KiB':>7}\n")
-    for name in ("list", "pipeline", "htmx", "deep"):
+    for name in ("list", "pipeline", "htmx", "bare htmx", "deep"):
         for s in result.measures.get(name, []):
             w(f"  {s.label:<24} {s.throughput:>8.0f} {s.p(50) * 1e3:>8.2f} {s.p(99) * 1e3:>8.2f} "
               f"{s.loaded_p(50) * 1e3:>8.2f} {s.loaded_p(99) * 1e3:>8.2f} {s.queries:>8} "
