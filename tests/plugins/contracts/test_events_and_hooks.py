@@ -295,27 +295,6 @@ def test_daily_job_reminds_the_responsible_person_once_per_stage(make_site):
                                                                    (numbers[urgent], "expired")])
 
 
-def test_migration_matches_the_models(make_site):
-    from alembic.autogenerate import compare_metadata
-    from alembic.runtime.migration import MigrationContext
-
-    from fuwu.db import Base
-
-    site = make_site(["contracts"])
-    with site.db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
-
-    def ours(item):
-        op = item[0] if isinstance(item, tuple) else item[0][0]
-        table = item[1] if isinstance(item, tuple) else item[0][2]
-        name = getattr(table, "name", table) or ""
-        if hasattr(table, "table"):
-            name = table.table.name
-        return str(name).startswith("contracts_"), op
-
-    assert [d for d in diff if ours(d)[0]] == []
-
-
 def test_demo_data_tells_the_story_and_loads_twice_without_duplicates(make_site):
     from fuwu import demo
     from fuwu_plugins.contracts.models import ContractTerms, Visit

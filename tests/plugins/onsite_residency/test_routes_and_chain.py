@@ -69,28 +69,6 @@ def test_dashboard_shows_where_this_months_report_stands(rweb):
     assert "onsite-residency-widget" not in browser("eng2").get("/").text
 
 
-def test_migration_matches_the_models(make_site):
-    from alembic.autogenerate import compare_metadata
-    from alembic.runtime.migration import MigrationContext
-
-    from fuwu.db import Base
-
-    site = make_site(["onsite_residency"])
-    with site.db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
-
-    def ours(item):
-        item = item[0] if isinstance(item, list) else item
-        for part in item[1:]:
-            table = getattr(part, "table", part)
-            name = getattr(table, "name", table)
-            if isinstance(name, str):
-                return name.startswith("onsite_residency_")
-        return False
-
-    assert [d for d in diff if ours(d)] == []
-
-
 def test_demo_data_loads_twice_without_duplicates(make_site):
     from fuwu.demo import load_core
     from fuwu_plugins.onsite_residency.models import Residency, ResidentCall
