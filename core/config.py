@@ -23,10 +23,11 @@ from typing import Any
 from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .db import Model
+from .db import INTEGER_LIMIT, Model
 from .epoch import changed_in, mark_changed
 from .errors import ConfigError, ValidationError
 from .i18n import lazy_gettext as _l
+from .money import AMOUNT_LIMIT
 
 CONFIG_NAME = "fuwu.toml"
 
@@ -169,6 +170,11 @@ class Setting:
                 value = PARSERS[self.type](raw)
             except (ValueError, TypeError):
                 raise ValidationError({self.key: _l("Not a valid value.")}) from None
+        # Whatever a setting's own bounds: a number the database holds (a count,
+        # an amount, whatever a plugin's declaration forgot to bound)
+        widest = {int: INTEGER_LIMIT, Decimal: AMOUNT_LIMIT}.get(self.type)
+        if widest is not None and not -widest < value < widest:
+            raise ValidationError({self.key: _l("The number is too large.")})
         if self.minimum is not None and value < self.minimum:
             raise ValidationError({self.key: _l("Must be at least %(min)s.", min=self.minimum)})
         if self.maximum is not None and value > self.maximum:

@@ -6,6 +6,9 @@ from collections.abc import Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
+#: one past the largest amount a ``Money`` column holds (NUMERIC(12, 2): ten
+#: digits before the point); an amount typed into a form or a setting stays below it
+AMOUNT_LIMIT = Decimal("10000000000")
 
 
 def quantize(amount: Decimal | int | str) -> Decimal:

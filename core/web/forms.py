@@ -10,12 +10,12 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from ..db import INTEGER_LIMIT, check_version
 from ..errors import StaleEdit
 from ..i18n import lazy_gettext as _l
+from ..money import AMOUNT_LIMIT
 from ..money import parse as parse_money
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -81,7 +81,7 @@ class Field:
                 raise ValueError(_l("Enter an amount in yuan, such as 1200.00.")) from None
             if value < 0:
                 raise ValueError(_l("The amount cannot be negative."))
-            if value >= Decimal("10000000000"):
+            if value >= AMOUNT_LIMIT:
                 raise ValueError(_l("The amount is too large."))
             return self._bounded(value)
         if self.kind == "int":

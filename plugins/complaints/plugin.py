@@ -90,9 +90,10 @@ def register_settings():
         Setting("complaints.attitude_fine", Decimal, Decimal("200.00"),
                 _l("Fine for a confirmed service-attitude complaint (yuan)"), rule="CMP-7", minimum=Decimal("0")),
         Setting("complaints.dismissal_count", int, 2, _l("Confirmed attitude complaints before a dismissal review"),
-                rule="CMP-7", minimum=1),
+                rule="CMP-7", minimum=1, maximum=100),
         Setting("complaints.manager_count", int, 3,
-                _l("Complaints in the window before the manager's demotion review"), rule="CMP-7", minimum=1),
+                _l("Complaints in the window before the manager's demotion review"), rule="CMP-7", minimum=1,
+                maximum=100),
         Setting("complaints.window_months", int, 6, _l("Window for counting complaints (months)"), rule="CMP-7",
                 minimum=1, maximum=24),
     ]

@@ -81,15 +81,19 @@ def register_settings():
     return [
         # CON-3 (001 §8; 000 part 2): the regulation's numbers, used by every SLA
         # milestone that has no number of its own (the built-in levels).
-        Setting("contracts.sla_respond_hours", int, 2, _l("SLA: respond within (hours)"), rule="CON-3", minimum=1),
+        Setting("contracts.sla_respond_hours", int, 2, _l("SLA: respond within (hours)"), rule="CON-3", minimum=1,
+                maximum=720),
         Setting("contracts.sla_dispatch_hours", int, 8, _l("SLA: technician dispatched within (hours)"),
-                rule="CON-3", minimum=1),
-        Setting("contracts.sla_on_site_hours", int, 24, _l("SLA: on site within (hours)"), rule="CON-3", minimum=1),
-        Setting("contracts.sla_resolve_hours", int, 48, _l("SLA: resolved within (hours)"), rule="CON-3", minimum=1),
+                rule="CON-3", minimum=1, maximum=720),
+        Setting("contracts.sla_on_site_hours", int, 24, _l("SLA: on site within (hours)"), rule="CON-3", minimum=1,
+                maximum=720),
+        Setting("contracts.sla_resolve_hours", int, 48, _l("SLA: resolved within (hours)"), rule="CON-3", minimum=1,
+                maximum=720),
         Setting("contracts.sla_proposal_days", int, 2, _l("Return-to-factory repair: solution proposal within "
-                                                          "(working days)"), rule="CON-3", minimum=1),
+                                                          "(working days)"), rule="CON-3", minimum=1,
+                maximum=60),
         Setting("contracts.sla_repair_days", int, 5, _l("Return-to-factory repair: repaired within (working days)"),
-                rule="CON-3", minimum=1),
+                rule="CON-3", minimum=1, maximum=60),
         Setting("contracts.sla_level_default", str, "warranty", _l("SLA level of a contract in warranty"),
                 rule="CON-3", help=_l("Code of the level used when a contract has none of its own.")),
         Setting("contracts.sla_level_out_of_warranty", str, "out_of_warranty",
@@ -100,8 +104,9 @@ def register_settings():
                 rule="CON-4", choices=("visits", "days"),
                 help=_l("visits: the first N on-site visits are free; days: visits during the first N working "
                         "days of normal use are free.")),
-        Setting("contracts.free_visits", int, 3, _l("Free on-site visits"), rule="CON-4", minimum=0),
-        Setting("contracts.free_days", int, 15, _l("Free working days of normal use"), rule="CON-4", minimum=0),
+        Setting("contracts.free_visits", int, 3, _l("Free on-site visits"), rule="CON-4", minimum=0, maximum=100),
+        Setting("contracts.free_days", int, 15, _l("Free working days of normal use"), rule="CON-4", minimum=0,
+                maximum=365),
         Setting("contracts.entitlement_per_period", bool, True, _l("Free visits start again with each service "
                                                                    "period"), rule="CON-4",
                 help=_l("Off: they are counted once, from the installation date.")),
@@ -112,9 +117,9 @@ def register_settings():
         Setting("contracts.expiry_window_days", int, 60, _l("Show contracts ending within (days)"), rule="CON-5",
                 minimum=1, maximum=3650),
         Setting("contracts.soon_days", int, 30, _l("Amber on the expiry board within (days)"), rule="CON-5",
-                minimum=0),
+                minimum=0, maximum=3650),
         Setting("contracts.urgent_days", int, 15, _l("Red on the expiry board within (days)"), rule="CON-5",
-                minimum=0),
+                minimum=0, maximum=3650),
         Setting("contracts.renewal_months", int, 12, _l("Length of a proposed renewal (months)"), rule="CON-5",
                 minimum=1, maximum=120),
     ]

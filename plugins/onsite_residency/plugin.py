@@ -73,9 +73,9 @@ def register_settings():
     return [
         # RES-2 (004 resident §1b)
         Setting("onsite_residency.reach_minutes", int, 5, _l("Resident on the spot within (minutes)"),
-                rule="RES-2", minimum=1),
+                rule="RES-2", minimum=1, maximum=1440),
         Setting("onsite_residency.ack_minutes", int, 1, _l("Resident busy: acknowledge within (minutes)"),
-                rule="RES-2", minimum=1),
+                rule="RES-2", minimum=1, maximum=1440),
         # RES-6 (004 resident §3c): due day of the following month per document
         Setting("onsite_residency.due_day_attendance", int, 3, _l("Attendance sheet due on day (of next month)"),
                 rule="RES-6", minimum=1, maximum=31),
@@ -94,7 +94,7 @@ def register_settings():
         Setting("onsite_residency.close_day", int, 20, _l("Resident month closed automatically on day (of next "
                                                            "month)"), rule="RES-4", minimum=1, maximum=28),
         Setting("onsite_residency.link_valid_days", int, 30, _l("Resident rating link valid for (days)"),
-                rule="RES-3", minimum=1),
+                rule="RES-3", minimum=1, maximum=365),
     ]
 
 

@@ -186,3 +186,45 @@ def test_the_menu_shows_each_section_once_with_its_entries_under_it(demo_app, us
         assert len(named) <= 1, f"{heading}: {named}"
         for plugin in named:
             assert heading == catalog.gettext(msgid(site.plugins.get(plugin).manifest.title))
+
+
+def extremes(site, end: str) -> dict[str, object]:
+    """Each number setting at the largest (``end="high"``) or smallest value
+    the settings page accepts for it."""
+    from decimal import Decimal
+
+    from fuwu.db import INTEGER_LIMIT
+    from fuwu.money import AMOUNT_LIMIT
+
+    values = {}
+    for setting in site.settings.declared.values():
+        if setting.type not in (int, Decimal):
+            continue
+        bound = setting.maximum if end == "high" else setting.minimum
+        if bound is None:
+            widest = INTEGER_LIMIT - 1 if setting.type is int else AMOUNT_LIMIT - Decimal("0.01")
+            bound = widest if end == "high" else -widest
+        values[setting.key] = bound
+    return values
+
+
+@pytest.mark.parametrize("end", ["high", "low"])
+def test_every_page_opens_with_every_number_setting_at_its_limit(tmp_path, databases, end):
+    """An admin may type any value the settings page takes; none of them may
+    break a page or a job (a duration too long for a date, a count of
+    working days that loops for ever, an amount too large for its column)."""
+    from fuwu import jobs
+
+    site = demo_site(tmp_path, databases, BUILTIN_PLUGINS)
+    try:
+        values = extremes(site, end)
+        assert len(values) > 40
+        site.db.run(lambda s: [site.settings.set(s, key, str(value)) for key, value in values.items()])
+        with signed_in(create_app(site), "admin") as browser:
+            found = crawl(browser)
+        outcomes = jobs.run_due(site, force=True)
+    finally:
+        site.close()
+    assert len(found.urls) > 60
+    assert [p for p in found.problems if p[0] == "5"] == [], "\n".join(found.problems)
+    assert len(outcomes) > 5 and [name for name, outcome in outcomes if outcome != "done"] == []

@@ -184,6 +184,11 @@ def test_plugin_setting_types_parse_and_show(web, make_plugin):
     for key, value in (("zeta.rate", "-1"), ("zeta.rate", "abc"), ("alpha.start", "25:00"),
                        ("alpha.enabled", "maybe")):
         assert b.submit(f"/settings/{key}", {"value": value}).status_code == 422, (key, value)
+    # zeta declares no maximum: a number no column holds (and no page could
+    # compute with) is refused all the same
+    for value in ("10000000000", "1e400"):
+        r = htmx(b, "/settings/zeta.rate", {"value": value})
+        assert r.status_code == 422 and "The number is too large." in r.text, value
     assert stored(site, "zeta.rate") == (Decimal("2.75"), "database")
 
 
