@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from ..dates import EARLIEST, LATEST
 from ..db import INTEGER_LIMIT, check_version
 from ..errors import StaleEdit
 from ..i18n import lazy_gettext as _l
@@ -20,6 +21,14 @@ from ..money import parse as parse_money
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^[0-9+\-() 转ext.]{5,40}$")
+
+
+def _in_calendar(day: date, value):
+    if day < EARLIEST:
+        raise ValueError(_l("Must be at least %(min)s.", min=EARLIEST.isoformat()))
+    if day > LATEST:
+        raise ValueError(_l("Must be at most %(max)s.", max=LATEST.isoformat()))
+    return value
 
 
 @dataclass
@@ -68,12 +77,13 @@ class Field:
                 value = date.fromisoformat(text)
             except ValueError:
                 raise ValueError(_l("Enter a date as YYYY-MM-DD.")) from None
-            return self._bounded(value)
+            return self._bounded(_in_calendar(value, value))
         if self.kind == "datetime":
             try:
-                return datetime.fromisoformat(text)
+                value = datetime.fromisoformat(text)
             except ValueError:
                 raise ValueError(_l("Enter a date and time.")) from None
+            return _in_calendar(value.date(), value)
         if self.kind == "money":
             try:
                 value = parse_money(text)

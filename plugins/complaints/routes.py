@@ -5,7 +5,7 @@ Thin: parse, authorise (permission + record rules), call ``services``, render.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fuwu import links
+from fuwu import dates, links
 from fuwu.db import check_version
 from fuwu.errors import Forbidden, NotFound, StaleEdit, ValidationError
 from fuwu.i18n import gettext as _
@@ -606,11 +606,7 @@ def report_build(request: Request) -> Response:
     """Build (or rebuild) a month's report now, e.g. the current month so far; not sent."""
     db = request.state.db
     site = _site(request)
-    text = request.state.form.get("month", "")
-    try:
-        month = date.fromisoformat(text + "-01") if len(text) == 7 else None
-    except ValueError:
-        month = None
+    month = dates.parse_month(request.state.form.get("month", ""))
     if month is None:
         raise ValidationError({"month": _l("Enter a month as YYYY-MM.")})
     report = db.scalar(select(MonthlyReport).where(MonthlyReport.month == month))

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import NoMatchFound, Route
 
+from fuwu import dates
 from fuwu.db import check_version
 from fuwu.errors import NotFound, StaleEdit, ValidationError
 from fuwu.i18n import gettext as _
@@ -283,10 +284,9 @@ def deadlines(request: Request) -> Response:
     error = ""
     answer = None
     text = params.get("started_at", "").strip()
-    try:
-        started = datetime.fromisoformat(text) if text else datetime.now(zone).replace(second=0, microsecond=0)
-    except ValueError:
-        started, error = None, _("Enter a date and time.")
+    started = dates.parse_datetime(text) if text else datetime.now(zone).replace(second=0, microsecond=0)
+    if started is None:
+        error = _("Enter a date and time.")
     if started is not None:
         if started.tzinfo is None:
             started = started.replace(tzinfo=zone)

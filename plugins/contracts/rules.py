@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from fuwu import dates
 from fuwu.i18n import N_
 
 DEFAULT_TZ = "Asia/Shanghai"
@@ -344,11 +345,7 @@ def progress(state: str | None) -> tuple[int, int] | None:
 
 def parse_month(text: str | None, today: date) -> date:
     """First day of the month ``YYYY-MM``; this month when absent or malformed."""
-    try:
-        year, month = (int(x) for x in str(text).split("-"))
-        return date(year, month, 1)
-    except (TypeError, ValueError):
-        return today.replace(day=1)
+    return dates.parse_month(text) or today.replace(day=1)
 
 
 def month_end(first: date) -> date:

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fuwu import links
+from fuwu import dates, links
 from fuwu.errors import NotFound, ValidationError
 from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
@@ -74,10 +74,7 @@ def _local_day_bounds(request: Request, day: date) -> tuple[datetime, datetime]:
 
 
 def _parse_day(text: str | None, default: date) -> date:
-    try:
-        return date.fromisoformat(text) if text else default
-    except ValueError:
-        return default
+    return dates.parse_date(text) or default
 
 
 # --- Record rules ------------------------------------------------------------------------
@@ -271,10 +268,7 @@ def visit_record(request: Request) -> Response:
 
 
 def _month(request: Request) -> date:
-    try:
-        return datetime.strptime(request.query_params.get("month") or "", "%Y-%m").date()
-    except ValueError:
-        return _today(request).replace(day=1)
+    return dates.parse_month(request.query_params.get("month")) or _today(request).replace(day=1)
 
 
 @requires("field_service.award.view")
@@ -303,10 +297,9 @@ def awards(request: Request) -> Response:
 
 @requires("field_service.award.close")
 def awards_close(request: Request) -> Response:
-    try:
-        month = datetime.strptime(request.state.form.get("month") or "", "%Y-%m").date()
-    except ValueError:
-        raise ValidationError({"month": _l("Enter a month as YYYY-MM.")}) from None
+    month = dates.parse_month(request.state.form.get("month"))
+    if month is None:
+        raise ValidationError({"month": _l("Enter a month as YYYY-MM.")})
     if month >= _today(request).replace(day=1):
         raise ValidationError({"month": _l("Only a month that is over can be closed.")})
     made = services.close_month(request.state.db, month)

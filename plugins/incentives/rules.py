@@ -14,6 +14,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from fuwu import dates
+
 DEFAULT_TZ = "Asia/Shanghai"
 
 #: proposed -> confirmed | waived (manager); proposed/confirmed -> disputed
@@ -47,12 +49,8 @@ def previous_month(month: str) -> str:
 
 def parse_month(text: str | None) -> str | None:
     """``YYYY-MM`` normalised, or None when the text is not a month."""
-    try:
-        year, mon = (int(x) for x in str(text).split("-"))
-        date(year, mon, 1)
-    except (TypeError, ValueError):
-        return None
-    return f"{year:04d}-{mon:02d}"
+    first = dates.parse_month(text)
+    return f"{first:%Y-%m}" if first else None
 
 
 def booking_month(at: datetime, closed: Iterable[str], tz: str = DEFAULT_TZ) -> str:

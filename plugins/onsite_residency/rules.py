@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from fuwu import dates
 from fuwu.i18n import N_
 
 # --- ResidentAttendance (RES-1) ---------------------------------------------------------
@@ -67,11 +68,7 @@ def month_end(first: date) -> date:
 
 def parse_month(text: str | None, today: date) -> date:
     """First day of ``YYYY-MM``; this month when absent or malformed."""
-    try:
-        year, month = (int(x) for x in str(text).split("-"))
-        return date(year, month, 1)
-    except (TypeError, ValueError):
-        return today.replace(day=1)
+    return dates.parse_month(text) or today.replace(day=1)
 
 
 def due_date(month: date, due_day: int, calendar=None) -> date:

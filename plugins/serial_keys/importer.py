@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from fuwu import timeline
+from fuwu import dates, timeline
 from fuwu.i18n import N_
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Contract, Customer, Product
@@ -149,9 +149,10 @@ def _date(value) -> date | None:
         parts = text.split(sep)
         if len(parts) == 3 and all(p.isdigit() for p in parts):
             try:
-                return date(int(parts[0]), int(parts[1]), int(parts[2]))
+                value = date(int(parts[0]), int(parts[1]), int(parts[2]))
             except ValueError:
                 return None
+            return value if dates.EARLIEST <= value <= dates.LATEST else None
     return None
 
 

@@ -309,8 +309,9 @@ def _sessions_query(request):
     query = (select(TrainingSession).outerjoin(Customer, Customer.id == TrainingSession.customer_id)
              .where(_session_scope(request.state.user)))
     params = request.query_params
-    if params.get("course", "").isdigit():
-        query = query.where(TrainingSession.course_id == int(params["course"]))
+    course_id = record_id(params.get("course"))
+    if course_id is not None:
+        query = query.where(TrainingSession.course_id == course_id)
     if params.get("mine"):
         query = query.where(TrainingSession.trainer_id == request.state.user.id)
     return query

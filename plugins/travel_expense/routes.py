@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from fuwu import dates
 from fuwu.db import check_version
 from fuwu.errors import Forbidden, NotFound, StaleEdit, ValidationError
 from fuwu.i18n import gettext as _
@@ -81,7 +82,9 @@ def _get(request: Request, model, key: str):
 
 
 def _local(request: Request, text: str) -> datetime:
-    value = datetime.fromisoformat(text)
+    value = dates.parse_datetime(text)
+    if value is None:
+        raise ValueError(text)
     return value if value.tzinfo else value.replace(tzinfo=services.zone(_site(request)))
 
 
@@ -383,10 +386,9 @@ def advance_pay(request: Request) -> Response:
     advance = _get(request, Advance, "advance_id")
     form = request.state.form
     errors = {}
-    try:
-        paid_on = date.fromisoformat((form.get("paid_on") or "").strip())
-    except ValueError:
-        paid_on, errors["paid_on"] = None, _("Enter a date as YYYY-MM-DD.")
+    paid_on = dates.parse_date(form.get("paid_on"))
+    if paid_on is None:
+        errors["paid_on"] = _("Enter a date as YYYY-MM-DD.")
     reference = (form.get("reference") or "").strip()
     if advance.method == "cheque" and not reference:
         errors["reference"] = _("Enter the cheque number.")
@@ -571,10 +573,7 @@ def report(request: Request) -> Response:
     params = request.query_params
     site = _site(request)
     today = services.local_today(site)
-    try:
-        month = date.fromisoformat((params.get("month") or today.strftime("%Y-%m")) + "-01")
-    except ValueError:
-        month = today.replace(day=1)
+    month = dates.parse_month(params.get("month")) or today.replace(day=1)
     by = params.get("by") if params.get("by") in REPORT_GROUPS else "engineer"
     rows = services.cost_report(site, request.state.db, month, by)
     if params.get("format") in ("csv", "xlsx"):

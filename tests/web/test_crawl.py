@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 
 import pytest
 from babel.messages.pofile import read_po
@@ -69,6 +69,8 @@ class Crawl:
     urls: list[str] = field(default_factory=list)
     #: (page, action, [(name, value, type)]) of each kind of form that can be sent
     forms: dict[str, tuple[str, str, list[tuple[str, str, str]]]] = field(default_factory=dict)
+    #: (action, [field name]) of each kind of GET form (searches, filters, calculators)
+    searches: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
@@ -97,8 +99,11 @@ def crawl(browser: Browser) -> Crawl:
             target = action.path + ("?" + action.query if action.query else "")
             form_id = attribute("id", attrs)
             sendable = SUBMIT.search(body) or (form_id and f'form="{form_id}"' in r.text)
-            if (attribute("method", attrs) or "get").lower() != "post" or not sendable or any(
-                    part in target for part in LEAVE_ALONE):
+            if (attribute("method", attrs) or "get").lower() != "post":
+                names = [attribute("name", a) for _tag, a in FIELD.findall(body) if attribute("name", a)]
+                found.searches.setdefault(kind_of(action.path) + "#" + ",".join(sorted(names)), (action.path, names))
+                continue
+            if not sendable or any(part in target for part in LEAVE_ALONE):
                 continue
             fields = [(attribute("name", a), attribute("value", a) or "", attribute("type", a) or tag)
                       for tag, a in FIELD.findall(body) if attribute("name", a)]
@@ -228,3 +233,90 @@ def test_every_page_opens_with_every_number_setting_at_its_limit(tmp_path, datab
     assert len(found.urls) > 60
     assert [p for p in found.problems if p[0] == "5"] == [], "\n".join(found.problems)
     assert len(outcomes) > 5 and [name for name, outcome in outcomes if outcome != "done"] == []
+
+
+#: what a hand-edited or stale link may carry instead of a date, a month, a year or a number
+ODD_VALUES = ("0001-01-01", "9999-12-31T23:59", "0001-01", "9999-12", "2026-13", "-1", "99999999999999999999",
+              "1e400", "x" * 3000)
+
+
+def test_odd_values_in_a_link_never_fail_a_page(demo_app):
+    """Each query value of a link or a search form, and each month or year
+    in a path, replaced by what someone might type into the address bar or a
+    date box: the page shows its default, says what is wrong, or answers
+    404, but never fails."""
+    failures = []
+    with signed_in(demo_app, "admin") as browser:
+        found = crawl(browser)
+        searched = [f"{action}?{urlencode([(name, '')])}" for action, names in found.searches.values()
+                    for name in names]
+        assert len(found.searches) > 10
+        sent = 0
+        for url in found.urls + searched:
+            parts = urlsplit(url)
+            query = parse_qsl(parts.query, keep_blank_values=True)
+            segments = parts.path.split("/")
+            odd = [parts.path + "?" + urlencode(query[:i] + [(key, value)] + query[i + 1:])
+                   for i, (key, _old) in enumerate(query) for value in ODD_VALUES]
+            odd += ["/".join(segments[:i] + [quote(value, safe="")] + segments[i + 1:])
+                    + ("?" + parts.query if parts.query else "")
+                    for i, segment in enumerate(segments) if re.fullmatch(r"\d{4}(-\d{2})?", segment)
+                    for value in ODD_VALUES]
+            for other in odd:
+                sent += 1
+                status = browser.get(other).status_code
+                if status >= 500:
+                    failures.append(f"{status} {other[:120]}")
+    assert sent > 500
+    assert failures == [], "\n".join(failures)
+
+
+def form_as_shown(page_html: str, page: str, kind: str) -> dict[str, list[str]] | None:
+    """What the form of ``kind`` on a page sends untouched: its fields' values,
+    the checked boxes, each list's selected option (else its first)."""
+    for attrs, body in FORM.findall(page_html):
+        action = urlsplit(urljoin("http://testserver" + page, attribute("action", attrs) or page))
+        if kind_of(action.path + ("?" + action.query if action.query else "")) != kind:
+            continue
+        data: dict[str, list[str]] = {}
+        for tag, field_attrs in FIELD.findall(body):
+            name, kind_ = attribute("name", field_attrs), attribute("type", field_attrs) or tag
+            if name and tag != "select" and (kind_ not in ("checkbox", "radio") or "checked" in field_attrs):
+                data.setdefault(name, []).append(attribute("value", field_attrs) or "")
+        for name, options in re.findall(r'<select\b[^>]*name="([^"]+)"[^>]*>(.*?)</select>', body, re.S):
+            values = [(attribute("value", o) or "", "selected" in o) for o in re.findall(r"<option\b([^>]*)>", options)]
+            data[name] = [v for v, selected in values if selected] or [v for v, _s in values if v][:1]
+        return data
+    return None
+
+
+def test_dates_at_the_ends_of_the_calendar_never_fail_a_form(tmp_path, databases):
+    """Every form sent as the page shows it, but with each date at the first
+    or the last day Python knows: refused (422) or taken, never a failure
+    (moved to UTC or by a period, such a date leaves the calendar), and the
+    pages open afterwards with whatever was taken."""
+    site = demo_site(tmp_path, databases, BUILTIN_PLUGINS)  # its own: the forms change data
+    failures, tried = [], 0
+    try:
+        with signed_in(create_app(site), "admin") as browser:
+            for kind, (page, action, fields) in crawl(browser).forms.items():
+                dated = {name: kind_ for name, _v, kind_ in fields if kind_ in ("date", "datetime-local")}
+                for end in ("0001-01-01", "9999-12-31"):
+                    if not dated:
+                        continue
+                    shown = browser.get(page)  # after the dates saved before: pages must still open
+                    if shown.status_code >= 500:
+                        failures.append(f"{shown.status_code} {page}")
+                    data = form_as_shown(shown.text, page, kind)
+                    if not data:
+                        continue
+                    for name, kind_ in dated.items():
+                        data[name] = [end + ("T00:00" if kind_ == "datetime-local" else "")]
+                    tried += 1
+                    status = browser.post(action, data=data).status_code
+                    if status >= 500:
+                        failures.append(f"{status} {action} {end} (form on {page})")
+    finally:
+        site.close()
+    assert tried > 20
+    assert failures == [], "\n".join(failures)

@@ -293,7 +293,7 @@ def need_list(request: Request) -> Response:
              .options(contains_eager(CustomerNeed.call).contains_eager(FirstVisitCall.customer),
                       joinedload(CustomerNeed.department)))
     wanted = [d for d in params.getlist("department") if d]
-    ids = [int(d) for d in wanted if d.isdigit()]
+    ids = [n for n in map(record_id, wanted) if n is not None]
     if wanted:
         conditions = [CustomerNeed.department_id.in_(ids)] if ids else []
         if "none" in wanted:

@@ -21,7 +21,7 @@ from ...models import DEPARTMENT_KINDS, GRADES, Department, Position, Role, Staf
 from .. import sessions
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
-from ..forms import Field, Form
+from ..forms import Field, Form, record_id
 from ..pagination import keyset_page
 from ..shell import flash_redirect
 from ..templating import format_day, translate
@@ -104,7 +104,7 @@ def staff_query(request: Request):
         like = f"%{q}%"
         query = query.where(or_(Staff.name.ilike(like), Staff.code.ilike(like), Staff.email.ilike(like),
                                 Staff.phone.ilike(like), Staff.username.ilike(like)))
-    department_id = _int_or_none(params.get("department_id"))
+    department_id = record_id(params.get("department_id"))
     if department_id:
         query = query.where(Staff.department_id == department_id)
     status = params.get("status") or "active"

@@ -1,0 +1,44 @@
+"""The dates fuwu takes from people: the range it accepts, and a month
+typed or linked as ``YYYY-MM``.
+
+Python's calendar ends at the years 1 and 9999. A date accepted near either
+end fails a page later, when it is moved to UTC or a period is added to it,
+so forms, links and plugins take dates within ``EARLIEST``..``LATEST`` only:
+any a service record could need.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def parse_date(text: str | None) -> date | None:
+    """``YYYY-MM-DD`` as a date, or None when it is not one in the accepted range."""
+    try:
+        value = date.fromisoformat(str(text).strip())
+    except (TypeError, ValueError):
+        return None
+    return value if EARLIEST <= value <= LATEST else None
+
+
+def parse_datetime(text: str | None) -> datetime | None:
+    """An ISO date and time (as a ``datetime-local`` input sends it), or None
+    when it is not one in the accepted range; naive unless the text has an offset."""
+    try:
+        value = datetime.fromisoformat(str(text).strip())
+    except (TypeError, ValueError):
+        return None
+    return value if EARLIEST <= value.date() <= LATEST else None
+
+
+def parse_month(text: str | None) -> date | None:
+    """The first day of the month ``YYYY-MM`` (``2027-1`` too), or None when
+    ``text`` is not a month in the accepted range."""
+    try:
+        year, month = (int(part) for part in str(text).split("-"))
+        first = date(year, month, 1)
+    except (TypeError, ValueError):
+        return None
+    return first if EARLIEST <= first <= LATEST else None
