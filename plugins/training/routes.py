@@ -760,7 +760,7 @@ def plan_step(request):
     try:
         check_version(plan, request.state.form.get("version"))
     except StaleEdit:
-        raise Refused(_l("Someone changed this plan meanwhile; look again.")) from None
+        raise StaleEdit(plan, _l("Someone changed this plan meanwhile; look again.")) from None
     t = request.app.state.site.workflows.transition(db, plan, request.state.form.get("step", ""), request.state.user,
                                                     (request.state.form.get("comment") or "").strip())
     if t.target == "agreed":

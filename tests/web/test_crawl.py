@@ -320,3 +320,28 @@ def test_dates_at_the_ends_of_the_calendar_never_fail_a_form(tmp_path, databases
         site.close()
     assert tried > 20
     assert failures == [], "\n".join(failures)
+
+
+def test_every_form_refuses_a_stale_version_with_409(tmp_path, databases):
+    """Two people edit one record: whoever saves second sent the version
+    they opened, which is one behind. Every form that carries a record's
+    version refuses it (409) with a message, and saves nothing."""
+    site = demo_site(tmp_path, databases, BUILTIN_PLUGINS)
+    refused, other = [], []
+    try:
+        with signed_in(create_app(site), "admin") as browser:
+            for kind, (page, action, fields) in crawl(browser).forms.items():
+                data = form_as_shown(browser.get(page).text, page, kind)
+                if not data or not (data.get("version") or [""])[0].isdigit():
+                    continue
+                current = data["version"]
+                data["version"] = [str(int(current[0]) - 1)]
+                r = browser.post(action, data=data)
+                (refused if r.status_code == 409 and "<h1" in r.text else other).append(f"{r.status_code} {action}")
+                after = form_as_shown(browser.get(page).text, page, kind)
+                if after and after.get("version") != current:
+                    other.append(f"saved anyway: {action}")
+    finally:
+        site.close()
+    assert len(refused) > 20
+    assert other == [], "\n".join(other)
