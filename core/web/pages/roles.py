@@ -27,6 +27,7 @@ from ...models.staff import staff_role
 from ...passwords import MIN_LENGTH, hash_password
 from .. import sessions
 from ..endpoint import requires
+from ..export import export_response
 from ..forms import Field, Form, record_id
 from ..shell import flash_redirect
 from ..templating import translate
@@ -61,6 +62,12 @@ def role_list(request: Request) -> Response:
                               .where(Staff.active.is_(True)).group_by(staff_role.c.role_id)).all())
     known = set(request.app.state.site.permissions.by_name)
     granted = {r.id: len({p.permission for p in r.permissions if not p.revoked} & known) for r in roles}
+    if request.query_params.get("format") in ("csv", "xlsx"):
+        return export_response(
+            request.query_params["format"], _("Roles"),
+            [_("Name"), _("Key"), _("Description"), _("Members"), _("Permissions")],
+            ([translate(r.name), r.key, r.description, members.get(r.id, 0),
+              _("All") if r.key == "admin" else granted[r.id]] for r in roles))
     return request.app.state.templates.render(
         request, "core/roles/list.html",
         {"roles": roles, "members": members, "granted": granted, "title": _("Roles")})
