@@ -1,5 +1,6 @@
 """Every page a role reaches by following links opens (no link answers 403),
-reads in Chinese, and takes bad input without failing.
+reads in Chinese, names each field for a screen reader, and takes bad input
+without failing.
 
 A crawl of the demo site with every built-in plugin, signed in as a demo
 role, starting at the dashboard: each link (``href`` and ``hx-get``) is
@@ -15,6 +16,7 @@ import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 
@@ -58,6 +60,38 @@ def english_messages() -> frozenset[str]:
     return frozenset(found)
 
 
+class _Markup(HTMLParser):
+    """Ids given twice, and fields a screen reader cannot name (no label
+    around them or pointing at them, no aria-label)."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids, self.labelled, self.fields, self.in_label = Counter(), set(), [], 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids[a["id"]] += 1
+        if tag == "label":
+            self.in_label += 1
+            self.labelled.add(a.get("for"))
+        elif tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit", "button"):
+            named = self.in_label or a.get("aria-label") or a.get("aria-labelledby") or a.get("title")
+            self.fields.append((a.get("name"), a.get("id"), bool(named)))
+
+    def handle_endtag(self, tag):
+        if tag == "label":
+            self.in_label -= 1
+
+
+def markup_problems(page: str) -> list[str]:
+    parser = _Markup()
+    parser.feed(page)
+    return ([f"id {i!r} given {n} times" for i, n in parser.ids.items() if n > 1]
+            + [f"field {name!r} without a label" for name, id_, named in parser.fields
+               if not named and (id_ is None or id_ not in parser.labelled)])
+
+
 def kind_of(url: str) -> str:
     parts = urlsplit(url)
     keys = sorted(p.split("=")[0] for p in parts.query.split("&") if p)
@@ -90,6 +124,7 @@ def crawl(browser: Browser) -> Crawl:
             continue
         text = html.unescape(MARKUP.sub("\n", r.text))
         found.problems += [f"English on {url}: {m!r}" for m in english_messages() if m in text]
+        found.problems += [f"{problem} on {url}" for problem in markup_problems(r.text)]
         for href in LINK.findall(r.text):
             target = urlsplit(urljoin("http://testserver" + url, html.unescape(href)))
             if target.netloc == "testserver":
