@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 from .config import Config
 from .errors import FuwuError, ValidationError
+from .i18n import lazy_gettext as _l
 from .plugins import PluginError, available, with_dependencies
 
 # Heavy modules (SQLAlchemy sessions, Alembic) are imported by the commands
@@ -185,6 +186,10 @@ def plugins_list(ctx: Context) -> None:
 def plugins_enable(ctx: Context, names: tuple[str, ...], with_deps: bool) -> None:
     """Enable plugins; then run `fuwu db upgrade`."""
     config = ctx.config()
+    installed = {item.name for item in available()}
+    for name in names:
+        if name not in installed:
+            raise PluginError(_l("Plugin %(plugin)s is not installed."), plugin=name)
     wanted = with_dependencies(names) if with_deps else list(names)
     new = [*config.plugins, *[n for n in wanted if n not in config.plugins]]
     from .plugins import discover

@@ -66,6 +66,8 @@ def test_errors_are_one_line_without_traceback(home, tmp_path):
         assert r.returncode != 0
         assert "Traceback" not in r.stderr
         assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    # enabling a plugin that is not there says so (not that fuwu.toml enables it)
+    assert "ghost" in cases[0].stderr and "fuwu.toml" not in cases[0].stderr
 
 
 def test_user_add_and_passwd_hash_with_argon2id(home):
