@@ -206,6 +206,9 @@ def plugins_enable(ctx: Context, names: tuple[str, ...], with_deps: bool) -> Non
 def plugins_disable(ctx: Context, names: tuple[str, ...]) -> None:
     """Disable plugins. Their tables and data are kept."""
     config = ctx.config()
+    for name in names:
+        if name not in config.plugins:
+            raise PluginError(_l("Plugin %(plugin)s is not enabled."), plugin=name)
     remaining = [n for n in config.plugins if n not in names]
     for item in available():
         if item.plugin and item.name in remaining:

@@ -61,6 +61,7 @@ def test_errors_are_one_line_without_traceback(home, tmp_path):
         fuwu(home, "user", "add", "x", "--password", "long enough pw", "--role", "wizard"),
         fuwu(tmp_path / "nowhere", "db", "current"),
         fuwu(home, "jobs", "run", "--name", "nope"),
+        fuwu(home, "plugins", "disable", "core"),
     ]
     for r in cases:
         assert r.returncode != 0
@@ -68,6 +69,7 @@ def test_errors_are_one_line_without_traceback(home, tmp_path):
         assert len(r.stderr.strip().splitlines()) == 1, r.stderr
     # enabling a plugin that is not there says so (not that fuwu.toml enables it)
     assert "ghost" in cases[0].stderr and "fuwu.toml" not in cases[0].stderr
+    assert "core" in cases[-1].stderr  # core is no plugin: nothing to disable
 
 
 def test_user_add_and_passwd_hash_with_argon2id(home):
