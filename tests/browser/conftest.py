@@ -139,7 +139,9 @@ class Tab:
 
 def _on_console(tab: Tab, page, message) -> None:
     tab.console.append(f"[{message.type}] {message.text} ({page.url})")
-    if message.type == "error" and message.text.startswith("Failed to load resource"):
+    # only what the server refused: a load the browser itself gave up (a page
+    # left while loading) is no missing file
+    if message.type == "error" and "the server responded with a status of" in message.text:
         tab.failed.append(message.location.get("url", ""))
 
 
