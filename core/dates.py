@@ -14,13 +14,18 @@ from datetime import date, datetime
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 
 
+def accepted(day: date) -> bool:
+    """Whether ``day`` is in the range fuwu takes."""
+    return EARLIEST <= day <= LATEST
+
+
 def parse_date(text: str | None) -> date | None:
     """``YYYY-MM-DD`` as a date, or None when it is not one in the accepted range."""
     try:
         value = date.fromisoformat(str(text).strip())
     except (TypeError, ValueError):
         return None
-    return value if EARLIEST <= value <= LATEST else None
+    return value if accepted(value) else None
 
 
 def parse_datetime(text: str | None) -> datetime | None:
@@ -30,7 +35,7 @@ def parse_datetime(text: str | None) -> datetime | None:
         value = datetime.fromisoformat(str(text).strip())
     except (TypeError, ValueError):
         return None
-    return value if EARLIEST <= value.date() <= LATEST else None
+    return value if accepted(value.date()) else None
 
 
 def parse_month(text: str | None) -> date | None:
@@ -41,4 +46,4 @@ def parse_month(text: str | None) -> date | None:
         first = date(year, month, 1)
     except (TypeError, ValueError):
         return None
-    return first if EARLIEST <= first <= LATEST else None
+    return first if accepted(first) else None

@@ -287,7 +287,7 @@ def deadlines(request: Request) -> Response:
     started = dates.parse_datetime(text) if text else datetime.now(zone).replace(second=0, microsecond=0)
     if started is None:
         error = _("Enter a date and time.")
-    if started is not None:
+    else:
         if started.tzinfo is None:
             started = started.replace(tzinfo=zone)
         level = params.get("level") or None

@@ -152,7 +152,7 @@ def _date(value) -> date | None:
                 value = date(int(parts[0]), int(parts[1]), int(parts[2]))
             except ValueError:
                 return None
-            return value if dates.EARLIEST <= value <= dates.LATEST else None
+            return value if dates.accepted(value) else None
     return None
 
 
