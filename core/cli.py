@@ -186,11 +186,14 @@ def plugins_list(ctx: Context) -> None:
 def plugins_enable(ctx: Context, names: tuple[str, ...], with_deps: bool) -> None:
     """Enable plugins; then run `fuwu db upgrade`."""
     config = ctx.config()
-    installed = {item.name for item in available()}
-    for name in names:
-        if name not in installed:
-            raise PluginError(_l("Plugin %(plugin)s is not installed."), plugin=name)
-    wanted = with_dependencies(names) if with_deps else list(names)
+    if with_deps:
+        wanted = with_dependencies(names)  # which refuses a plugin that is not installed
+    else:
+        installed = {item.name for item in available()}
+        for name in names:
+            if name not in installed:
+                raise PluginError(_l("Plugin %(plugin)s is not installed."), plugin=name)
+        wanted = list(names)
     new = [*config.plugins, *[n for n in wanted if n not in config.plugins]]
     from .plugins import discover
 
