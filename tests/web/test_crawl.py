@@ -336,9 +336,9 @@ def test_dates_at_the_ends_of_the_calendar_never_fail_a_form(tmp_path, databases
         with signed_in(create_app(site), "admin") as browser:
             for kind, (page, action, fields) in crawl(browser).forms.items():
                 dated = {name: kind_ for name, _v, kind_ in fields if kind_ in ("date", "datetime-local")}
+                if not dated:
+                    continue
                 for end in ("0001-01-01", "9999-12-31"):
-                    if not dated:
-                        continue
                     shown = browser.get(page)  # after the dates saved before: pages must still open
                     if shown.status_code >= 500:
                         failures.append(f"{shown.status_code} {page}")
