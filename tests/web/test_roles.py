@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import csv
-import io
 import re
-from io import BytesIO
+from io import BytesIO, StringIO
 
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
@@ -174,12 +173,12 @@ def test_the_role_list_exports_as_the_reader_sees_it(web):
     b.cookies.set("fuwu_lang", "zh_Hans")
     page = b.get("/roles").text
     assert "?format=csv" in page and "?format=xlsx" in page
-    rows = list(csv.reader(io.StringIO(b.get("/roles?format=csv").content.decode("utf-8-sig"))))
+    rows = list(csv.reader(StringIO(b.get("/roles?format=csv").content.decode("utf-8-sig"))))
     assert rows[0] == ["名称", "标识", "说明", "成员", "权限"]
     by_key = {row[1]: row for row in rows[1:]}
     assert by_key["admin"][4] == "全部" and int(by_key["admin"][3]) >= 1
     assert int(by_key["engineer"][4]) >= 1 and by_key["engineer"][0] != "Service engineer"
-    sheet = load_workbook(io.BytesIO(b.get("/roles?format=xlsx").content)).active
+    sheet = load_workbook(BytesIO(b.get("/roles?format=xlsx").content)).active
     assert sorted(row[1] for row in sheet.iter_rows(min_row=2, values_only=True)) == sorted(by_key)
     assert browser("eng").get("/roles?format=csv").status_code == 403
 
