@@ -371,7 +371,7 @@ def settings_list(ctx: Context, plugin: str | None) -> None:
     from .i18n import use_language
 
     site = ctx.site()
-    with site.db.session(write=False) as session, use_language(site.catalogs, "en"):
+    with site.db.session(write=False) as session, use_language(site.catalogs, "en", site.config.timezone):
         for key, setting in sorted(site.settings.declared.items()):
             if plugin and setting.plugin != plugin:
                 continue

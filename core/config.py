@@ -73,6 +73,10 @@ class Config:
             except tomllib.TOMLDecodeError as exc:
                 raise ConfigError(_l("%(path)s is not valid TOML: %(error)s"), path=path, error=exc) from None
         site = data.get("site", {})
+        zone = site.get("timezone", "Asia/Shanghai")
+        if not _is_zone(zone):
+            raise ConfigError(_l("%(path)s: timezone %(zone)s is not a time zone name such as Asia/Shanghai."),
+                              path=path, zone=zone)
         config = cls(
             home=home,
             database_url=env.get("FUWU_DATABASE_URL") or data.get("database", {}).get("url", ""),
@@ -80,7 +84,7 @@ class Config:
             plugins=list(data.get("plugins", {}).get("enabled", [])),
             settings=dict(data.get("settings", {})),
             language=site.get("language", "zh_Hans"),
-            timezone=site.get("timezone", "Asia/Shanghai"),
+            timezone=zone,
             theme=site.get("theme", "default"),
             https=bool(site.get("https", False)),
             session_cache_seconds=float(site.get("session_cache_seconds", 60.0)),
@@ -309,3 +313,16 @@ class Settings:
             session.delete(row)
         session.info.pop(self._CACHE, None)
         mark_changed(session)
+
+
+def _is_zone(name: object) -> bool:
+    """Whether ``name`` is an IANA time zone this machine knows (``Asia/Shanghai``)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not isinstance(name, str):
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True

@@ -13,12 +13,15 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.support import LazyProxy, Translations
 
 LANGUAGES = ("zh_Hans", "zh_Hant", "en")
 DEFAULT_LANGUAGE = "zh_Hans"
+#: the time zone times are shown in when a site names none (``[site] timezone``)
+DEFAULT_ZONE = "Asia/Shanghai"
 CORE_DOMAIN = "fuwu"
 CORE_LOCALE_DIR = Path(__file__).parent / "locale"
 
@@ -26,6 +29,7 @@ _active: ContextVar[_gettext.NullTranslations] = ContextVar(
     "fuwu_translations", default=_gettext.NullTranslations()
 )
 _active_locale: ContextVar[str] = ContextVar("fuwu_locale", default=DEFAULT_LANGUAGE)
+_active_zone: ContextVar[ZoneInfo] = ContextVar("fuwu_zone", default=ZoneInfo(DEFAULT_ZONE))
 
 
 def gettext(message: str, **params) -> str:
@@ -77,7 +81,7 @@ def site_text(site, message, **params) -> str:
     language (``[site] language``) whoever is signed in: for text kept as
     written, such as the reason of a ledger entry (``incentive_due``). A
     parameter that is a lazy string is translated too."""
-    with use_language(site.catalogs, site.config.language):
+    with use_language(site.catalogs, site.config.language, site.config.timezone):
         return gettext(msgid(message), **{k: str(v) for k, v in params.items()})
 
 
@@ -102,6 +106,11 @@ def current_locale() -> str:
 def active_translations() -> _gettext.NullTranslations:
     """The catalog ``gettext`` translates with right now."""
     return _active.get()
+
+
+def current_zone() -> ZoneInfo:
+    """The time zone times are shown in right now: the site's (``use_language``)."""
+    return _active_zone.get()
 
 
 def babel_locale(language: str | None = None) -> Locale:
@@ -155,15 +164,19 @@ def load_catalog(folder: Path, language: str, domain: str) -> Translations:
 
 
 @contextmanager
-def use_language(catalogs: Catalogs | None, language: str) -> Iterator[None]:
-    """Make ``language`` the active one for the duration of the block."""
+def use_language(catalogs: Catalogs | None, language: str, zone: str | None = None) -> Iterator[None]:
+    """Make ``language`` the active one for the duration of the block, and
+    ``zone`` (a site's ``[site] timezone``; default: unchanged) the time zone
+    that pages, mails and exports show times in."""
     t1 = _active.set(catalogs.get(language) if catalogs else _gettext.NullTranslations())
     t2 = _active_locale.set(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+    t3 = _active_zone.set(ZoneInfo(zone) if zone else _active_zone.get())
     try:
         yield
     finally:
         _active.reset(t1)
         _active_locale.reset(t2)
+        _active_zone.reset(t3)
 
 
 def negotiate(accept_language: str | None, default: str = DEFAULT_LANGUAGE) -> str:

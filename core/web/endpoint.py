@@ -189,7 +189,7 @@ def _attempt(request: Request, handler: Callable, permission: str | None, write:
                              csrf_token=sessions.csrf_token(site.config.secret_key, sign_in.token_hash))
             language = state["language"] = pick_language(request, sign_in)
             try:
-                with i18n.use_language(site.catalogs, language):
+                with i18n.use_language(site.catalogs, language, site.config.timezone):
                     if check_csrf and not csrf_ok(request):
                         raise CsrfError()
                     if permission is not None:
@@ -288,7 +288,7 @@ def str_in_language(request: Request, exc: FuwuError) -> str:
     site = request.app.state.site
     language = getattr(request.state, "language", None) or pick_language(request, None)
     request.state.language = language
-    with i18n.use_language(site.catalogs, language):
+    with i18n.use_language(site.catalogs, language, site.config.timezone):
         return str(exc)
 
 

@@ -47,7 +47,7 @@ def render_error(request: Request, status: int, message: str | None = None) -> R
                 from .endpoint import pick_language
 
                 language = pick_language(request, request.state.user)
-            with i18n.use_language(site.catalogs, language):
+            with i18n.use_language(site.catalogs, language, site.config.timezone):
                 text = message or str(MESSAGES.get(status, TITLES.get(status, "")))
                 return request.app.state.templates.render(
                     request, "error.html", {"status": status, "title": TITLES.get(status, ""), "message": text},

@@ -12,13 +12,17 @@ from urllib.parse import quote
 
 from starlette.responses import Response
 
+from .. import i18n
+
 #: an export is bounded: a list page is for people, not for dumping the database
 MAX_ROWS = 50000
 
 
 def _cell(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone().replace(tzinfo=None) if value.tzinfo else value
+        # as the page shows it: in the site's time zone (not the server's), to the second
+        local = value.astimezone(i18n.current_zone()) if value.tzinfo else value
+        return local.replace(tzinfo=None, microsecond=0)
     if isinstance(value, Decimal | date | int | float) or value is None:
         return value
     text = str(value)

@@ -135,16 +135,11 @@ def format_day(value: date | None, form: str = "medium") -> str:
     return format_date(value, form, locale=i18n.babel_locale())
 
 
-def format_moment(value: datetime | None, form: str = "short", tz: str = "Asia/Shanghai") -> str:
+def format_moment(value: datetime | None, form: str = "short") -> str:
+    """A moment in the site's time zone (``[site] timezone``), in the reader's language."""
     if value is None:
         return ""
-    return format_datetime(value, form, tzinfo=_zone(tz), locale=i18n.babel_locale())
-
-
-def _zone(name: str):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(name)
+    return format_datetime(value, form, tzinfo=i18n.current_zone(), locale=i18n.babel_locale())
 
 
 def query_string(request: Request, **changes) -> str:

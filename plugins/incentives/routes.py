@@ -8,7 +8,6 @@ import io
 from datetime import datetime
 from decimal import Decimal
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -16,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from fuwu import i18n
 from fuwu.errors import NotFound, ValidationError
 from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
@@ -52,11 +52,12 @@ def _site(request: Request):
 
 
 def _now() -> datetime:
-    return datetime.now(ZoneInfo(rules.DEFAULT_TZ))
+    """Now, where the company works (``[site] timezone``)."""
+    return datetime.now(i18n.current_zone())
 
 
 def _this_month() -> str:
-    return rules.month_of(_now())
+    return _now().strftime("%Y-%m")
 
 
 def source_url(request: Request, kind: str, source_id: str) -> str | None:

@@ -28,9 +28,6 @@ from fuwu.site import site_of
 from . import rules
 from .models import Entry, Month
 
-TZ = rules.DEFAULT_TZ
-
-
 def setting(site, session, key: str):
     return site.settings.get(key, session)
 
@@ -102,7 +99,7 @@ def record(session: Session, *, staff: Staff, amount, reason: str, rule_id: str,
         return None
     now = now or utcnow()
     closed = closed_months(session)
-    month = month if month and month not in closed else rules.booking_month(now, closed, TZ)
+    month = month if month and month not in closed else rules.booking_month(now, closed, site.config.timezone)
     entry = Entry(staff_id=staff.id, department_id=staff.department_id, amount=amount, rule_id=str(rule_id)[:20],
                   reason=str(reason), source_kind=str(kind)[:80], source_id=str(source_id)[:80], key=key,
                   month=month, state="proposed", recorded_by_id=recorded_by.id if recorded_by else None,
@@ -161,7 +158,7 @@ def review(session: Session, entry: Entry, actor: Staff, action: str, note: str)
 def dispute_until(site, session: Session, entry: Entry) -> date:
     """The last day the employee may dispute: N working days after booking."""
     days = setting(site, session, "incentives.dispute_days")
-    booked = entry.created_at.astimezone(ZoneInfo(TZ)).date()
+    booked = entry.created_at.astimezone(ZoneInfo(site.config.timezone)).date()
     return site.calendar(session).add_working_days(booked, days)
 
 

@@ -7,13 +7,12 @@ Trainees without an account use signed links (``links.py`` handlers below).
 from __future__ import annotations
 
 from datetime import UTC
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fuwu import links
+from fuwu import i18n, links
 from fuwu.db import check_version, utcnow
 from fuwu.errors import NotFound, StaleEdit
 from fuwu.i18n import gettext as _
@@ -40,7 +39,6 @@ QUESTION_KINDS = {"single": _l("Single choice"), "multiple": _l("Multiple choice
 REG_STATUSES = {"registered": _l("Registered"), "waiting": _l("Waiting list"), "cancelled": _l("Cancelled")}
 ASSESSMENT_KINDS = {"probation": _l("Probation assessment"), "skill": _l("Professional skill assessment"),
                     "periodic": _l("Periodic assessment")}
-TZ = ZoneInfo("Asia/Shanghai")
 
 
 def _render(request, name, context, **kw):
@@ -70,7 +68,9 @@ def _customer_choices(request):
 
 
 def _aware(value):
-    return value.replace(tzinfo=TZ).astimezone(UTC) if value is not None and value.tzinfo is None else value
+    """A time typed into a form, read in the site's time zone."""
+    return value.replace(tzinfo=i18n.current_zone()).astimezone(UTC) if value is not None and value.tzinfo is None \
+        else value
 
 
 # --- Record rules ------------------------------------------------------------------
@@ -346,7 +346,7 @@ def _session_edit(request, ts):
     context = {"form": form, "ts": ts, "title": _("Edit session") if ts else _("New session")}
     if request.method == "GET":
         if ts:
-            form.fill(ts, starts_at=ts.starts_at.astimezone(TZ).strftime("%Y-%m-%dT%H:%M"))
+            form.fill(ts, starts_at=ts.starts_at.astimezone(i18n.current_zone()).strftime("%Y-%m-%dT%H:%M"))
         else:
             form.fill(capacity=20, exam_questions=0, pass_mark=_setting(request, "training.pass_mark"),
                       exam_minutes=_setting(request, "training.exam_minutes"), trainer_id=request.state.user.id,

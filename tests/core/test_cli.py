@@ -72,6 +72,16 @@ def test_errors_are_one_line_without_traceback(home, tmp_path):
     assert "core" in cases[-1].stderr  # core is no plugin: nothing to disable
 
 
+def test_a_time_zone_the_machine_does_not_know_stops_start_up_with_a_message(home):
+    config = home / "fuwu.toml"
+    text = config.read_text(encoding="utf-8")
+    assert 'timezone = "Asia/Shanghai"' in text
+    config.write_text(text.replace('timezone = "Asia/Shanghai"', 'timezone = "Asia/Shanghia"'), encoding="utf-8")
+    r = fuwu(home, "db", "current")
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert "Asia/Shanghia" in r.stderr and "time zone" in r.stderr, r.stderr
+
+
 def test_user_add_and_passwd_hash_with_argon2id(home):
     r = fuwu(home, "user", "add", "li.qiang", "--name", "李强", "--role", "engineer", "--password", "correct horse")
     assert r.returncode == 0, r.stderr

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from sqlalchemy import event, select
 from sqlalchemy.orm import selectinload
 
@@ -268,3 +269,33 @@ def test_digest_waits_for_the_configured_time(web):
     assert sent() is None  # 18:00 has passed, but this site sends at 20:00
     jobs.run_due(site, only="core.first_visit_digest", force=True, now=at(20, 1))
     assert sent() == at(20, 1)
+
+
+def test_times_are_typed_shown_and_exported_in_the_site_time_zone(web):
+    """``[site] timezone`` decides how a typed time is read and how every
+    time is shown, on the page and in the export alike (not the server's zone)."""
+    site, _app, browser = web(users=USERS)
+    _cid, call_id = submitted_call(site, browser)
+    coord = browser("coord")
+    r = coord.submit(f"/first-visits/{call_id}/attempts", {"outcome": "no_answer", "retry_at": "2030-03-02T09:30"})
+    assert r.status_code == 303
+    assert site.db.run(lambda s: s.get(FirstVisitCall, call_id).next_attempt_at) == datetime(2030, 3, 2, 1, 30,
+                                                                                             tzinfo=UTC)
+
+    def shown() -> tuple[str, str]:
+        page = coord.get(f"/first-visits/{call_id}").text
+        export = coord.get("/first-visits?format=csv").text
+        return page, export
+
+    page, export = shown()
+    assert format_datetime(datetime(2030, 3, 2, 9, 30), "short", locale="en") in page
+    assert "2030-03-02 09:30:00" in export
+    site.config.timezone = "America/New_York"
+    page, export = shown()
+    assert format_datetime(datetime(2030, 3, 1, 20, 30), "short", locale="en") in page
+    assert "2030-03-01 20:30:00" in export
+    # and a time typed now is New York's
+    r = coord.submit(f"/first-visits/{call_id}/attempts", {"outcome": "busy", "retry_at": "2030-03-05T08:00"})
+    assert r.status_code == 303
+    assert site.db.run(lambda s: s.get(FirstVisitCall, call_id).next_attempt_at) == datetime(2030, 3, 5, 13, 0,
+                                                                                             tzinfo=UTC)

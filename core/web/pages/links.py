@@ -156,7 +156,7 @@ def contact_link_issue(request: Request) -> Response:
 def _mail_link(request: Request, contact: Contact, link: SignedLink, url: str) -> None:
     """In the site's language: the customer has no language preference of their own."""
     site = request.app.state.site
-    with i18n.use_language(site.catalogs, site.config.language):
+    with i18n.use_language(site.catalogs, site.config.language, site.config.timezone):
         subject = _("Please confirm your contact details")
         body = _("Dear %(name)s,\n\nplease check the phone number and e-mail address we keep for you at "
                  "%(customer)s, and correct them if needed:\n\n%(url)s\n\nThe link works once, until %(date)s.",
