@@ -597,8 +597,15 @@ def report_list(request: Request) -> Response:
     db = request.state.db
     reports = list(db.scalars(select(MonthlyReport).order_by(MonthlyReport.month.desc()).limit(60)))
     site = _site(request)
-    return _render(request, "complaints/reports.html", {
-        "reports": [(r, services.sent_on_time(site, r)) for r in reports], "title": _("Complaint reports")})
+    rows = [(r, services.sent_on_time(site, r)) for r in reports]
+    if request.query_params.get("format") in ("csv", "xlsx"):
+        timeliness = {None: _("Not sent"), True: _("On time"), False: _("Late")}
+        return export_response(
+            request.query_params["format"], _("Complaint reports"),
+            [_("Month"), _("Complaints"), _("Valid"), _("Due on"), _("Sent at"), _("On time")],
+            ([f"{r.month:%Y-%m}", r.data.get("total", 0), r.data.get("valid", 0), r.due_on, r.sent_at,
+              timeliness[on_time]] for r, on_time in rows))
+    return _render(request, "complaints/reports.html", {"reports": rows, "title": _("Complaint reports")})
 
 
 @requires("complaints.report.view")
@@ -672,9 +679,18 @@ def consequences(request: Request) -> Response:
     fines = list(db.scalars(select(Complaint).where(Complaint.fine_emitted.is_(True))
                             .options(selectinload(Complaint.concerned_staff))
                             .order_by(Complaint.received_at.desc()).limit(200)))
+    fine = _site(request).settings.get("complaints.attitude_fine", db)
+    if request.query_params.get("format") in ("csv", "xlsx"):
+        reviews = {"dismissal": _("Dismissal review: repeated service-attitude complaint")}
+        review = _("Manager's demotion or dismissal review: complaints in the window")
+        fined = _("Fines for confirmed service-attitude complaints")
+        return export_response(
+            request.query_params["format"], _("Complaint consequences"),
+            [_("Consequence"), _("Staff member"), _("After complaint"), _("Count"), _("Amount (yuan)")],
+            [*([reviews.get(f.kind, review), f.staff.name, f.complaint.number, f.count, None] for f in flags),
+             *([fined, c.concerned_staff.name if c.concerned_staff else "", c.number, None, fine] for c in fines)])
     return _render(request, "complaints/consequences.html", {
-        "flags": flags, "fines": fines, "fine": _site(request).settings.get("complaints.attitude_fine", db),
-        "title": _("Complaint consequences")})
+        "flags": flags, "fines": fines, "fine": fine, "title": _("Complaint consequences")})
 
 
 # --- Customer page --------------------------------------------------------------------------

@@ -322,6 +322,14 @@ def entry_new(request: Request) -> Response:
 def months(request: Request) -> Response:
     db = request.state.db
     rows = services.months_overview(db, services.visible(request.state.user))
+    if request.query_params.get("format") in ("csv", "xlsx"):
+        return export_response(
+            request.query_params["format"], _("Payroll months"),
+            [_("Payroll month"), _("Entries"), _("Rewards"), _("Fines"), _("Net amount for payroll"),
+             _("Proposed"), _("Disputed"), _("Month state"), _("Closed on")],
+            ([r["month"], r["count"], r["rewards"], r["fines"], r["net"], r["proposed"], r["disputed"],
+              _("Month closed") if r["closed"] and r["closed"].closed else _("Month open"),
+              r["closed"].closed_at if r["closed"] and r["closed"].closed else None] for r in rows))
     return request.app.state.templates.render(
         request, "incentives/months.html",
         {"rows": rows, "this_month": _this_month(), "title": _("Payroll months")})

@@ -559,6 +559,13 @@ def application_file(request: Request) -> Response:
 def token_list(request: Request) -> Response:
     rows = list(request.state.db.scalars(select(ApiToken).order_by(ApiToken.revoked_at.is_not(None),
                                                                    ApiToken.id.desc())))
+    if request.query_params.get("format") in ("csv", "xlsx"):
+        return export_response(
+            request.query_params["format"], _("Lookup API tokens"),
+            [_("System using the token"), _("Token starts with"), _("Issued by"), _("Issued on"), _("Token state"),
+             _("Revoked on")],
+            ([t.label, t.prefix, t.issued_by.name if t.issued_by else "", t.created_at,
+              _("Revoked") if t.revoked_at else _("Valid"), t.revoked_at] for t in rows))
     return _render(request, "serial_keys/tokens.html",
                    {"tokens": rows, "secret": None, "title": _("Lookup API tokens")})
 

@@ -609,6 +609,16 @@ def standards(request: Request) -> Response:
     site = _site(request)
     rows = list(db.scalars(select(Standard).order_by(Standard.grade, Standard.effective_from.desc())))
     general = services.standard_for(site, db, "", date.max)
+    if request.query_params.get("format") in ("csv", "xlsx"):
+        at_cost = _("at actual cost")
+        return export_response(
+            request.query_params["format"], _("Travel standards"),
+            [_("Grade"), _("Effective from"), _("Transport class allowed"), _("Lodging cap per night (yuan)"),
+             _("Meals per day (yuan)"), _("Local transport")],
+            [[_("General staff (any grade without its own row)"), _("settings"),
+              str(CLASS_LABELS[general.transport_class]), general.lodging_cap, general.meal_rate, at_cost],
+             *([str(GRADES.get(s.grade, s.grade)), s.effective_from, str(CLASS_LABELS[s.transport_class]),
+                s.lodging_cap, s.meal_rate, at_cost] for s in rows)])
     return _render(request, "travel_expense/standards.html",
                    {"rows": rows, "general": general, "title": _("Travel standards")})
 

@@ -10,8 +10,10 @@ reach through a link of some other page is visited too.
 
 from __future__ import annotations
 
+import csv
 import functools
 import html
+import io
 import itertools
 import re
 from collections import Counter
@@ -20,6 +22,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 
+import openpyxl
 import pytest
 from babel.messages.pofile import read_po
 
@@ -207,6 +210,35 @@ def test_every_form_refuses_bad_input_with_a_message_not_a_failure(tmp_path, dat
         site.close()
     assert len(forms) > 100 and answers[422] > 50, answers
     assert failures == [], "\n".join(failures)
+
+
+def test_every_list_page_exports_what_it_lists_as_csv_and_xlsx(demo_app):
+    """A page that lists records in a table, at a path naming no record,
+    offers CSV and XLSX; both open, with the same header row, and hold rows
+    when the page shows some."""
+    checked = []
+    with signed_in(demo_app, "admin") as browser:
+        for url in crawl(browser).urls:
+            path = urlsplit(url).path
+            if re.search(r"/[\d-]+(/|$)", path) or path.endswith(("/new", "/edit")):  # an id or a month
+                continue
+            page = browser.get(url).text
+            table = re.search(r'<table class="list".*?<tbody>(.*?)</tbody>', page, re.S)
+            if table is None:
+                continue
+            links = {fmt: re.search(rf'href="([^"]*format={fmt}[^"]*)"', page) for fmt in ("csv", "xlsx")}
+            assert all(links.values()), f"{url} lists records without CSV and XLSX"
+            csv_answer, xlsx_answer = (browser.get(urljoin(url, html.unescape(link.group(1))))
+                                       for link in links.values())
+            assert csv_answer.status_code == xlsx_answer.status_code == 200, url
+            assert csv_answer.headers["content-type"].startswith("text/csv"), url
+            lines = list(csv.reader(io.StringIO(csv_answer.content.decode("utf-8-sig"))))
+            sheet = openpyxl.load_workbook(io.BytesIO(xlsx_answer.content), read_only=True).active
+            assert [str(v) for v in next(sheet.iter_rows(values_only=True))] == lines[0], url
+            shown = [row for row in re.findall(r"<tr\b.*?</tr>", table.group(1), re.S) if "colspan" not in row]
+            assert len(lines) > 1 or not shown, f"{url} shows {len(shown)} rows, its export none"
+            checked.append(path)
+    assert len(set(checked)) > 30, checked
 
 
 @pytest.mark.parametrize("username", ("admin", "li.qiang"))

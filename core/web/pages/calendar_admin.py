@@ -31,6 +31,7 @@ from ...errors import NotFound
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ..endpoint import requires
+from ..export import export_response
 from ..forms import Field, Form
 from ..shell import flash_redirect
 
@@ -164,14 +165,36 @@ def month_grid(year: int, days: list[DayInfo]) -> list[tuple[date, list[list[Day
     return months
 
 
+def _year_of(request: Request, year: int):
+    """The site's calendar, the days entered for ``year`` and every day of it."""
+    cal = site_calendar(request.app.state.site, request.state.db)
+    rows = request.state.db.scalars(select(CalendarDay).where(extract("year", CalendarDay.day) == year)
+                                    .order_by(CalendarDay.day)).all()
+    return cal, rows, year_days(cal, year, {r.day: r for r in rows})
+
+
+KIND_LABELS = {"holiday": _l("Holiday"), "makeup": _l("Make-up workday"), "closure": _l("Company closure"),
+               "extra": _l("Extra workday")}
+SOURCE_LABELS = {"entered": _l("Entered here"), "package": _l("Holiday package"),
+                 "estimate": _l("Estimate (statutory holidays only)")}
+
+
+def _export(request: Request, year: int) -> Response:
+    """The year's holidays and make-up workdays, as the page lists them."""
+    _cal, _rows, days = _year_of(request, year)
+    weekday_names = get_day_names("abbreviated", locale=i18n.babel_locale())
+    return export_response(
+        request.query_params["format"], _("Working calendar %(year)s", year=year),
+        [_("Date"), _("Weekday"), _("Kind"), _("Holiday or note"), _("Source")],
+        ([d.day, weekday_names[d.day.weekday()], str(KIND_LABELS[d.kind]),
+          " · ".join(part for part in (d.name, d.note) if part), str(SOURCE_LABELS[d.source])]
+         for d in days if d.special))
+
+
 def _render(request: Request, year: int, form: Form, *, status: int = 200) -> Response:
     site = request.app.state.site
     db = request.state.db
-    cal = site_calendar(site, db)
-    rows = db.scalars(select(CalendarDay).where(extract("year", CalendarDay.day) == year)
-                      .order_by(CalendarDay.day)).all()
-    entered = {r.day: r for r in rows}
-    days = year_days(cal, year, entered)
+    cal, rows, days = _year_of(request, year)
     other_years = Counter(d.year for d in db.scalars(select(CalendarDay.day)) if d.year != year)
     today = _today(site)
     next_uncovered = (year == today.year and bool(cal.uncovered_years(date(year + 1, 1, 1), date(year + 1, 1, 1))))
@@ -183,7 +206,7 @@ def _render(request: Request, year: int, form: Form, *, status: int = 200) -> Re
          "other_years": sorted(other_years.items()), "form": form,
          "uncovered": bool(cal.uncovered_years(date(year, 1, 1), date(year, 12, 31))),
          "package_covers": package_covers(year), "package_version": package_version(),
-         "next_uncovered": next_uncovered,
+         "next_uncovered": next_uncovered, "kind_labels": KIND_LABELS, "source_labels": SOURCE_LABELS,
          "workdays": sum(1 for d in days if d.working), "title": _("Working calendar %(year)s", year=year)},
         status=status)
 
@@ -191,6 +214,8 @@ def _render(request: Request, year: int, form: Form, *, status: int = 200) -> Re
 @requires(PERMISSION)
 def calendar_page(request: Request) -> Response:
     year = _year(request)
+    if request.query_params.get("format") in ("csv", "xlsx"):
+        return _export(request, year)
     form = day_form()
     form.fill(None, kind="closed")
     return _render(request, year, form)
