@@ -136,10 +136,12 @@ def format_day(value: date | None, form: str = "medium") -> str:
 
 
 def format_moment(value: datetime | None, form: str = "short") -> str:
-    """A moment in the site's time zone (``[site] timezone``), in the reader's language."""
+    """A moment in the site's time zone (``[site] timezone``), in the reader's
+    language; its spaces do not break, so a table cell never splits the date
+    from its time."""
     if value is None:
         return ""
-    return format_datetime(value, form, tzinfo=i18n.current_zone(), locale=i18n.babel_locale())
+    return format_datetime(value, form, tzinfo=i18n.current_zone(), locale=i18n.babel_locale()).replace(" ", "\xa0")
 
 
 def query_string(request: Request, **changes) -> str:
