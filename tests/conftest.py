@@ -317,6 +317,13 @@ def launch_chromium(driver: PlaywrightDriver):
         pytest.fail(f"could not launch {CHROMIUM}: {exc}", pytrace=False)
 
 
+def customer_name(site, customer_id: int) -> str:
+    """What a form's customer field takes: the customer's name, as typed."""
+    from fuwu.models import Customer
+
+    return site.db.run(lambda s: s.get(Customer, customer_id).name)
+
+
 def zh(site, message: str, **params) -> str:
     """``message`` as a zh_Hans reader sees it; fails when the catalog has no Chinese for it."""
     text = site.catalogs.get("zh_Hans").gettext(message)

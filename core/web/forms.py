@@ -31,17 +31,37 @@ def _in_calendar(day: date, value):
     return value
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """How a ``record`` field finds what is typed into it: for records too
+    many for a select (every customer), picked by name, with suggestions
+    while typing (``fuwu.web.lookups`` has the ones core offers).
+
+    ``find(text)`` is the id of the one record of that name the user may
+    pick (else None); ``name_of(id)`` the name to show for a saved id;
+    ``suggest`` the URL that answers ``?for=<field>&<field>=<typed>`` with
+    ``<option>`` elements for the field's ``<datalist>``."""
+
+    find: Callable[[str], Any]
+    name_of: Callable[[Any], str | None]
+    suggest: str
+
+
 @dataclass
 class Field:
     name: str
     label: Any
-    kind: str = "text"  # text, textarea, email, phone, date, money, int, choice, bool, password, multi
+    # text, textarea, email, phone, date, datetime, money, int, choice, bool, password, multi,
+    # record (one record picked by name) and records (several)
+    kind: str = "text"
     required: bool = False
     max_length: int = 200
     choices: Callable[[], Iterable[tuple[str, Any]]] | Iterable[tuple[str, Any]] | None = None
     help: Any = ""
     minimum: Any = None
     maximum: Any = None
+    #: for ``kind="record"`` and ``"records"``
+    lookup: Lookup | None = None
 
     def options(self) -> list[tuple[str, Any]]:
         choices = self.choices() if callable(self.choices) else self.choices
@@ -51,6 +71,11 @@ class Field:
         """Value from posted text; raises ValueError(message) when invalid."""
         if self.kind == "bool":
             return raw in ("on", "true", "1", "yes")
+        if self.kind == "records":
+            ids = [self._find(name) for name in (str(v).strip() for v in (raw or [])) if name]
+            if self.required and not ids:
+                raise ValueError(_l("This field is required."))
+            return list(dict.fromkeys(ids))  # each once, in the order typed
         if self.kind == "multi":
             values = [str(v) for v in (raw or [])]
             allowed = {k for k, _ in self.options()}
@@ -63,7 +88,7 @@ class Field:
         if not text:
             if self.required:
                 raise ValueError(_l("This field is required."))
-            return None if self.kind in ("date", "money", "int", "choice") else ""
+            return None if self.kind in ("date", "money", "int", "choice", "record") else ""
         if len(text) > self.max_length and self.kind not in ("textarea",):
             raise ValueError(_l("At most %(n)s characters.", n=self.max_length))
         if self.kind == "textarea" and len(text) > 10000:
@@ -105,7 +130,17 @@ class Field:
         if self.kind == "choice":
             if text not in {k for k, _ in self.options()}:
                 raise ValueError(_l("Choose from the list."))
+        if self.kind == "record":
+            return self._find(text)
         return text
+
+    def _find(self, name: str) -> str:
+        """The id (as text) of the record called ``name`` (``record`` and ``records``)."""
+        found = self.lookup.find(name)
+        if found is None:
+            raise ValueError(_l("No match for “%(text)s”: type the whole name, or pick one of the suggestions.",
+                                text=name))
+        return str(found)
 
     def _bounded(self, value):
         if self.minimum is not None and value < self.minimum:
@@ -126,7 +161,7 @@ class Form:
         """Parse a posted MultiDict; True when every field is valid."""
         self.raw, self.values, self.errors = {}, {}, {}
         for f in self.fields:
-            raw = posted.getlist(f.name) if f.kind == "multi" else posted.get(f.name)
+            raw = posted.getlist(f.name) if f.kind in ("multi", "records") else posted.get(f.name)
             self.raw[f.name] = raw
             try:
                 self.values[f.name] = f.parse(raw)
@@ -173,11 +208,15 @@ def record_id(value) -> int | None:
 
 def format_value(value: Any, f: Field) -> Any:
     if value is None:
-        return [] if f.kind == "multi" else ""
+        return [] if f.kind in ("multi", "records") else ""
     if f.kind == "money":
         return f"{value:.2f}"
     if isinstance(value, date):
         return value.isoformat()
     if f.kind == "multi":
         return [str(v) for v in value]
+    if f.kind == "record":  # the saved id, shown as the name it is picked by
+        return f.lookup.name_of(value) or ""
+    if f.kind == "records":
+        return [name for name in map(f.lookup.name_of, value) if name]
     return value

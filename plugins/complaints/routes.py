@@ -22,7 +22,7 @@ from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.links import LinkPurpose
 from fuwu.models import Contact, Customer, Department, Staff
-from fuwu.web import scope
+from fuwu.web import lookups, scope
 from fuwu.web.endpoint import requires
 from fuwu.web.export import MAX_ROWS, export_response
 from fuwu.web.forms import Field, Form, record_id
@@ -153,11 +153,8 @@ def _validity(value) -> str:
 
 def intake_form(request: Request) -> Form:
     db = request.state.db
-    user = request.state.user
     return Form([
-        Field("customer_id", _l("Customer"), kind="choice", required=True,
-              choices=lambda: [(i, n) for i, n in db.execute(
-                  select(Customer.id, Customer.name).where(scope.customers(user)).order_by(Customer.name))]),
+        Field("customer_id", _l("Customer"), kind="record", required=True, lookup=lookups.customers(request)),
         Field("contact_name", _l("Complainant"), max_length=100, required=True),
         Field("contact_phone", _l("Complainant's phone"), kind="phone", max_length=40),
         Field("source", _l("Complaint source"), kind="choice", required=True,

@@ -21,7 +21,7 @@ from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.links import LinkPurpose
 from fuwu.models import Customer, Staff
-from fuwu.web import scope
+from fuwu.web import lookups, scope
 from fuwu.web.endpoint import requires
 from fuwu.web.export import MAX_ROWS, export_response
 from fuwu.web.forms import Field, Form, record_id
@@ -116,12 +116,6 @@ def visible_project(request: Request, project_id) -> Project:
     return project
 
 
-def _customers(request: Request):
-    db, user = request.state.db, request.state.user
-    return lambda: [(c.id, c.name) for c in db.execute(
-        select(Customer.id, Customer.name).where(scope.customers(user)).order_by(Customer.name).limit(500))]
-
-
 def _technicians(request: Request):
     db = request.state.db
     return lambda: [(s.id, s.name) for s in db.execute(
@@ -169,7 +163,7 @@ def board(request: Request) -> Response:
 def dispatch_form(request: Request) -> Form:
     kinds = list(services.score_table(request.state.db))
     return Form([
-        Field("customer_id", _l("Customer"), kind="choice", required=True, choices=_customers(request)),
+        Field("customer_id", _l("Customer"), kind="record", required=True, lookup=lookups.customers(request)),
         Field("technician_id", _l("Mobile technician"), kind="choice", required=True,
               choices=_technicians(request)),
         Field("kind", _l("Kind of job"), kind="choice", required=True,
@@ -336,7 +330,7 @@ def projects(request: Request) -> Response:
 def project_form(request: Request) -> Form:
     return Form([
         Field("title", _l("Project title"), required=True, max_length=200),
-        Field("customer_id", _l("Customer"), kind="choice", required=True, choices=_customers(request)),
+        Field("customer_id", _l("Customer"), kind="record", required=True, lookup=lookups.customers(request)),
         Field("expected_start", _l("Expected start"), kind="date", required=True),
         Field("expected_finish", _l("Expected finish"), kind="date", required=True),
         Field("leader_id", _l("Group leader"), kind="choice", required=True, choices=_technicians(request)),

@@ -23,6 +23,7 @@ from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Customer, Role, Staff
 from fuwu.notifications import notify
 from fuwu.timeline import append as timeline_append
+from fuwu.web import lookups
 from fuwu.web.endpoint import requires
 from fuwu.web.export import export_response
 from fuwu.web.forms import Field, Form, record_id
@@ -169,12 +170,12 @@ def overview(request: Request) -> Response:
 # --- Residencies (who, where, under whom, from when to when) -------------------------------------
 
 
-def residency_form(db) -> Form:
+def residency_form(request: Request) -> Form:
+    db = request.state.db
     return Form([
         Field("engineer_id", _l("Resident engineer"), kind="choice", required=True, choices=_staff_choices(db)),
         Field("lead_id", _l("Supervising group lead"), kind="choice", choices=_staff_choices(db)),
-        Field("customer_id", _l("Customer"), kind="choice", required=True,
-              choices=lambda: [(c.id, c.name) for c in db.scalars(select(Customer).order_by(Customer.name))]),
+        Field("customer_id", _l("Customer"), kind="record", required=True, lookup=lookups.customers(request)),
         Field("site_name", _l("Customer site"), max_length=200),
         Field("starts_on", _l("Resident from"), kind="date", required=True),
         Field("ends_on", _l("Resident until"), kind="date"),
@@ -184,7 +185,7 @@ def residency_form(db) -> Form:
 
 def _residency_edit(request: Request, residency: Residency | None) -> Response:
     db = request.state.db
-    form = residency_form(db)
+    form = residency_form(request)
 
     def render(status=200, conflict=None):
         return _render(request, "onsite_residency/residency_form.html",

@@ -18,7 +18,7 @@ from fuwu.errors import NotFound, StaleEdit
 from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Customer, Staff
-from fuwu.web import scope
+from fuwu.web import lookups, scope
 from fuwu.web.endpoint import AUTHENTICATED, requires
 from fuwu.web.export import MAX_ROWS, export_response
 from fuwu.web.forms import Field, Form, record_id
@@ -58,13 +58,6 @@ def _setting(request, key):
 def _staff_choices(db):
     return lambda: [(i, n) for i, n in db.execute(select(Staff.id, Staff.name).where(Staff.active.is_(True))
                                                    .order_by(Staff.name))]
-
-
-def _customer_choices(request):
-    db = request.state.db
-    return lambda: [(i, n) for i, n in db.execute(select(Customer.id, Customer.name)
-                                                   .where(scope.customers(request.state.user))
-                                                   .order_by(Customer.name).limit(500))]
 
 
 def _aware(value):
@@ -293,8 +286,8 @@ def session_form(request) -> Form:
         Field("course_id", _l("Course"), kind="choice", required=True,
               choices=lambda: [(i, f"{c} {t}") for i, c, t in db.execute(select(Course.id, Course.code, Course.title)
                                                                           .order_by(Course.code))]),
-        Field("customer_id", _l("Customer (empty for an internal course)"), kind="choice",
-              choices=_customer_choices(request)),
+        Field("customer_id", _l("Customer (empty for an internal course)"), kind="record",
+              lookup=lookups.customers(request)),
         Field("starts_at", _l("Starts at"), kind="datetime", required=True),
         Field("place", _l("Place"), required=True),
         Field("trainer_id", _l("Trainer"), kind="choice", choices=_staff_choices(db)),
@@ -353,12 +346,7 @@ def _session_edit(request, ts):
                       course_id=request.query_params.get("course", ""),
                       customer_id=request.query_params.get("customer", ""))
         return _render(request, "training/session_edit.html", context)
-    if form.load(request.state.form):
-        customer_id = form.values["customer_id"]
-        if customer_id and not db.scalar(select(Customer.id).where(Customer.id == int(customer_id),
-                                                                   scope.customers(request.state.user))):
-            form.error("customer_id", _("Choose from the list."))
-    if form.errors:
+    if not form.load(request.state.form):  # the customer lookup keeps to the customers the user sees
         return _render(request, "training/session_edit.html", context, status=422)
     values = dict(form.values)
     values["starts_at"] = _aware(values["starts_at"])
@@ -663,7 +651,7 @@ def sheet_sign(request):
 def plan_form(request) -> Form:
     db = request.state.db
     return Form([
-        Field("customer_id", _l("Customer"), kind="choice", required=True, choices=_customer_choices(request)),
+        Field("customer_id", _l("Customer"), kind="record", required=True, lookup=lookups.customers(request)),
         Field("course_id", _l("Course"), kind="choice",
               choices=lambda: list(db.execute(select(Course.id, Course.title).order_by(Course.code)))),
         Field("title", _l("Plan title"), required=True),

@@ -22,7 +22,7 @@ from fuwu.errors import Forbidden, NotFound, StaleEdit, ValidationError
 from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import GRADES, Customer, Staff
-from fuwu.web import scope
+from fuwu.web import lookups
 from fuwu.web.endpoint import requires
 from fuwu.web.export import MAX_ROWS, export_response
 from fuwu.web.forms import Field, Form, record_id
@@ -103,19 +103,12 @@ def _history(request: Request, record) -> list:
 
 
 def trip_form(request: Request) -> Form:
-    db = request.state.db
-    user = request.state.user
-
-    def customers():
-        return list(db.execute(select(Customer.id, Customer.name).where(scope.customers(user))
-                               .order_by(Customer.name).limit(500)))
-
     return Form([
         Field("destinations", _l("Destination(s)"), required=True),
         Field("region", _l("Region of the trip"), max_length=100),
         Field("depart_on", _l("Departure date"), kind="date", required=True),
         Field("return_on", _l("Return date"), kind="date", required=True),
-        Field("customer_ids", _l("Customers served"), kind="multi", choices=customers),
+        Field("customer_ids", _l("Customers served"), kind="records", lookup=lookups.customers(request)),
         Field("purpose", _l("Purpose of the trip"), kind="textarea", required=True),
         Field("itinerary", _l("Itinerary"), kind="textarea"),
         Field("transport_class", _l("Transport"), kind="choice", required=True,

@@ -21,6 +21,9 @@ FIELD = re.compile(
     r'<div class="field( invalid)?" id="field-(?P<name>[a-z_]+)">(?P<body>.*?)(?=<div class="field|</form>)', re.S)
 
 
+CUSTOMER = "测试客户甲有限公司"
+
+
 def english(browser):
     """Pages in English, so messages can be asserted whatever the site language."""
     browser.cookies.set("fuwu_lang", "en")
@@ -220,9 +223,9 @@ def test_create_invalid_then_valid(web):
     b = english(browser("mgr"))
     form = b.get(f"/contracts/new?customer_id={customer_id}")
     assert form.status_code == 200
-    assert selected(form.text, "customer_id") == [str(customer_id)]
+    assert field_value(form.text, "customer_id") == CUSTOMER  # from the customer's page
     product_id = site.db.run(lambda s: s.scalar(select(Product.id).where(Product.code == "WMS")))
-    data = {"number": "T-VALID", "kind": "service", "customer_id": str(customer_id), "products": [str(product_id)],
+    data = {"number": "T-VALID", "kind": "service", "customer_id": CUSTOMER, "products": [str(product_id)],
             "signed_on": "2026-01-05", "starts_on": "2026-02-01", "ends_on": "2026-01-31", "amount": "-5",
             "service_level": "金牌", "notes": "第二年续约"}
     r = b.submit("/contracts/new", data)
@@ -280,7 +283,7 @@ def test_stale_edit_shows_saved_values_and_keeps_input(web):
     def posted(page, **changes):
         data = {name: field_value(page, name) for name in
                 ("number", "signed_on", "installed_on", "starts_on", "ends_on", "amount", "service_level")}
-        data.update(kind="service", customer_id=selected(page, "customer_id")[0], version=version_of(page))
+        data.update(kind="service", customer_id=field_value(page, "customer_id"), version=version_of(page))
         data.update(changes)
         return data
 
@@ -312,16 +315,19 @@ def test_record_rules_hide_other_departments_contracts(web):
     assert "T-VALID" not in eng2.get("/contracts?format=csv").content.decode("utf-8-sig")
     # writing: rep (sales, 实施部) may edit contracts, but not those of 售后服务部's customers
     assert rep.get(f"/contracts/{ours}/edit").status_code == 404
+    foreign_name = site.db.run(lambda s: s.get(Customer, foreign_customer).name)
     r = rep.submit(f"/contracts/{ours}/edit", {"number": "HACKED", "kind": "sales", "signed_on": "2026-01-01",
-                                               "amount": "1", "customer_id": str(foreign_customer), "version": "1"})
+                                               "amount": "1", "customer_id": foreign_name, "version": "1"})
     assert r.status_code == 404
     assert site.db.run(lambda s: s.get(Contract, ours).number) == "T-VALID"
     # nor attach a new contract to such a customer
-    visible_elsewhere = site.db.run(lambda s: s.scalar(select(Contract.customer_id).where(Contract.id == ours)))
     r = english(rep).submit("/contracts/new", {"number": "SS-0002", "kind": "sales", "signed_on": "2026-01-01",
-                                               "amount": "1", "customer_id": str(visible_elsewhere)})
+                                               "amount": "1", "customer_id": CUSTOMER})
     assert r.status_code == 422 and field_error(r.text, "customer_id")
-    assert str(visible_elsewhere) not in re.findall(r'<option value="(\d+)"', fields(r.text)["customer_id"])
+    assert site.db.run(lambda s: s.scalar(select(Contract.id).where(Contract.number == "SS-0002"))) is None
+    # and it is never suggested to them, while their own customer is
+    assert CUSTOMER not in rep.get("/customers/suggest?for=customer_id&customer_id=客户").text
+    assert foreign_name in rep.get("/customers/suggest?for=customer_id&customer_id=自己").text
 
 
 def test_permissions(web):
@@ -367,3 +373,37 @@ def test_list_query_count_does_not_grow_with_rows(web):
     with QueryCounter(site.db.engine) as export:
         rows = b.get("/contracts?format=csv").content.decode("utf-8-sig").splitlines()
     assert len(rows) == 61 and export.count <= few.count + 1
+
+
+def test_the_customer_is_typed_with_suggestions_not_picked_from_every_customer(web):
+    """A form's customer is typed by name with suggestions while typing:
+    the page stays the same size however many customers there are."""
+    site, app, browser = web(users=USERS)
+    _add_contracts(site)
+    b = english(browser("mgr"))
+    before = b.get("/contracts/new").text
+    site.db.run(lambda s: s.add_all(Customer(name=f"批量客户{i:04d}有限公司") for i in range(300)))
+    page = b.get("/contracts/new").text
+    assert "批量客户" not in page and abs(len(page) - len(before)) < 200
+    field = fields(page)["customer_id"]
+    assert 'list="f-customer_id-options"' in field and "/customers/suggest?for=customer_id" in field
+
+    def suggested(typed: str) -> list[str]:
+        r = b.get("/customers/suggest", params={"for": "customer_id", "customer_id": typed})
+        assert r.status_code == 200
+        return [html.unescape(v) for v in re.findall(r'<option value="([^"]*)">', r.text)]
+
+    assert suggested("客户甲") == [CUSTOMER]
+    assert len(suggested("批量")) == 20 and suggested("批量")[0] == "批量客户0000有限公司"
+    assert suggested("") == [] and suggested("%") == []  # a wildcard is a character like any other
+    # a name nobody has is refused next to the field, with what was typed kept
+    data = {"number": "T-TYPED", "kind": "sales", "signed_on": "2026-01-05", "amount": "1", "customer_id": "客户甲"}
+    r = b.submit("/contracts/new", data)
+    assert r.status_code == 422 and "客户甲" in field_error(r.text, "customer_id")
+    assert field_value(r.text, "customer_id") == "客户甲"
+    r = b.submit("/contracts/new", {**data, "customer_id": "批量客户0299有限公司"})
+    assert r.status_code == 303
+    saved = site.db.run(lambda s: s.scalar(select(Contract).where(Contract.number == "T-TYPED")))
+    assert site.db.run(lambda s: s.get(Customer, saved.customer_id).name) == "批量客户0299有限公司"
+    # the edit page shows the saved customer by name
+    assert field_value(b.get(f"/contracts/{saved.id}/edit").text, "customer_id") == "批量客户0299有限公司"

@@ -22,7 +22,7 @@ from ...i18n import N_
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ...models import CONTRACT_KINDS, Contract, Customer, Product, Staff
-from .. import scope
+from .. import lookups, scope
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
 from ..forms import Field, Form, record_id
@@ -71,15 +71,12 @@ def _cached(load):
 
 def contract_form(request: Request, contract: Contract | None = None) -> Form:
     db = request.state.db
-    user = request.state.user
     # someone who has left still shows as the signer of their old contracts
     signer = or_(Staff.active.is_(True), Staff.id == contract.signed_by_id) if contract else Staff.active.is_(True)
     return Form([
         Field("number", _l("Contract number"), required=True, max_length=60),
         Field("kind", _l("Kind"), kind="choice", required=True, choices=lambda: list(CONTRACT_KINDS.items())),
-        Field("customer_id", _l("Customer"), kind="choice", required=True,
-              choices=_cached(lambda: db.execute(select(Customer.id, Customer.name)
-                                                 .where(scope.customers(user)).order_by(Customer.name)).all())),
+        Field("customer_id", _l("Customer"), kind="record", required=True, lookup=lookups.customers(request)),
         Field("products", _l("Software"), kind="multi",
               choices=_cached(lambda: db.execute(select(Product.id, Product.name).order_by(Product.name)).all())),
         Field("signed_on", _l("Signed on"), kind="date", required=True),
@@ -255,11 +252,9 @@ def contract_new(request: Request) -> Response:
     db = request.state.db
     form = contract_form(request)
     if request.method == "GET":
-        customer_id = record_id(request.query_params.get("customer_id"))
-        visible = {k for k, _label in next(f for f in form.fields if f.name == "customer_id").options()}
+        # from a customer's page: that customer, when the user may see it
         form.fill(None, kind="service", signed_on=local_today(request), amount=None,
-                  customer_id=customer_id if str(customer_id) in visible else None,
-                  signed_by_id=request.state.user.id)
+                  customer_id=request.query_params.get("customer_id"), signed_by_id=request.state.user.id)
         return _render_edit(request, form, None)
     form.load(request.state.form)
     _check(db, form, None)

@@ -19,7 +19,7 @@ from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ...models import (ACCOUNT_TYPES, Contact, Contract, Customer, CustomerProduct, Department, Product, Staff,
                       customer_regions)
-from .. import scope
+from .. import lookups, scope
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
 from ..forms import Field, Form, record_id
@@ -238,6 +238,16 @@ def customer_search(request: Request) -> Response:
     return request.app.state.templates.render(request, "core/customers/search.html", {"rows": rows, "q": q})
 
 
+@requires("core.customer.view")
+def customer_suggest(request: Request) -> Response:
+    """The ``<option>``s of a customer field's ``<datalist>`` (``fuwu.web.lookups``):
+    the field named by ``for`` sends what is typed under its own name."""
+    params = request.query_params
+    typed = params.get(params.get("for") or "q", "").strip()[:200]
+    return request.app.state.templates.render(request, "core/customers/suggest.html",
+                                              {"names": lookups.customer_names(request, typed)})
+
+
 @requires("core.customer.edit")
 def contact_add(request: Request) -> Response:
     db = request.state.db
@@ -273,6 +283,7 @@ def routes() -> list:
     return [
         Route("/customers", customer_list, name="customers"),
         Route("/customers/search", customer_search, name="customer_search"),
+        Route("/customers/suggest", customer_suggest, name="customer_suggest"),
         Route("/customers/new", customer_new, methods=["GET", "POST"], name="customer_new"),
         Route("/customers/{customer_id:int}", customer_detail, name="customer"),
         Route("/customers/{customer_id:int}/edit", customer_edit, methods=["GET", "POST"], name="customer_edit"),

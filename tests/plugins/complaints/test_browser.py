@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import launch_chromium, serving, zh
+from tests.conftest import customer_name, launch_chromium, serving, zh
 from sqlalchemy import select
 
 from fuwu.models import Department, Staff
@@ -59,7 +59,11 @@ def test_quality_supervisor_takes_a_complaint_from_intake_to_archive(live, playw
 
         login("quality")
         page.goto(f"{url}/complaints/new")
-        page.select_option("#f-customer_id", str(cust))
+        # the customer is typed: the first characters bring suggestions, then the whole name
+        name = customer_name(site, cust)
+        page.fill("#f-customer_id", name[:2])
+        expect(page.locator(f'#f-customer_id-options option[value="{name}"]')).to_have_count(1)
+        page.fill("#f-customer_id", name)
         page.fill("#f-contact_name", "李主任")
         page.select_option("#f-source", "direct")
         page.select_option("#f-channel", "phone")

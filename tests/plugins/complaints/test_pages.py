@@ -15,7 +15,7 @@ from fuwu.models import Contact
 from fuwu.notifications import Notification
 from fuwu_plugins.complaints.models import Complaint
 
-from tests.conftest import zh
+from tests.conftest import customer_name, zh
 
 from .conftest import CSRF, customer, dept_id, receive, staff_id, step
 
@@ -74,7 +74,7 @@ def test_an_unresolved_complaint_is_escalated_to_headquarters(cweb):
 def test_a_complaint_forwarded_by_headquarters_is_reported_back_before_archiving(cweb):
     site, _app, browser = cweb
     quality = browser("quality")
-    base = {"customer_id": customer(site), "contact_name": "赵", "source": "headquarters", "channel": "letter",
+    base = {"customer_id": customer_name(site, customer(site)), "contact_name": "赵", "source": "headquarters", "channel": "letter",
             "received_at": "2026-11-20T10:00", "category": "technical", "description": "总部转来"}
     r = quality.submit("/complaints/new", {**base, "hq_reference": ""}, page="/complaints/new")
     assert r.status_code == 422 and "Give headquarters&#39; reference" in r.text

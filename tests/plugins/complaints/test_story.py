@@ -7,6 +7,8 @@ from sqlalchemy import select
 
 from fuwu.notifications import Notification
 
+from tests.conftest import customer_name
+
 from .conftest import customer, dept_id, staff_id, step
 
 
@@ -17,7 +19,7 @@ def test_phone_complaint_from_intake_to_archive(cweb):
     page = quality.get("/complaints/new")
     assert page.status_code == 200
     r = quality.submit("/complaints/new", {
-        "customer_id": cust, "contact_name": "李主任", "contact_phone": "010-12345678", "source": "direct",
+        "customer_id": customer_name(site, cust), "contact_name": "李主任", "contact_phone": "010-12345678", "source": "direct",
         "channel": "phone", "received_at": "2026-11-20T10:00", "category": "response",
         "description": "报修后一天无人回电", "concerned_department_id": dept_id(site)}, page="/complaints/new")
     assert r.status_code == 303, r.text[:3000]

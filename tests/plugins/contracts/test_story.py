@@ -22,7 +22,8 @@ def test_from_signing_through_a_charged_fourth_visit_to_a_renewal(cweb):
 
     # 1. signing, in core's contract form; the installation date is not known yet
     signed = today - timedelta(days=200)
-    form = {"number": "FW-STORY-1", "kind": "service", "customer_id": customer_id, "signed_on": signed.isoformat(),
+    form = {"number": "FW-STORY-1", "kind": "service", "customer_id": "上海浦江精密机械有限公司",
+            "signed_on": signed.isoformat(),
             "starts_on": signed.isoformat(), "ends_on": (signed + timedelta(days=364)).isoformat(),
             "amount": "3600", "signed_by_id": manager_id}
     r = b.submit("/contracts/new", form, page="/contracts/new")

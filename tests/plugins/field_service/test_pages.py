@@ -10,6 +10,8 @@ from decimal import Decimal
 
 from sqlalchemy import event, select
 
+from tests.conftest import customer_name
+
 from .conftest import customer_id, make_job, staff_id
 
 ZH = {"Accept-Language": "zh-CN"}
@@ -28,10 +30,12 @@ def test_coordinator_dispatches_and_technician_records_the_steps(fs):
     assert r.status_code == 200 and "install" in r.text
     cid, tid = customer_id(site), staff_id(site, "tech1")
     # invalid input is kept, with a message
-    r = coord.submit("/field_service/jobs/new", {"customer_id": cid, "technician_id": tid, "kind": "nope",
+    r = coord.submit("/field_service/jobs/new", {"customer_id": customer_name(site, cid), "technician_id": tid,
+                                                 "kind": "nope",
                                                  "problem": "打印机无法打印"}, page="/field_service/jobs/new")
     assert r.status_code == 422 and "打印机无法打印" in r.text
-    r = coord.submit("/field_service/jobs/new", {"customer_id": cid, "technician_id": tid, "kind": "install",
+    r = coord.submit("/field_service/jobs/new", {"customer_id": customer_name(site, cid), "technician_id": tid,
+                                                 "kind": "install",
                                                  "problem": "打印机无法打印"}, page="/field_service/jobs/new")
     assert r.status_code == 303
     job_id = int(re.search(r"/jobs/(\d+)", r.headers["location"]).group(1))
@@ -78,7 +82,8 @@ def test_kinds_of_job_are_named_in_the_readers_language(fs):
     options = dict(re.findall(r'<option value="([^"]+)"[^>]*>([^<]+)</option>', select))
     assert options == {"install": "安装", "repair": "维修", "training": "培训", "consult": "咨询", "巡检": "巡检"}
     cid, tid = customer_id(site), staff_id(site, "tech1")
-    r = coord.submit("/field_service/jobs/new", {"customer_id": cid, "technician_id": tid, "kind": "repair",
+    r = coord.submit("/field_service/jobs/new", {"customer_id": customer_name(site, cid), "technician_id": tid,
+                                                 "kind": "repair",
                                                  "problem": "扫描仪卡纸"}, page="/field_service/jobs/new")
     assert r.status_code == 303
     page = coord.get(r.headers["location"], headers=ZH).text
@@ -171,7 +176,7 @@ def test_monthly_job_closes_the_previous_month_once(fs):
 def _plan(browser, site, **extra):
     start = date.today() + timedelta(days=1)
     members = [staff_id(site, u) for u in ("tech1", "tech2", "tech3", "tech4")]
-    data = {"title": "税控升级", "customer_id": customer_id(site), "expected_start": start.isoformat(),
+    data = {"title": "税控升级", "customer_id": customer_name(site, customer_id(site)), "expected_start": start.isoformat(),
             "expected_finish": (start + timedelta(days=6)).isoformat(), "leader_id": staff_id(site, "lead"),
             "members": members, "tasks": "tech1: 服务器\ntech2: 客户端", "bonus": "600", **extra}
     return browser.submit("/field_service/projects/new", data, page="/field_service/projects/new")

@@ -16,6 +16,8 @@ from fuwu_plugins.onsite_residency.models import (
     Residency, ResidentAttendance, ResidentCall, ResidentRating, ResidentReport,
 )
 
+from tests.conftest import customer_name
+
 from .conftest import ids, residency
 
 
@@ -252,7 +254,7 @@ def test_residency_form_and_engineer_history(rweb):
     eng_id, lead_id = ids(site, "eng", "lead")
     cust = site.db.run(lambda s: s.scalar(select(Customer.id).order_by(Customer.id)))
     path = "/onsite_residency/residencies/new"
-    data = {"engineer_id": eng_id, "lead_id": lead_id, "customer_id": cust, "site_name": "总部机房",
+    data = {"engineer_id": eng_id, "lead_id": lead_id, "customer_id": customer_name(site, cust), "site_name": "总部机房",
             "starts_on": "2026-03-01", "ends_on": "2026-02-01"}
     r = manager.submit(path, data, page=path)
     assert r.status_code == 422 and "总部机房" in r.text

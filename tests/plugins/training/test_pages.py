@@ -11,6 +11,8 @@ from sqlalchemy import event, select
 
 from fuwu.db import utcnow
 
+from tests.conftest import customer_name
+
 from .conftest import make_course, make_session
 
 TOKEN = re.compile(r"/l/([0-9]+\.[A-Za-z0-9_\-]+\.[0-9a-f]+)")
@@ -363,8 +365,9 @@ def test_plan_agreed_through_the_workflow_and_first_use_plan(tweb):
     page = b.get(url).text
     assert 'id="plan-actions"' not in page and "Agreed with the customer" in page
     assert b.get(f"{url}/edit").status_code == 200
-    r = b.submit(f"{url}/edit", {"customer_id": str(customer_id), "title": "x", "place": "remote"}, page=url)
-    assert r.status_code in (409, 422)
+    r = b.submit(f"{url}/edit", {"customer_id": customer_name(site, customer_id), "title": "x", "place": "remote"},
+                 page=url)
+    assert r.status_code in (409, 422) and "An agreed plan cannot change." in r.text
     assert browser("outsider").get(url).status_code == 404
 
 

@@ -33,15 +33,16 @@ def created_id(response) -> int:
     return int(re.search(r"/(\d+)$", response.headers["location"]).group(1))
 
 
-def customer_ids(site, n=2) -> list[int]:
-    return site.db.run(lambda s: list(s.scalars(select(Customer.id).order_by(Customer.id).limit(n))))
+def customer_names(site, n=2) -> list[str]:
+    """What the trip form's customer boxes take: names, as typed."""
+    return site.db.run(lambda s: list(s.scalars(select(Customer.name).order_by(Customer.id).limit(n))))
 
 
 def file_trip(site, b, **changes) -> int:
     data = {"destinations": "苏州", "region": "华东", "depart_on": "2026-03-02", "return_on": "2026-03-04",
             "purpose": "系统升级", "itinerary": "上海-苏州-上海", "transport_class": "train_hard_sleeper",
             "est_transport": "180", "est_lodging": "240", "est_meals": "90", "est_other": "0",
-            "customer_ids": [str(i) for i in customer_ids(site)]}
+            "customer_ids": customer_names(site)}
     data.update(changes)
     return created_id(b.submit("/travel_expense/new", data))
 

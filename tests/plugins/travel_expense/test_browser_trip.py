@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import launch_chromium, serving, zh
 
-from .conftest import USERS
+from .conftest import USERS, customer_names
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_trip_from_application_to_settlement_in_chinese(live, playwright_driver)
         eng.fill("#f-region", "华东")
         eng.fill("#f-depart_on", "2026-03-02")
         eng.fill("#f-return_on", "2026-03-04")
-        eng.locator("#f-customer_ids option").first.click()
+        eng.fill("#f-customer_ids", customer_names(site, 1)[0])
         eng.fill("#f-purpose", "系统升级")
         eng.select_option("#f-transport_class", "train_hard_sleeper")
         eng.fill("#f-est_transport", "180")

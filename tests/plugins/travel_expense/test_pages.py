@@ -15,7 +15,7 @@ from fuwu_plugins.travel_expense import services
 from fuwu_plugins.travel_expense.models import Advance, Claim, Fine, ServiceRecord, Trip
 from tests.conftest import zh
 
-from .conftest import STANDARD_LINES, approved_trip, claim_lines, created_id, file_trip, step
+from .conftest import STANDARD_LINES, approved_trip, claim_lines, created_id, customer_names, file_trip, step
 
 
 def ask_advance(b, trip, amount="500", method="cheque", reason=""):
@@ -383,3 +383,20 @@ def test_a_claim_is_not_settled_while_the_trips_advance_is_unpaid(tweb):
     assert "My open advance: 500.00 yuan" in eng.get("/").text
     card = finance.get("/").text
     assert "Claims to settle</a>: 1" in card and "Payments due</a>: 0" in card
+
+
+def test_the_customers_a_trip_serves_are_typed_by_name(tweb):
+    """Any of many customers can be named (no list cut short), each once;
+    the edit page shows them by name with room for more."""
+    site, _app, browser = tweb
+    eng = browser("eng")
+    first, second = customer_names(site)
+    r = eng.submit("/travel_expense/new", {"destinations": "苏州", "depart_on": "2026-03-02", "return_on": "2026-03-04",
+                                           "purpose": "x", "transport_class": "train_hard_sleeper",
+                                           "customer_ids": [first, "不存在的客户", ""]})
+    assert r.status_code == 422 and "不存在的客户" in r.text and count(site, Trip) == 0
+    trip = file_trip(site, eng, customer_ids=[second, "", first, second])
+    assert sorted(site.db.run(lambda s: [c.name for c in s.get(Trip, trip).customers])) == sorted([first, second])
+    edit = eng.get(f"/travel_expense/trip/{trip}/edit").text
+    boxes = re.findall(r'<input id="f-customer_ids[^"]*" name="customer_ids" value="([^"]*)"', edit)
+    assert sorted(boxes[:2]) == sorted([first, second]) and boxes[2:] == ["", "", ""]
