@@ -592,17 +592,22 @@ def link_purposes():
 @requires("complaints.report.view")
 def report_list(request: Request) -> Response:
     db = request.state.db
-    reports = list(db.scalars(select(MonthlyReport).order_by(MonthlyReport.month.desc()).limit(60)))
     site = _site(request)
-    rows = [(r, services.sent_on_time(site, r)) for r in reports]
-    if request.query_params.get("format") in ("csv", "xlsx"):
+    params = request.query_params
+    if params.get("format") in ("csv", "xlsx"):
+        reports = db.scalars(select(MonthlyReport).order_by(MonthlyReport.month.desc()).limit(MAX_ROWS))
         timeliness = {None: _("Not sent"), True: _("On time"), False: _("Late")}
         return export_response(
-            request.query_params["format"], _("Complaint reports"),
+            params["format"], _("Complaint reports"),
             [_("Month"), _("Complaints"), _("Valid"), _("Due on"), _("Sent at"), _("On time")],
             ([f"{r.month:%Y-%m}", r.data.get("total", 0), r.data.get("valid", 0), r.due_on, r.sent_at,
-              timeliness[on_time]] for r, on_time in rows))
-    return _render(request, "complaints/reports.html", {"reports": rows, "title": _("Complaint reports")})
+              timeliness[services.sent_on_time(site, r)]] for r in reports))
+    page = keyset_page(db, select(MonthlyReport), sort_col=MonthlyReport.month, id_col=MonthlyReport.id,
+                       descending=True, after=params.get("after"), before=params.get("before"),
+                       size=site.settings.get("core.page_size", db))
+    return _render(request, "complaints/reports.html", {
+        "page": page, "reports": [(r, services.sent_on_time(site, r)) for r in page.rows],
+        "title": _("Complaint reports")})
 
 
 @requires("complaints.report.view")

@@ -4,9 +4,10 @@ rules, permissions, pagination and export."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import openpyxl
 from sqlalchemy import event, select
@@ -314,3 +315,25 @@ def test_correcting_the_intake_keeps_the_users_input_on_a_conflict(cweb):
     stale = quality.post(f"/complaints/{cid}/edit", data={**data, "description": "我的版本"})
     assert stale.status_code == 409 and "我的版本" in stale.text
     assert browser("outsider").get(f"/complaints/{cid}/edit").status_code == 404
+
+
+def test_the_monthly_reports_page_through_every_month_newest_first(cweb):
+    site, _app, browser = cweb
+    from fuwu_plugins.complaints.models import MonthlyReport
+
+    months = [date(2020 + i // 12, i % 12 + 1, 1) for i in range(12)]
+    site.db.run(lambda s: s.add_all(MonthlyReport(month=m, due_on=m + timedelta(days=40), built_at=datetime.now(UTC),
+                                                  data={"total": i}) for i, m in enumerate(months)))
+    site.db.run(lambda s: site.settings.set(s, "core.page_size", "5"))
+    quality = browser("quality")
+    shown, url, pages = [], "/complaints/reports", []
+    while url:
+        page = quality.get(url).text
+        pages.append(re.findall(r'<td><a href="/complaints/reports/\d+">(\d{4}-\d{2})</a>', page))
+        shown += pages[-1]
+        after = re.search(r'<a href="(\?[^"]*after=[^"]*)" rel="next"', page)
+        url = "/complaints/reports" + html.unescape(after.group(1)) if after else None
+    assert [len(p) for p in pages] == [5, 5, 2]
+    assert shown == [f"{m:%Y-%m}" for m in reversed(months)]
+    export = quality.get("/complaints/reports?format=csv").content.decode("utf-8-sig").splitlines()
+    assert len(export) == 1 + 12
