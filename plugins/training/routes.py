@@ -187,6 +187,7 @@ def course_detail(request):
     course = _course(request, request.path_params["course_id"])
     questions = list(db.scalars(select(Question).where(Question.course_id == course.id).order_by(Question.id)))
     materials = list(db.scalars(select(Material).where(Material.course_id == course.id).order_by(Material.id)))
+    # the latest; the page links to all of them in the session list
     sessions = list(db.scalars(select(TrainingSession).outerjoin(Customer, Customer.id == TrainingSession.customer_id)
                                .where(TrainingSession.course_id == course.id, _session_scope(request.state.user))
                                .order_by(TrainingSession.starts_at.desc()).limit(50)))

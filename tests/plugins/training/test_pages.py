@@ -3,6 +3,7 @@ signed links, the acceptance sheet, plans, record rules, reports."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from datetime import timedelta
@@ -486,3 +487,17 @@ def test_larger_capacity_lets_the_waiting_list_in_and_cancelled_trainee_link_is_
     assert regs(site, sid)["丙"][1] == "registered"
     r = browser().get(url)
     assert r.status_code == 410 and "甲" not in r.text
+
+
+def test_a_course_page_links_to_all_of_its_sessions(tweb):
+    site, _app, browser = tweb
+    course, other = make_course(site), make_course(site, code="C-2")
+    ours = [make_session(site, course) for _ in range(3)]
+    theirs = make_session(site, other)
+    b = browser("trainer")
+    page = b.get(f"/training/courses/{course}").text
+    link = re.search(r'<a href="(/training/sessions\?course=\d+)">', page)
+    assert link, "no link to the course's sessions"
+    listed = b.get(html.unescape(link.group(1))).text
+    assert all(f'href="/training/sessions/{sid}"' in listed for sid in ours)
+    assert f'href="/training/sessions/{theirs}"' not in listed
