@@ -21,6 +21,8 @@ from ..money import parse as parse_money
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^[0-9+\-() 转ext.]{5,40}$")
+#: names one ``records`` field takes (each is looked up)
+MAX_RECORDS = 50
 
 
 def _in_calendar(day: date, value):
@@ -72,7 +74,12 @@ class Field:
         if self.kind == "bool":
             return raw in ("on", "true", "1", "yes")
         if self.kind == "records":
-            ids = [self._find(name) for name in (str(v).strip() for v in (raw or [])) if name]
+            names = [name for name in (str(v).strip() for v in (raw or [])) if name]
+            if len(names) > MAX_RECORDS:
+                raise ValueError(_l("At most %(n)s names.", n=MAX_RECORDS))
+            if any(len(name) > self.max_length for name in names):
+                raise ValueError(_l("At most %(n)s characters.", n=self.max_length))
+            ids = [self._find(name) for name in names]
             if self.required and not ids:
                 raise ValueError(_l("This field is required."))
             return list(dict.fromkeys(ids))  # each once, in the order typed

@@ -395,6 +395,10 @@ def test_the_customers_a_trip_serves_are_typed_by_name(tweb):
                                            "purpose": "x", "transport_class": "train_hard_sleeper",
                                            "customer_ids": [first, "不存在的客户", ""]})
     assert r.status_code == 422 and "不存在的客户" in r.text and count(site, Trip) == 0
+    r = eng.submit("/travel_expense/new", {"destinations": "苏州", "depart_on": "2026-03-02", "return_on": "2026-03-04",
+                                           "purpose": "x", "transport_class": "train_hard_sleeper",
+                                           "customer_ids": [first] * 51})
+    assert r.status_code == 422 and "At most 50 names." in r.text and count(site, Trip) == 0
     trip = file_trip(site, eng, customer_ids=[second, "", first, second])
     assert sorted(site.db.run(lambda s: [c.name for c in s.get(Trip, trip).customers])) == sorted([first, second])
     edit = eng.get(f"/travel_expense/trip/{trip}/edit").text
