@@ -61,3 +61,13 @@ def test_forms_work_without_javascript(browse, live):
     expect(page).to_have_url(re.compile(r"[?&]account_type=retail"))
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("兰州黄河水务有限公司")
+
+    # a contract for it: the customer is typed whole (no suggestions without scripts)
+    page.goto("/contracts/new")
+    page.locator("#f-number").fill("NOJS-0001")
+    page.locator("#f-kind").select_option("sales")
+    page.locator("#f-customer_id").fill(name)
+    page.locator("#f-amount").fill("800")
+    page.locator("#contract-form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/contracts/\d+$"))
+    expect(page.locator("main")).to_contain_text(name)
