@@ -337,3 +337,17 @@ def test_the_monthly_reports_page_through_every_month_newest_first(cweb):
     assert shown == [f"{m:%Y-%m}" for m in reversed(months)]
     export = quality.get("/complaints/reports?format=csv").content.decode("utf-8-sig").splitlines()
     assert len(export) == 1 + 12
+
+
+def test_the_dashboard_card_counts_every_open_complaint(cweb):
+    """The card works out deadlines for the oldest 200 open complaints only;
+    its count is of all of them."""
+    site, _app, browser = cweb
+    cust = customer(site)
+    received = datetime.now(UTC) - timedelta(hours=1)
+    site.db.run(lambda s: s.add_all(Complaint(number=f"TS-BULK-{i:04d}", customer_id=cust, received_at=received,
+                                              description="批量") for i in range(205)))
+    site.db.run(lambda s: s.add(Complaint(number="TS-BULK-DONE", customer_id=cust, received_at=received,
+                                          state="archived")))
+    card = browser("quality").get("/").text
+    assert "Open: 205" in card
