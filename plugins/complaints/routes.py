@@ -672,17 +672,23 @@ def report_detail(request: Request) -> Response:
 # --- Consequences (CMP-7) ---------------------------------------------------------------------
 
 
+#: the latest review flags and fines the page shows (its export has them all)
+CONSEQUENCES_SHOWN = 200
+
+
 @requires("complaints.consequence.view")
 def consequences(request: Request) -> Response:
     db = request.state.db
+    export = request.query_params.get("format") in ("csv", "xlsx")
+    latest = MAX_ROWS if export else CONSEQUENCES_SHOWN
     flags = list(db.scalars(select(ReviewFlag).options(selectinload(ReviewFlag.staff),
                                                        selectinload(ReviewFlag.complaint))
-                            .order_by(ReviewFlag.id.desc()).limit(200)))
+                            .order_by(ReviewFlag.id.desc()).limit(latest)))
     fines = list(db.scalars(select(Complaint).where(Complaint.fine_emitted.is_(True))
                             .options(selectinload(Complaint.concerned_staff))
-                            .order_by(Complaint.received_at.desc()).limit(200)))
+                            .order_by(Complaint.received_at.desc()).limit(latest)))
     fine = _site(request).settings.get("complaints.attitude_fine", db)
-    if request.query_params.get("format") in ("csv", "xlsx"):
+    if export:
         reviews = {"dismissal": _("Dismissal review: repeated service-attitude complaint")}
         review = _("Manager's demotion or dismissal review: complaints in the window")
         fined = _("Fines for confirmed service-attitude complaints")
