@@ -65,3 +65,38 @@ def test_each_plugins_first_page_opens_under_its_heading(live_all, chromium):
         assert errors == []
     finally:
         context.close()
+
+
+#: what runs past its box: a table, a tag or a form wider than the panel, card or page it sits in
+OVERFLOWING = """() => [...document.querySelectorAll('main table, main .tag, main form, main dl')].map(e => {
+    const box = e.parentElement.closest('.panel, .card, form.form, main');
+    const over = e.getBoundingClientRect().right - box.getBoundingClientRect().right;
+    return over > 1 ? `${e.tagName.toLowerCase()}.${e.className} ${Math.round(over)}px past ${box.className || 'main'}` : null;
+}).filter(Boolean)"""
+
+
+def test_every_page_fits_a_desktop_screen_in_english(live_all, chromium):
+    """At 1280 px, in English (the longest of the three languages), no page
+    an admin reaches has a table, tag or form running past its box."""
+    context = chromium.get().new_context(base_url=live_all.url, locale="en-US", viewport={"width": 1280, "height": 860})
+    try:
+        page = context.new_page()
+        login(page, live_all, "admin")
+        seen, queue, problems = set(), ["/"], []
+        while queue:
+            href = queue.pop(0)
+            shape = re.sub(r"\d+", "N", href)
+            if shape in seen or re.search(r"/logout|format=|\.xlsx|/static/", href):
+                continue
+            seen.add(shape)
+            response = page.goto(href)
+            if response is None or "text/html" not in response.headers.get("content-type", ""):
+                continue
+            problems += [f"{href}: {p}" for p in page.evaluate(OVERFLOWING)]
+            queue += [h for h in page.eval_on_selector_all("main a[href], nav a[href]",
+                                                           "links => links.map(a => a.getAttribute('href'))")
+                      if h.startswith("/")]
+        assert len(seen) > 60, seen
+        assert problems == []
+    finally:
+        context.close()
