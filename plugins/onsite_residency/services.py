@@ -171,7 +171,8 @@ def close_month(site, db: Session, month: date) -> list[ResidentMonthResult]:
             db.add(result)
             new.append(result)
             if outcome.amount != 0:
-                with use_language(site.catalogs, site.config.language, site.config.timezone):  # the ledger keeps the site's words
+                # the ledger keeps the site's words
+                with use_language(site.catalogs, site.config.language, site.config.timezone):
                     reason = result.reason_text()
                 site.events.emit(db, "incentive_due", staff=staff[staff_id], amount=outcome.amount,
                                  reason=reason, rule_id=outcome.rule,
