@@ -75,10 +75,12 @@ OVERFLOWING = """() => [...document.querySelectorAll('main table, main .tag, mai
 }).filter(Boolean)"""
 
 
-def test_every_page_fits_a_desktop_screen_in_english(live_all, chromium):
-    """At 1280 px, in English (the longest of the three languages), no page
-    an admin reaches has a table, tag or form running past its box."""
-    context = chromium.get().new_context(base_url=live_all.url, locale="en-US", viewport={"width": 1280, "height": 860})
+@pytest.mark.parametrize("width", [1280, 1024])
+def test_every_page_fits_a_desktop_screen_in_english(live_all, chromium, width):
+    """On a laptop and in a window half a screen wide, in English (the
+    longest of the three languages), no page an admin reaches has a table,
+    tag or form running past its box."""
+    context = chromium.get().new_context(base_url=live_all.url, locale="en-US", viewport={"width": width, "height": 860})
     try:
         page = context.new_page()
         login(page, live_all, "admin")
