@@ -37,7 +37,7 @@ VIEW = "complaints.complaint.view"
 LABELS = {"categories": rules.CATEGORIES, "sources": rules.SOURCES, "channels": rules.CHANNELS,
           "reply_kinds": rules.REPLY_KINDS, "causes": rules.CAUSES, "states": rules.STATES,
           "promise_kinds": rules.PROMISE_KINDS, "promise_statuses": rules.PROMISE_STATUSES,
-          "deadline_labels": rules.DEADLINES, "event_kinds": rules.EVENT_KINDS}
+          "deadline_labels": rules.DEADLINES, "event_kinds": rules.EVENT_KINDS, "review_kinds": rules.REVIEW_KINDS}
 
 
 def _site(request):
@@ -689,13 +689,11 @@ def consequences(request: Request) -> Response:
                             .order_by(Complaint.received_at.desc()).limit(latest)))
     fine = _site(request).settings.get("complaints.attitude_fine", db)
     if export:
-        reviews = {"dismissal": _("Dismissal review: repeated service-attitude complaint")}
-        review = _("Manager's demotion or dismissal review: complaints in the window")
         fined = _("Fines for confirmed service-attitude complaints")
         return export_response(
             request.query_params["format"], _("Complaint consequences"),
             [_("Consequence"), _("Staff member"), _("After complaint"), _("Count"), _("Amount (yuan)")],
-            [*([reviews.get(f.kind, review), f.staff.name, f.complaint.number, f.count, None] for f in flags),
+            [*([str(rules.REVIEW_KINDS[f.kind]), f.staff.name, f.complaint.number, f.count, None] for f in flags),
              *([fined, c.concerned_staff.name if c.concerned_staff else "", c.number, None, fine] for c in fines)])
     return _render(request, "complaints/consequences.html", {
         "flags": flags, "fines": fines, "fine": fine, "title": _("Complaint consequences")})

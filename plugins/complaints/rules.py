@@ -44,6 +44,9 @@ STATES = {
 OPEN_STATES = ("received", "handling", "replied", "follow_up", "escalated", "to_archive")
 PROMISE_KINDS = {"process": _l("Process"), "time_limit": _l("Time limit"), "result": _l("Expected result")}
 PROMISE_STATUSES = {"open": _l("Open promise"), "kept": _l("Kept"), "broken": _l("Broken")}
+#: CMP-7: the reviews a complaint can call for (``ReviewFlag.kind``)
+REVIEW_KINDS = {"dismissal": _l("Dismissal review: repeated service-attitude complaint"),
+                "manager_review": _l("Manager's demotion or dismissal review: complaints in the window")}
 DEADLINES = {
     "reply": _l("Reply to the complainant (CMP-3)"),
     "follow_up": _l("Follow-up call (CMP-4)"),

@@ -351,3 +351,19 @@ def test_the_dashboard_card_counts_every_open_complaint(cweb):
                                           state="archived")))
     card = browser("quality").get("/").text
     assert "Open: 205" in card
+
+
+def test_the_consequences_page_and_its_export_name_each_review(cweb):
+    site, _app, browser = cweb
+    from fuwu_plugins.complaints.models import ReviewFlag
+
+    cid = receive(site)
+    sid, boss = staff_id(site, "engineer"), staff_id(site, "manager")
+    site.db.run(lambda s: s.add_all([ReviewFlag(staff_id=sid, kind="dismissal", complaint_id=cid, count=2),
+                                     ReviewFlag(staff_id=boss, kind="manager_review", complaint_id=cid, count=3)]))
+    quality = browser("quality")
+    page = html.unescape(quality.get("/complaints/consequences").text)
+    export = quality.get("/complaints/consequences?format=csv").content.decode("utf-8-sig")
+    for label in ("Dismissal review: repeated service-attitude complaint",
+                  "Manager's demotion or dismissal review: complaints in the window"):
+        assert label in page and label in export
