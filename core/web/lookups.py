@@ -29,7 +29,7 @@ def customers(request: Request) -> Lookup:
         return ids[0] if len(ids) == 1 else None
 
     def name_of(customer_id) -> str | None:
-        number = customer_id if isinstance(customer_id, int) else record_id(customer_id)
+        number = record_id(customer_id)  # a saved id, or one from a link (``?customer_id=``)
         return db.scalar(select(Customer.name).where(Customer.id == number, scope.customers(user))) if number else None
 
     return Lookup(find=find, name_of=name_of, suggest=request.url_for("customer_suggest").path)
