@@ -672,31 +672,32 @@ def report_detail(request: Request) -> Response:
 # --- Consequences (CMP-7) ---------------------------------------------------------------------
 
 
-#: the latest review flags and fines the page shows (its export has them all)
-CONSEQUENCES_SHOWN = 200
-
-
 @requires("complaints.consequence.view")
 def consequences(request: Request) -> Response:
+    """The CMP-7 reviews to hold and the attitude fines, newest first, each list
+    paging on its own (``flags_after``, ``fines_after``); the export has both whole."""
     db = request.state.db
-    export = request.query_params.get("format") in ("csv", "xlsx")
-    latest = MAX_ROWS if export else CONSEQUENCES_SHOWN
-    flags = list(db.scalars(select(ReviewFlag).options(selectinload(ReviewFlag.staff),
-                                                       selectinload(ReviewFlag.complaint))
-                            .order_by(ReviewFlag.id.desc()).limit(latest)))
-    fines = list(db.scalars(select(Complaint).where(Complaint.fine_emitted.is_(True))
-                            .options(selectinload(Complaint.concerned_staff))
-                            .order_by(Complaint.received_at.desc()).limit(latest)))
+    params = request.query_params
+    flags = select(ReviewFlag).options(selectinload(ReviewFlag.staff), selectinload(ReviewFlag.complaint))
+    fines = select(Complaint).where(Complaint.fine_emitted.is_(True)).options(selectinload(Complaint.concerned_staff))
     fine = _site(request).settings.get("complaints.attitude_fine", db)
-    if export:
+    if params.get("format") in ("csv", "xlsx"):
         fined = _("Fines for confirmed service-attitude complaints")
         return export_response(
-            request.query_params["format"], _("Complaint consequences"),
+            params["format"], _("Complaint consequences"),
             [_("Consequence"), _("Staff member"), _("After complaint"), _("Count"), _("Amount (yuan)")],
-            [*([str(rules.REVIEW_KINDS[f.kind]), f.staff.name, f.complaint.number, f.count, None] for f in flags),
-             *([fined, c.concerned_staff.name if c.concerned_staff else "", c.number, None, fine] for c in fines)])
+            [*([str(rules.REVIEW_KINDS[f.kind]), f.staff.name, f.complaint.number, f.count, None]
+               for f in db.scalars(flags.order_by(ReviewFlag.id.desc()).limit(MAX_ROWS))),
+             *([fined, c.concerned_staff.name if c.concerned_staff else "", c.number, None, fine]
+               for c in db.scalars(fines.order_by(Complaint.received_at.desc(), Complaint.id.desc())
+                                   .limit(MAX_ROWS)))])
+    size = _site(request).settings.get("core.page_size", db)
     return _render(request, "complaints/consequences.html", {
-        "flags": flags, "fines": fines, "fine": fine, "title": _("Complaint consequences")})
+        "flags": keyset_page(db, flags, sort_col=ReviewFlag.id, id_col=ReviewFlag.id, descending=True,
+                             after=params.get("flags_after"), before=params.get("flags_before"), size=size),
+        "fines": keyset_page(db, fines, sort_col=Complaint.received_at, id_col=Complaint.id, descending=True,
+                             after=params.get("fines_after"), before=params.get("fines_before"), size=size),
+        "fine": fine, "title": _("Complaint consequences")})
 
 
 # --- Customer page --------------------------------------------------------------------------

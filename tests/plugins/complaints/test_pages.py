@@ -367,3 +367,47 @@ def test_the_consequences_page_and_its_export_name_each_review(cweb):
     for label in ("Dismissal review: repeated service-attitude complaint",
                   "Manager's demotion or dismissal review: complaints in the window"):
         assert label in page and label in export
+
+
+def test_the_consequences_page_pages_its_reviews_and_its_fines_each_on_its_own(cweb):
+    site, _app, browser = cweb
+    from fuwu_plugins.complaints.models import ReviewFlag
+
+    cust, sid = customer(site), staff_id(site, "engineer")
+    start = datetime.now(UTC) - timedelta(days=30)
+    site.db.run(lambda s: s.add_all(Complaint(number=f"TS-FINE-{i:02d}", customer_id=cust, description="态度",
+                                              received_at=start + timedelta(days=i), fine_emitted=True,
+                                              concerned_staff_id=sid) for i in range(12)))
+    fined = site.db.run(lambda s: list(s.scalars(select(Complaint.id).where(Complaint.number.like("TS-FINE-%"))
+                                                 .order_by(Complaint.id))))
+    site.db.run(lambda s: s.add_all(ReviewFlag(staff_id=sid, kind="dismissal", complaint_id=cid, count=10 + i)
+                                    for i, cid in enumerate(fined)))
+    site.db.run(lambda s: site.settings.set(s, "core.page_size", "5"))
+    quality = browser("quality")
+
+    def section(page: str, name: str) -> str:
+        part = page[page.index(f'id="{name}"'):]
+        return part[:part.index("</section>")]
+
+    def walk(name: str, other: str, prefix: str, pattern: str) -> tuple[list[list[str]], list[int]]:
+        """Follow one list's Next links; also how many rows the other list shows on each page."""
+        pages, others, url = [], [], "/complaints/consequences"
+        while url:
+            page = quality.get(url).text
+            panel = section(page, name)
+            pages.append(re.findall(pattern, panel))
+            others.append(section(page, other).count("<tr"))
+            after = re.search(rf'<a href="(\?[^"]*{prefix}after=[^"]*)" rel="next"', panel)
+            url = "/complaints/consequences" + html.unescape(after.group(1)) if after else None
+        assert "12 in all" in panel
+        return pages, others
+
+    flags, fines_beside = walk("review-flags", "fines", "flags_", r'<td class="num">(\d+)</td>')
+    assert flags == [[str(n) for n in range(21, 16, -1)], [str(n) for n in range(16, 11, -1)], ["11", "10"]]
+    assert fines_beside == [5, 5, 5]  # paging the reviews leaves the fines on their first page
+    fines, flags_beside = walk("fines", "review-flags", "fines_", r">(TS-FINE-\d\d)<")
+    assert [n for page in fines for n in page] == [f"TS-FINE-{i:02d}" for i in range(11, -1, -1)]  # newest first
+    assert [len(page) for page in fines] == [5, 5, 2]
+    assert flags_beside == [6, 6, 6]  # and the other way round (5 rows and the heading)
+    export = quality.get("/complaints/consequences?format=csv").content.decode("utf-8-sig").splitlines()
+    assert len(export) == 1 + 12 + 12
