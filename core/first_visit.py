@@ -327,7 +327,7 @@ def _send_one(site, session: Session, dept: Department, rows: list[CustomerNeed]
             where = ""
             if need.department_id != dept.id:
                 where = " [" + (need.department.name if need.department else _("no department given")) + "]"
-            lines.append(f"- {need.call.customer.name}{where}: {need.text}")
+            lines.append("- " + i18n.labelled(need.call.customer.name + where, need.text))
         lines += ["", _("They are listed in fuwu under First-visit calls → Customer needs.")]
     notify(session, manager, N_("%(count)s customer needs from first-visit calls for %(department)s"),
            url=url, email=True, subject=subject, body="\n".join(lines), count=len(rows), department=dept.name)

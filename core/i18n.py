@@ -56,6 +56,16 @@ def N_(message: str) -> str:
     return message
 
 
+#: a label and its value ("Default: 5"); Chinese writes a full-width colon
+#: with no space ("默认：5"), so the separator is the translator's
+LABELLED = N_("%(label)s: %(value)s")
+
+
+def labelled(label, value) -> str:
+    """``label: value`` written the reader's way (see ``LABELLED``)."""
+    return gettext(LABELLED, label=label, value=value)
+
+
 def msgid(message) -> str:
     """The untranslated text of a plain or lazy string (to store in the DB)."""
     if isinstance(message, LazyProxy):

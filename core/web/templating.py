@@ -67,7 +67,7 @@ def build_environment(site) -> Environment:
     env.filters.update(money=format_money, date=format_day, datetime=format_moment, number=format_number,
                        t=translate)
     env.globals.update(site=site, current_language=i18n.current_locale, LANGUAGES=LANGUAGE_NAMES,
-                       query=query_string, csrf_token=_CurrentToken())
+                       query=query_string, csrf_token=_CurrentToken(), labelled=template_labelled)
     return env
 
 
@@ -77,6 +77,12 @@ def template_gettext(message: str, **params: Any) -> Markup:
     call instead of three: a page calls it dozens of times."""
     text = Markup(i18n.gettext(message))
     return text % params if params else text
+
+
+def template_labelled(label: Any, value: Any) -> Markup:
+    """``labelled(_("Default"), value)`` in templates: ``label: value`` with the
+    reader's separator (``i18n.LABELLED``); both parts escaped unless markup."""
+    return Markup(i18n.gettext(i18n.LABELLED)) % {"label": label, "value": value}
 
 
 class ConstantTranslations(Extension):

@@ -9,6 +9,7 @@ from sqlalchemy import case, func, select
 from fuwu import timeline
 from fuwu.db import utcnow
 from fuwu.errors import FuwuError
+from fuwu.i18n import LABELLED
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Customer
 from fuwu.notifications import queue_mail
@@ -109,7 +110,8 @@ def notify_trainee(db, reg: Registration, what: str) -> None:
     when = ts.starts_at.astimezone(ZoneInfo(site.config.timezone)).strftime("%Y-%m-%d %H:%M")
     body = gettext(N_("%(name)s: %(what)s\nCourse: %(course)s\nStarts at: %(time)s\nPlace: %(place)s\n")) % {
         "name": reg.name, "what": gettext(what), "course": ts.course.title, "time": when, "place": ts.place}
-    queue_mail(db, reg.email, f"[{ts.course.code}] {ts.course.title}: {gettext(what)}", body)
+    subject = gettext(LABELLED) % {"label": f"[{ts.course.code}] {ts.course.title}", "value": gettext(what)}
+    queue_mail(db, reg.email, subject, body)
 
 
 def notify_change(db, ts: TrainingSession) -> int:

@@ -79,6 +79,10 @@ def test_groups_core_first_then_plugins_in_dependency_order(web, make_plugin):
     port = row(page.text, "core.smtp_port")
     assert 'data-source="fuwu.toml"' in port and 'value="2525"' in port
     assert "Default: 25" in port
+    # a label and its value are joined the reader's way: a full-width colon in Chinese
+    for language, joined in (("zh-CN", "默认值：25"), ("zh-TW", "預設值：25")):
+        assert joined in row(browser("boss").get("/settings", headers={"Accept-Language": language}).text,
+                             "core.smtp_port")
 
 
 def test_plain_form_save_redirects_and_changes_what_users_see(web):

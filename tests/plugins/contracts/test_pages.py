@@ -124,7 +124,7 @@ def test_dashboard_card_counts_each_band_and_lists_the_soonest_first(cweb):
     def bands():
         page = browser("engineer").get("/").text
         card = re.search(r'<p class="contracts-widget">(.*?)</p>', page, re.S).group(1)
-        return [int(n) for n in re.findall(r":\s*(\d+)</span>", card)], page
+        return [int(n) for n in re.findall(r"[:：]\s*(\d+)</span>", card)], page
 
     before, _page = bands()
     for ends_in in (-3, 0, 7, 15, 16, 30, 31, 59, 61, 200):
@@ -202,7 +202,8 @@ def test_terms_follow_settings_until_chosen(cweb):
     r = post(b, path, {"visit_policy": "days", "free_days": "20", "sla_level_id": str(ids["level_id"])})
     assert r.status_code == 303
     page = b.get("/contracts/service/{contract_id}".format(**ids)).text
-    assert t(site, "Free during the first N working days of normal use") + ": N = 20" in page
+    assert t(site, "%(label)s: %(value)s", label=t(site, "Free during the first N working days of normal use"),
+             value="N = 20") in page
     version = version_on(b, path)
 
     def meanwhile(s):
