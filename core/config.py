@@ -45,6 +45,9 @@ class Config:
     timezone: str = "Asia/Shanghai"
     theme: str = "default"
     https: bool = False
+    #: the address people reach the site at ("https://fuwu.example.com"), for links
+    #: in e-mails and exports; empty: the address each request came in at
+    public_url: str = ""
     max_upload_bytes: int = 10 * 1024 * 1024
     max_form_bytes: int = 1024 * 1024
     #: how long an app process may reuse a sign-in it read (0: read every request)
@@ -77,6 +80,10 @@ class Config:
         if not _is_zone(zone):
             raise ConfigError(_l("%(path)s: timezone %(zone)s is not a time zone name such as Asia/Shanghai."),
                               path=path, zone=zone)
+        public_url = env.get("FUWU_PUBLIC_URL") or site.get("public_url", "")
+        if public_url and not _is_web_address(public_url):
+            raise ConfigError(_l("%(path)s: public_url %(url)s is not a web address such as "
+                                 "https://fuwu.example.com."), path=path, url=public_url)
         config = cls(
             home=home,
             database_url=env.get("FUWU_DATABASE_URL") or data.get("database", {}).get("url", ""),
@@ -87,6 +94,7 @@ class Config:
             timezone=zone,
             theme=site.get("theme", "default"),
             https=bool(site.get("https", False)),
+            public_url=public_url,
             session_cache_seconds=float(site.get("session_cache_seconds", 60.0)),
             extra=data,
         )
@@ -326,3 +334,13 @@ def _is_zone(name: object) -> bool:
     except (ZoneInfoNotFoundError, ValueError):
         return False
     return True
+
+
+def _is_web_address(url: object) -> bool:
+    """Whether ``url`` is an http(s) address with a host (``https://fuwu.example.com/fuwu``)."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(url, str):
+        return False
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and not (parts.query or parts.fragment)

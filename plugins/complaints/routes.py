@@ -29,6 +29,7 @@ from fuwu.web.forms import Field, Form, record_id
 from fuwu.web.pagination import keyset_page
 from fuwu.web.shell import flash_redirect
 from fuwu.web.ui import Panel
+from fuwu.web.urls import absolute_url
 
 from . import rules, services
 from .models import Complaint, ComplaintEvent, MonthlyReport, Promise, ReviewFlag
@@ -514,7 +515,7 @@ def follow_link(request: Request) -> Response:
     token = links.issue_for(_site(request), request.state.db, "complaints.follow", complaint,
                             created_by_id=request.state.user.id)
     return _render(request, "complaints/link_issued.html", {
-        "complaint": complaint, "link": str(request.url_for("link", token=token)),
+        "complaint": complaint, "link": absolute_url(request, "link", token=token),
         "title": _("Link for the complainant")})
 
 
@@ -528,7 +529,7 @@ def intake_link(request: Request) -> Response:
         raise NotFound()
     token = links.issue_for(_site(request), db, "complaints.file", contact, created_by_id=request.state.user.id)
     return _render(request, "complaints/link_issued.html", {
-        "contact": contact, "link": str(request.url_for("link", token=token)),
+        "contact": contact, "link": absolute_url(request, "link", token=token),
         "title": _("Complaint link for %(name)s", name=contact.name)})
 
 

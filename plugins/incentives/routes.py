@@ -26,6 +26,7 @@ from fuwu.web.forms import Field, Form, record_id
 from fuwu.web.pagination import keyset_page
 from fuwu.web.shell import flash_redirect
 from fuwu.web.ui import Panel, Widget
+from fuwu.web.urls import public_base
 
 from . import rules, services
 from .models import Entry
@@ -135,7 +136,7 @@ def _filtered(request: Request, base):
 
 
 def _export_rows(request: Request, entries):
-    base = str(request.base_url).rstrip("/")
+    base = public_base(request)
     for e in entries:
         link = source_url(request, e.source_kind, e.source_id)
         yield [e.month, e.staff.code, e.staff.name, e.department.name if e.department else "", e.rule_id,

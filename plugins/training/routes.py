@@ -6,6 +6,7 @@ Trainees without an account use signed links (``links.py`` handlers below).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 
 from sqlalchemy import or_, select
@@ -25,6 +26,7 @@ from fuwu.web.forms import Field, Form, record_id
 from fuwu.web.pagination import keyset_page
 from fuwu.web.shell import flash_redirect
 from fuwu.web.ui import Panel
+from fuwu.web.urls import absolute_url
 
 from . import rules, services
 from .services import Refused
@@ -403,7 +405,7 @@ def session_detail(request):
     new_link = None
     if token.isdigit() and int(token) in exam_links:
         link = exam_links[int(token)][0]
-        new_link = str(request.url_for("link", token=links.token_of(request.app.state.site.config.secret_key, link)))
+        new_link = absolute_url(request, "link", token=links.token_of(request.app.state.site.config.secret_key, link))
     sheet = db.scalar(select(Sheet).where(Sheet.session_id == ts.id))
     signed = set(db.scalars(select(Signature.registration_id).where(Signature.sheet_id == sheet.id))) if sheet else set()
     pending = {}
@@ -413,7 +415,9 @@ def session_detail(request):
     return _render(request, "training/session.html", {
         "ts": ts, "regs": regs, "attempts": attempts, "exam_links": exam_links, "new_link": new_link,
         "sheet": sheet, "signed": signed, "pending": pending, "title": ts.course.title,
-        "invite_link": request.query_params.get("invite"), "link_statuses": links.STATUSES,
+        "invite_link": absolute_url(request, "link", token=invite)
+        if INVITE_TOKEN.fullmatch(invite := request.query_params.get("invite", "")) else None,
+        "link_statuses": links.STATUSES,
         "can_manage": request.state.user.can("training.session.manage"),
         "seated": sum(1 for r in regs if r.status == "registered")})
 
@@ -477,14 +481,33 @@ def invite(request):
     db.add(inv)
     db.flush()
     token = links.issue_for(request.app.state.site, db, "training.register", inv, created_by_id=request.state.user.id)
-    url = str(request.url_for("link", token=token))
     if inv.email:
-        from fuwu.notifications import queue_mail
-
-        queue_mail(db, inv.email, f"[{ts.course.code}] {ts.course.title}",
-                   f"{ts.course.title}\n{ts.starts_at:%Y-%m-%d %H:%M} UTC\n{ts.place}\n{url}\n")
+        _mail_invitation(request, inv, token)
     return flash_redirect(request, request.url_for("training:session", session_id=ts.id).path + "?invite=" + token,
                           _("Registration link created."))
+
+
+def _mail_invitation(request, inv: Invitation, token: str) -> None:
+    """TRN-3: the customer's contact gets the link by e-mail, in the site's language
+    and time zone (they have no account, so no preference of their own)."""
+    from fuwu.notifications import queue_mail
+
+    site, ts = request.app.state.site, inv.session
+    link = request.state.db.get(links.SignedLink, int(token.split(".")[0]))
+    with i18n.use_language(site.catalogs, site.config.language, site.config.timezone):
+        zone = i18n.current_zone()
+        subject = i18n.labelled(f"[{ts.course.code}] {ts.course.title}", _("Invitation to register trainees"))
+        body = _("Hello,\n\nyou are invited to register the trainees of your company for %(course)s.\n"
+                 "Starts at: %(time)s\nPlace: %(place)s\n\nRegister them here (the link works until %(date)s):\n"
+                 "%(url)s\n", course=ts.course.title, time=f"{ts.starts_at.astimezone(zone):%Y-%m-%d %H:%M}",
+                 place=ts.place, date=f"{link.expires_at.astimezone(zone):%Y-%m-%d}",
+                 url=absolute_url(request, "link", token=token))
+    queue_mail(request.state.db, inv.email, subject, body)
+
+
+#: what a link's token looks like (``<id>.<nonce>.<signature>``, ``fuwu.links.token_of``),
+#: checked before one from the address bar is put in a URL
+INVITE_TOKEN = re.compile(r"\d+\.[\w-]+\.[0-9a-f]+")
 
 
 # --- Exams (TRN-4) ------------------------------------------------------------------

@@ -82,6 +82,16 @@ def test_a_time_zone_the_machine_does_not_know_stops_start_up_with_a_message(hom
     assert "Asia/Shanghia" in r.stderr and "time zone" in r.stderr, r.stderr
 
 
+def test_a_public_url_that_is_no_web_address_stops_start_up_with_a_message(home):
+    config = home / "fuwu.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('timezone = "Asia/Shanghai"',
+                                   'timezone = "Asia/Shanghai"\npublic_url = "fuwu.example.com"'), encoding="utf-8")
+    r = fuwu(home, "db", "current")
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert "fuwu.example.com is not a web address" in r.stderr, r.stderr
+
+
 def test_user_add_and_passwd_hash_with_argon2id(home):
     r = fuwu(home, "user", "add", "li.qiang", "--name", "李强", "--role", "engineer", "--password", "correct horse")
     assert r.returncode == 0, r.stderr

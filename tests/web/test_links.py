@@ -39,6 +39,18 @@ def path_of(url: str) -> str:
     return url.removeprefix("http://testserver")
 
 
+def test_links_mailed_and_shown_use_the_address_people_reach_the_site_at(web):
+    """Behind a proxy a request's own host is an internal one; ``[site] public_url`` is what
+    a customer can open."""
+    site, app, browser = web(users=USERS)
+    site.config.public_url = "https://fuwu.example.com/service/"
+    contact = the_contact(site)
+    _detail, url = issue(browser("boss"), contact, send_email="on")
+    assert url.startswith("https://fuwu.example.com/service/l/")
+    assert url in site.db.run(lambda s: s.scalar(select(OutboxMail))).body
+    assert browser().get(url.removeprefix("https://fuwu.example.com/service")).status_code == 200
+
+
 def assert_no_data(response, contact):
     for secret in (contact.name, contact.phone, contact.email, contact.customer.name):
         assert secret not in response.text

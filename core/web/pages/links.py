@@ -29,6 +29,7 @@ from ...links import LinkGone, LinkInvalid, LinkPurpose, LinkRefused, LinkVisit,
 from ...models import Contact, Customer, Staff
 from ...notifications import notify, queue_mail
 from .. import scope
+from ..urls import absolute_url
 from ..csrf import LOGIN_COOKIE
 from ..endpoint import AUTHENTICATED, public, requires
 from ..forms import Field, Form
@@ -145,7 +146,7 @@ def contact_link_issue(request: Request) -> Response:
     message, kind = _("Link created. Copy it below or send it by e-mail."), "success"
     if request.state.form.get("send_email"):
         if contact.email:
-            _mail_link(request, contact, link, str(request.url_for("link", token=token)))
+            _mail_link(request, contact, link, absolute_url(request, "link", token=token))
             message = _("Link created and e-mailed to %(email)s.", email=contact.email)
         else:
             message, kind = _("Link created. %(name)s has no e-mail address: copy it below.",
@@ -187,7 +188,7 @@ def link_detail(request: Request) -> Response:
     state = links.status(link)
     url = None
     if state == "usable":
-        url = str(request.url_for("link", token=links.token_of(request.app.state.site.config.secret_key, link)))
+        url = absolute_url(request, "link", token=links.token_of(request.app.state.site.config.secret_key, link))
     staff_page = None
     if purpose.staff_page:
         name, params = purpose.staff_page(record)

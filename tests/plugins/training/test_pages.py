@@ -7,6 +7,7 @@ import html
 import io
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, select
 
@@ -446,8 +447,16 @@ def test_customer_contact_registers_trainees_through_a_signed_link(tweb):
     assert r.status_code == 303
     token = r.headers["location"].split("invite=")[1]
     from fuwu.notifications import OutboxMail
+    from fuwu_plugins.training.models import TrainingSession
 
-    assert site.db.run(lambda s: s.scalar(select(OutboxMail.id).where(OutboxMail.to_addr == "it@customer.example")))
+    # the contact gets the whole address, the start in the site's time zone, in the site's language
+    mail = site.db.run(lambda s: s.scalar(select(OutboxMail).where(OutboxMail.to_addr == "it@customer.example")))
+    starts = site.db.run(lambda s: s.get(TrainingSession, sid).starts_at).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert mail.subject.endswith("：培训报名邀请")
+    assert f"开始时间：{starts:%Y-%m-%d %H:%M}" in mail.body and f"http://testserver/l/{token}" in mail.body
+    shown = b.get(r.headers["location"]).text
+    assert f"<code>http://testserver/l/{token}</code>" in shown  # what staff copy opens from outside too
+    assert b.get(f"/training/sessions/{sid}?invite=1/2").status_code == 200  # an odd token shows no link
     contact = browser()
     for name, email, expected in (("客户甲", "a@c.example", "is registered"), ("客户乙", "b@c.example", "waiting list")):
         page = contact.get(f"/l/{token}", headers={"Accept-Language": "en"})
