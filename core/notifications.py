@@ -68,7 +68,12 @@ def notify(session: Session, staff, message, *, url: str = "", source: str = "co
     session.add(note)
     if email and staff.email:
         fallback = note_body(msgid(message), params)
-        queue_mail(session, staff.email, subject or fallback, body or fallback)
+        text = body or fallback
+        public = session.info["site"].config.public_url if "site" in session.info else ""
+        if url and public:
+            # the page it is about, for a mail read outside fuwu (a job knows no request's host)
+            text += "\n\n" + public.rstrip("/") + url
+        queue_mail(session, staff.email, subject or fallback, text)
     return note
 
 

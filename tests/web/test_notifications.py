@@ -144,3 +144,17 @@ def test_outbox_keeps_mail_while_the_server_is_down_and_sends_it_once(web, smtp)
     assert "From: fuwu@example.com" in first
     assert any("Need 3" in body for _rcpt, body in inbox.messages)
 
+
+
+def test_a_notification_mailed_links_to_its_page_under_the_public_address(web):
+    site, app, browser = web(users={"boss": ["admin"]}, demo=False)
+
+    def mail_about(path):
+        def work(s):
+            notify(s, s.scalar(select(Staff).where(Staff.username == "boss")), "Need %(n)s", url=path, email=True, n=1)
+        site.db.run(work)
+        return site.db.run(lambda s: s.scalars(select(OutboxMail).order_by(OutboxMail.id.desc())).first()).body
+
+    assert "/first-visits" not in mail_about("/first-visits/needs")  # no address known: no half a link
+    site.config.public_url = "https://fuwu.example.com/"
+    assert mail_about("/first-visits/needs").endswith("\n\nhttps://fuwu.example.com/first-visits/needs")
