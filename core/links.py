@@ -31,7 +31,7 @@ confirms or corrects their own phone and e-mail). A plugin adds its own::
             describe=lambda order: order.number)]
 
 and issues a link with ``issue_for(site, session, "survey.rate", order, created_by_id=...)``,
-which returns the token for the URL ``request.url_for("link", token=token)``.
+which returns the token for the address ``fuwu.web.urls.absolute_url(request, "link", token=token)``.
 (``register_purpose(site, purpose)`` adds one at run time, e.g. in tests.)
 
 The handler runs inside the request's transaction (``visit.db``). It never

@@ -568,7 +568,7 @@ def public_file(visit) -> Response:
                                  contact_name=contact.name, contact_phone=contact.phone)
     token = links.issue_for(visit.site, visit.db, "complaints.follow", complaint)
     return visit.render("complaints/public_filed.html", {
-        **LABELS, "complaint": complaint, "follow": str(visit.request.url_for("link", token=token)),
+        **LABELS, "complaint": complaint, "follow": absolute_url(visit.request, "link", token=token),
         "title": _("Complaint received")})
 
 

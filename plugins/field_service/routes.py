@@ -6,6 +6,7 @@ call ``services`` / ``rules``, render.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -27,6 +28,7 @@ from fuwu.web.export import MAX_ROWS, export_response
 from fuwu.web.forms import Field, Form, record_id
 from fuwu.web.pagination import keyset_page
 from fuwu.web.shell import flash_redirect
+from fuwu.web.urls import absolute_url
 
 from . import rules, services
 from .models import AwardResult, MobileJob, Project, ProjectDocument, ProjectMember
@@ -341,6 +343,30 @@ def project_form(request: Request) -> Form:
     ])
 
 
+#: "name: task" with the colon a Chinese keyboard types or the ASCII one
+TASK_LINE = re.compile(r"\s*([^:：]+?)\s*[:：]\s*(.*?)\s*")
+
+
+def _task_split(form: Form, text: str | None, members: set[str]) -> dict[str, str]:
+    """Each member's task from the lines "name: task"; a line naming no member
+    or without a colon is the field's error, so no task is silently dropped."""
+    tasks = {}
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        found = TASK_LINE.fullmatch(line)
+        if found is None:
+            form.error("tasks", _l("Write each line as a member's name, a colon and the task: %(line)s",
+                                   line=line.strip()))
+        elif found.group(1) not in members:
+            form.error("tasks", _l("%(name)s is not one of the project members.", name=found.group(1)))
+        else:
+            tasks[found.group(1)] = found.group(2)
+            continue
+        break  # the first wrong line is the one to fix
+    return tasks
+
+
 @requires("field_service.project.manage")
 def project_new(request: Request) -> Response:
     db = request.state.db
@@ -359,14 +385,11 @@ def project_new(request: Request) -> Response:
             form.error("members", _l("Too small for a team project: %(n)s technicians over %(d)s working days.",
                                      n=len(member_ids), d=services.working_days(db, v["expected_start"],
                                                                                 v["expected_finish"])))
+        names = {s.id: s.name for s in db.scalars(select(Staff).where(Staff.id.in_(member_ids)))}
+        tasks = _task_split(form, v["tasks"], set(names.values()))
     if form.errors:
         return _render(request, "project_new.html", {"form": form, "title": title}, status=422)
     v = form.values
-    names = {s.id: s.name for s in db.scalars(select(Staff).where(Staff.id.in_(member_ids)))}
-    tasks = {}
-    for line in (v["tasks"] or "").splitlines():
-        name, _sep, task = line.partition(":")
-        tasks[name.strip()] = task.strip()
     project = Project(title=v["title"], customer_id=int(v["customer_id"]), manager_id=request.state.user.id,
                       leader_id=int(v["leader_id"]), expected_start=v["expected_start"],
                       expected_finish=v["expected_finish"], bonus=v["bonus"] or Decimal("0.00"), state="running")
@@ -439,7 +462,7 @@ def survey_link(request: Request) -> Response:
     project = visible_project(request, request.path_params["project_id"])
     token = links.issue_for(_site(request), request.state.db, "field_service.survey", project,
                             created_by_id=request.state.user.id)
-    return _render(request, "link_issued.html", {"project": project, "link": str(request.url_for("link", token=token)),
+    return _render(request, "link_issued.html", {"project": project, "link": absolute_url(request, "link", token=token),
                                                  "title": _("Survey link for %(title)s", title=project.title)})
 
 

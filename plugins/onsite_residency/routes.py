@@ -29,6 +29,7 @@ from fuwu.web.export import export_response
 from fuwu.web.forms import Field, Form, record_id
 from fuwu.web.pagination import keyset_page
 from fuwu.web.shell import flash_redirect
+from fuwu.web.urls import absolute_url
 
 from . import rules, services
 from .models import ResidentAttendance, ResidentReport, ResidentMonthResult, ResidentRating, Residency, ResidentCall
@@ -429,7 +430,7 @@ def _report_context(request: Request, report: ResidentReport, **extra) -> dict:
         for link in links.links_of(db, ResidentReport.__tablename__, [report.id],
                                    purpose="onsite_residency.rate").get(report.id, []):
             if links.status(link) == "usable":
-                usable.append(str(request.url_for("link", token=links.token_of(site.config.secret_key, link))))
+                usable.append(absolute_url(request, "link", token=links.token_of(site.config.secret_key, link)))
     results = list(db.scalars(select(ResidentMonthResult).where(ResidentMonthResult.report_id == report.id)))
     form = extra.pop("form", None) or report_form().fill(report)
     history = site.workflows.history(db, report)

@@ -4,6 +4,7 @@ record rules (IDOR), exports, query counts and the Chinese pages."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -180,6 +181,25 @@ def _plan(browser, site, **extra):
             "expected_finish": (start + timedelta(days=6)).isoformat(), "leader_id": staff_id(site, "lead"),
             "members": members, "tasks": "tech1: 服务器\ntech2: 客户端", "bonus": "600", **extra}
     return browser.submit("/field_service/projects/new", data, page="/field_service/projects/new")
+
+
+def test_the_task_split_takes_either_colon_and_refuses_a_line_it_cannot_place(fs):
+    site, _app, browser = fs[:3]
+    manager = browser("manager")
+    for tasks, problem in (("tech1 服务器", "Write each line as a member's name, a colon and the task"),
+                           ("tech9：服务器", "tech9 is not one of the project members.")):
+        r = _plan(manager, site, tasks=tasks)
+        assert r.status_code == 422 and problem in html.unescape(r.text)
+        assert tasks in html.unescape(r.text)  # what was typed stays in the box
+    # a Chinese keyboard types the full-width colon
+    r = _plan(manager, site, tasks="tech1：服务器\n\ntech2 : 客户端 ")
+    assert r.status_code == 303, r.text[:300]
+    from fuwu_plugins.field_service.models import ProjectMember
+
+    pid = int(re.search(r"/projects/(\d+)", r.headers["location"]).group(1))
+    tasks = site.db.run(lambda s: {m.staff_id: m.task for m in s.scalars(
+        select(ProjectMember).where(ProjectMember.project_id == pid))})
+    assert tasks[staff_id(site, "tech1")] == "服务器" and tasks[staff_id(site, "tech2")] == "客户端"
 
 
 def test_team_project_from_plan_to_survey_and_bonus(fs):
