@@ -7,6 +7,7 @@ their input and the message next to each field. Messages are translatable.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,6 +21,9 @@ from ..money import AMOUNT_LIMIT
 from ..money import parse as parse_money
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: kinds whose text is read in its plain form: full-width digits, letters and
+#: punctuation as their ASCII twins (free text and names are kept as typed)
+NORMALIZED_KINDS = frozenset({"email", "phone", "date", "datetime", "money", "int"})
 PHONE = re.compile(r"^[0-9+\-() 转ext.]{5,40}$")
 #: names one ``records`` field takes (each is looked up)
 MAX_RECORDS = 50
@@ -92,6 +96,9 @@ class Field:
                 raise ValueError(_l("This field is required."))
             return values
         text = (raw or "").strip()
+        if self.kind in NORMALIZED_KINDS:
+            # a Chinese keyboard in full-width mode types "０５７１－８８８８" and "１２００．００"
+            text = unicodedata.normalize("NFKC", text).strip()
         if not text:
             if self.required:
                 raise ValueError(_l("This field is required."))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from sqlalchemy import select
 
@@ -75,6 +76,24 @@ def test_contact_add_validates_and_keeps_input(web):
     assert ok.status_code == 303
     page = b.get(f"/customers/{cid}").text
     assert "张三" in page and "zhang@example.com" in page
+
+
+def test_numbers_typed_in_full_width_are_read_as_numbers(web):
+    """A Chinese keyboard in full-width mode types "（０５７１）８８８８－１２３４"; the
+    number is kept as the digits it is, so it can be found and dialled."""
+    site, app, browser = web(users={"boss": ["admin"]})
+    b = browser("boss")
+    cid = _customer(site, "全角号码公司", "售后服务部")
+    ok = b.submit(f"/customers/{cid}/contacts", {"name": "李四", "phone": "（０５７１）８８８８－１２３４",
+                                                 "email": "ｌｉ＠ｅｘａｍｐｌｅ．ｃｏｍ"})
+    assert ok.status_code == 303, ok.text[:300]
+    page = b.get(f"/customers/{cid}").text
+    assert "(0571)8888-1234" in page and "li@example.com" in page
+    version = re.search(r'name="version" value="(\d+)"', b.get(f"/customers/{cid}/edit").text).group(1)
+    r = b.submit(f"/customers/{cid}/edit", {"name": "全角号码公司", "account_type": "key", "phone": "０２１－６４８８１２３４",
+                                            "version": version})
+    assert r.status_code == 303, r.text[:300]
+    assert "全角号码公司" in b.get("/customers", params={"q": "021-6488"}).text
 
 
 def test_two_apps_in_one_process_share_nothing(web):

@@ -18,3 +18,14 @@ def test_numbers_beyond_what_the_database_holds_are_refused_with_a_message():
 def test_record_id_finds_nothing_for_what_no_record_can_have():
     assert [record_id(v) for v in ("7", "0", "-1", "abc", None, "2147483647", "2147483648")] == \
         [7, None, None, None, None, 2147483647, None]
+
+
+def test_numbers_dates_and_addresses_typed_in_full_width_are_read_as_typed_in_ascii():
+    form = Form([Field("fee", "Fee", kind="money"), Field("visits", "Visits", kind="int"),
+                 Field("on", "On", kind="date"), Field("mail", "Mail", kind="email"),
+                 Field("name", "Name"), Field("notes", "Notes", kind="textarea")])
+    assert form.load(FormData({"fee": "１２００．５０", "visits": "３", "on": "２０２６－１１－２６",
+                               "mail": "ｌｉ＠ｅｘａｍｐｌｅ．ｃｏｍ", "name": "杭州（集团）", "notes": "（备注）"}))
+    assert str(form.values["fee"]) == "1200.50" and form.values["visits"] == 3
+    assert form.values["on"].isoformat() == "2026-11-26" and form.values["mail"] == "li@example.com"
+    assert (form.values["name"], form.values["notes"]) == ("杭州（集团）", "（备注）")  # names and text as typed
