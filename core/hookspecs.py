@@ -318,7 +318,9 @@ def register_link_purposes():
     an exam) get a link ``/l/<token>`` naming one record and one purpose; the
     core checks signature, expiry, single use and withdrawal, then calls the
     purpose's handler with a ``fuwu.links.LinkVisit``. Issue a link with
-    ``fuwu.links.issue_for(site, session, key, record)``.
+    ``fuwu.links.issue_for(site, session, key, record)``; the address to mail
+    or show is ``fuwu.web.urls.absolute_url(request, "link", token=token)``
+    (under the deployer's ``[site] public_url``, not an internal host).
 
     Returns a list of ``fuwu.links.LinkPurpose``.
 
