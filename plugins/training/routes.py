@@ -6,7 +6,6 @@ Trainees without an account use signed links (``links.py`` handlers below).
 
 from __future__ import annotations
 
-import re
 from datetime import UTC
 
 from sqlalchemy import or_, select
@@ -415,9 +414,7 @@ def session_detail(request):
     return _render(request, "training/session.html", {
         "ts": ts, "regs": regs, "attempts": attempts, "exam_links": exam_links, "new_link": new_link,
         "sheet": sheet, "signed": signed, "pending": pending, "title": ts.course.title,
-        "invite_link": absolute_url(request, "link", token=invite)
-        if INVITE_TOKEN.fullmatch(invite := request.query_params.get("invite", "")) else None,
-        "link_statuses": links.STATUSES,
+        "invite_link": _invite_link(request), "link_statuses": links.STATUSES,
         "can_manage": request.state.user.can("training.session.manage"),
         "seated": sum(1 for r in regs if r.status == "registered")})
 
@@ -505,9 +502,17 @@ def _mail_invitation(request, inv: Invitation, token: str) -> None:
     queue_mail(request.state.db, inv.email, subject, body)
 
 
-#: what a link's token looks like (``<id>.<nonce>.<signature>``, ``fuwu.links.token_of``),
-#: checked before one from the address bar is put in a URL
-INVITE_TOKEN = re.compile(r"\d+\.[\w-]+\.[0-9a-f]+")
+def _invite_link(request) -> str | None:
+    """The registration link just created (``?invite=<token>``), as the whole address
+    to copy; nothing for a token that is not a registration link."""
+    token = request.query_params.get("invite")
+    if not token:
+        return None
+    try:
+        links.check(request.state.db, request.app.state.site.config.secret_key, token, purpose="training.register")
+    except links.LinkRefused:
+        return None
+    return absolute_url(request, "link", token=token)
 
 
 # --- Exams (TRN-4) ------------------------------------------------------------------
