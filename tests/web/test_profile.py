@@ -71,6 +71,8 @@ def test_sessions_list_and_sign_out(web):
     ids = live_sessions(site, "boss")
     assert len(ids) == 3
     assert page.text.count('class="current"') == 1 and page.text.count("/sign-out\"") == 3
+    # the button that ends them all comes before the list, however long it is
+    assert page.text.index("/profile/sessions/sign-out-others") < page.text.index('class="current"')
 
     # one session signed out by id; another user's session id is not mine to end
     other_id = live_sessions(site, "other")[0]
