@@ -8,6 +8,7 @@ with the working-hours setting into the ``WorkCalendar`` every rule uses.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, time
 
 from sqlalchemy import Boolean, String, select
@@ -15,7 +16,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .calendar import WorkCalendar, WorkingHours
 from .db import Model
-from .errors import ValidationError
 from .i18n import lazy_gettext as _l
 
 
@@ -30,15 +30,16 @@ class CalendarDay(Model):
 
 
 def parse_hours(text: str) -> WorkingHours:
-    """``"09:00-12:00,13:30-18:00"`` -> WorkingHours; ValidationError if malformed."""
+    """``"09:00-12:00,13:30-18:00"`` (full-width punctuation too) -> WorkingHours;
+    ValueError with the message if malformed (the setting's ``check``)."""
     try:
         periods = []
-        for part in str(text).split(","):
+        for part in unicodedata.normalize("NFKC", str(text)).split(","):
             start, end = part.strip().split("-")
             periods.append((time.fromisoformat(start.strip()), time.fromisoformat(end.strip())))
         return WorkingHours(tuple(periods))
     except ValueError:
-        raise ValidationError({"core.working_hours": _l("Use the form 09:00-12:00,13:30-18:00.")}) from None
+        raise ValueError(_l("Use the form 09:00-12:00,13:30-18:00.")) from None
 
 
 def site_calendar(site, session: Session, *, round_the_clock: bool = False) -> WorkCalendar:

@@ -171,6 +171,10 @@ class Setting:
     minimum: Any = None
     maximum: Any = None
     choices: tuple[str, ...] = ()
+    #: for text with a structure the type does not check ("kind=points, ..."): called
+    #: with the parsed value, raises ValueError(message) when the value is unusable, so
+    #: the settings page, the CLI and fuwu.toml all refuse it instead of a page failing later
+    check: Callable[[Any], Any] | None = None
     plugin: str = ""
 
     def parse(self, raw: Any) -> Any:
@@ -193,6 +197,11 @@ class Setting:
             raise ValidationError({self.key: _l("Must be at most %(max)s.", max=self.maximum)})
         if self.choices and value not in self.choices:
             raise ValidationError({self.key: _l("Not one of the allowed values.")})
+        if self.check is not None:
+            try:
+                self.check(value)
+            except ValueError as exc:
+                raise ValidationError({self.key: exc.args[0] if exc.args else _l("Not a valid value.")}) from None
         return value
 
     def format(self, value: Any) -> str:

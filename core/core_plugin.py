@@ -10,6 +10,7 @@ from datetime import time, timedelta
 from pathlib import Path
 
 from . import hookimpl
+from .calendar_days import parse_hours
 from .config import Setting
 from .i18n import lazy_gettext as _l
 from .permissions import Permission
@@ -30,7 +31,8 @@ def register_models():
 def register_settings():
     return [
         Setting("core.working_hours", str, "09:00-12:00,13:30-18:00", _l("Working hours"),
-                help=_l("Daily working periods for deadlines counted in working hours, local time.")),
+                help=_l("Daily working periods for deadlines counted in working hours, local time."),
+                check=parse_hours),
         Setting("core.page_size", int, 50, _l("Rows per list page"), minimum=5, maximum=500),
         Setting("core.login_max_failures_account", int, 5, _l("Failed sign-ins per account before a pause"),
                 minimum=1, maximum=100),

@@ -185,6 +185,10 @@ def register_settings():
     Every number from the regulations is a setting whose default is the
     regulation's value, with the rule ID. The effective value is the admin's
     database override, else ``fuwu.toml`` ``[settings]``, else the default.
+    A text setting with a structure (``"kind=points, ..."``) gives ``check=``,
+    a function that raises ``ValueError(message)`` for a value it cannot use:
+    the settings page, ``fuwu settings set`` and ``fuwu.toml`` then refuse
+    such a value with that message.
 
     Returns a list of ``fuwu.config.Setting``.
 

@@ -15,6 +15,8 @@ from fuwu import Job, Permission, Setting, hookimpl
 from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
 
+from . import rules
+
 
 @hookimpl
 def register_models():
@@ -85,7 +87,8 @@ def register_settings():
                 rule="RES-7", minimum=1, maximum=1440),
         Setting("field_service.score_table", str, "install=3,repair=2,training=2,consult=1",
                 _l("Workload score per kind of mobile job"), rule="RES-7",
-                help=_l("kind=points pairs separated by commas; the kinds offered when dispatching.")),
+                help=_l("kind=points pairs separated by commas; the kinds offered when dispatching."),
+                check=rules.parse_score_table),
         Setting("field_service.first_prize", money, Decimal("100.00"), _l("Monthly award, first place (yuan)"),
                 rule="RES-7", minimum=Decimal("0")),
         Setting("field_service.second_prize", money, Decimal("70.00"), _l("Monthly award, second place (yuan)"),

@@ -3,11 +3,13 @@ project bonus) as plain functions of values: no database, no clock."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from fuwu.i18n import lazy_gettext as _l
 from fuwu.money import quantize, split
 
 ANSWERS = ("very_satisfied", "satisfied", "dissatisfied")
@@ -22,16 +24,25 @@ def left_in_time(assigned_at: datetime, departed_at: datetime, minutes: int) -> 
 
 
 def parse_score_table(text: str) -> dict[str, int]:
-    """The workload scoring table setting: ``kind=points`` pairs, comma separated."""
+    """The workload scoring table setting: ``kind=points`` pairs, comma separated
+    (the full-width ``＝`` and ``，`` a Chinese keyboard types too); ValueError with
+    the message when a pair is not one, as the setting's ``check``."""
     table: dict[str, int] = {}
-    for part in (text or "").split(","):
-        if "=" not in part:
+    for part in unicodedata.normalize("NFKC", text or "").split(","):
+        if not part.strip():
             continue
         key, _sep, value = part.partition("=")
         try:
-            table[key.strip()] = int(value.strip())
+            points = int(value.strip())
         except ValueError:
-            continue
+            raise ValueError(_l("Write kind=points pairs separated by commas, such as install=3,repair=2: "
+                                "%(part)s is not one.", part=part.strip())) from None
+        if not key.strip() or points < 0:
+            raise ValueError(_l("Write kind=points pairs separated by commas, such as install=3,repair=2: "
+                                "%(part)s is not one.", part=part.strip()))
+        table[key.strip()] = points
+    if not table:
+        raise ValueError(_l("Give at least one kind of mobile job, such as install=3."))
     return table
 
 

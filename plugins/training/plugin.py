@@ -14,6 +14,8 @@ from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.workflow import State, Transition, Workflow
 
+from . import rules
+
 
 @hookimpl
 def register_models():
@@ -77,7 +79,7 @@ def register_settings():
         Setting("training.material_max_mb", int, 20, _l("Largest course material file (MB)"), rule="TRN-1",
                 minimum=1, maximum=200),
         Setting("training.material_types", str, "pdf,docx,doc,pptx,ppt,xlsx,mp4,png,jpg,zip",
-                _l("Accepted course material file types"), rule="TRN-1"),
+                _l("Accepted course material file types"), rule="TRN-1", check=rules.material_types),
         # TRN-6 (001 §7.1): train before first use
         Setting("training.first_use_plan", bool, True, _l("Propose a training plan when a contract is installed"),
                 rule="TRN-6"),

@@ -253,7 +253,7 @@ def material_upload(request):
     upload = request.state.form.get("file")
     if upload is None or not getattr(upload, "filename", ""):
         raise Refused(_l("Choose a file to upload."))
-    allowed = {t.strip().lower().lstrip(".") for t in _setting(request, "training.material_types").split(",")}
+    allowed = rules.material_types(_setting(request, "training.material_types"))
     ext = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
     if ext not in allowed:
         raise Refused(_l("Files of type %(ext)s are not accepted: %(allowed)s."), ext=ext or "?",

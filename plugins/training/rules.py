@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import random
+import re
+import unicodedata
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+
+from fuwu.i18n import lazy_gettext as _l
 
 KINDS = ("single", "multiple", "truefalse", "short")
 
@@ -49,3 +53,14 @@ def percent(score: Decimal, max_score: int) -> Decimal:
     if max_score <= 0:
         return Decimal(0)
     return (score * 100 / max_score).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def material_types(text: str) -> set[str]:
+    """TRN-1: the accepted course material file types from the setting, ``pdf,docx``
+    (a full-width comma or ``、`` too); ValueError with the message when it names none
+    or something that is no file type, as the setting's ``check``."""
+    types = {t.strip().lower().lstrip(".") for t in re.split(r"[,、]", unicodedata.normalize("NFKC", text or ""))}
+    types.discard("")
+    if not types or not all(re.fullmatch(r"[a-z0-9]{1,10}", t) for t in types):
+        raise ValueError(_l("Write file types separated by commas, such as pdf,docx,pptx."))
+    return types

@@ -32,6 +32,18 @@ def register_settings():
             Setting("alpha.start", time, time(9), "Alpha starts at")]
 """
 
+OMEGA = """
+from fuwu import Setting
+
+def _pairs(value):
+    if "=" not in value:
+        raise ValueError("Write key=value.")
+
+@hookimpl
+def register_settings():
+    return [Setting("omega.pairs", str, "a=1", "Omega pairs", rule="OM-1", check=_pairs)]
+"""
+
 EN = {"Accept-Language": "en"}
 
 
@@ -255,3 +267,25 @@ def test_plugin_groups_are_headed_by_their_title_in_the_readers_language(web):
     role_page = boss.get(f"/roles/{role_id}", headers={"Accept-Language": "zh-CN"}).text
     legends = re.findall(r"<legend>([^<]+)</legend>", role_page)
     assert zh(site, "Service contracts") in legends and summary not in " ".join(legends)
+
+
+def test_a_plugins_structured_setting_is_checked_by_its_own_rule_where_it_is_saved(web, make_plugin):
+    make_plugin("omega", plugin=OMEGA)
+    site, app, browser = web(plugins=("omega",), users={"boss": ["admin"]})
+    b = browser("boss")
+    r = htmx(b, "/settings/omega.pairs", {"value": "nothing"})
+    assert r.status_code == 422 and "Write key=value." in r.text and 'value="nothing"' in r.text
+    assert stored(site, "omega.pairs") == ("a=1", "default")
+    assert htmx(b, "/settings/omega.pairs", {"value": "b=2"}).status_code == 200
+    assert stored(site, "omega.pairs") == ("b=2", "database")
+
+
+def test_working_hours_typed_with_full_width_punctuation_are_taken(web):
+    site, app, browser = web(users={"boss": ["admin"]})
+    r = htmx(browser("boss"), "/settings/core.working_hours", {"value": "08:30－12:00，13:00－17:30"})
+    assert r.status_code == 200, r.text[:300]
+    from fuwu.calendar_days import site_calendar
+
+    with site.db.session(write=False) as s:
+        assert [(str(a), str(b)) for a, b in site_calendar(site, s).hours.periods] == \
+            [("08:30:00", "12:00:00"), ("13:00:00", "17:30:00")]

@@ -17,7 +17,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ...calendar_days import parse_hours
 from ...config import Setting
 from ...errors import NotFound, ValidationError
 from ...i18n import gettext as _
@@ -39,12 +38,6 @@ TYPE_NAMES = {
     Decimal: _l("Decimal number"),
     bool: _l("Yes or no"),
     time: _l("Time of day"),
-}
-
-#: Settings whose text has a structure the type alone does not check; a bad
-#: value here would break every page that reads it, so refuse it at the door.
-EXTRA_CHECKS = {
-    "core.working_hours": parse_hours,
 }
 
 _SECRET_WORDS = ("password", "secret", "token")
@@ -206,9 +199,6 @@ def setting_save(request: Request) -> Response:
         raw = raw.strip()
     try:
         setting.parse(raw)
-        check = EXTRA_CHECKS.get(setting.key)
-        if check is not None:
-            check(raw)
     except ValidationError as exc:
         message = exc.errors.get(setting.key) or next(iter(exc.errors.values()), None) or exc.message
         row = _row(request, setting, raw=raw, error=str(message))

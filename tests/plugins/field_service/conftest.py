@@ -19,6 +19,7 @@ USERS = {
     "lead": (["group_lead"], DEPT),
     "manager": (["service_manager"], DEPT),
     "far": (["engineer"], "西北办事处"),
+    "boss": ["admin"],
 }
 
 LEDGER = '''

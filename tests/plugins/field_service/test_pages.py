@@ -70,6 +70,27 @@ def test_coordinator_dispatches_and_technician_records_the_steps(fs):
     assert job_of(site, job_id)["answer"] == "very_satisfied"
 
 
+def test_the_score_table_is_checked_when_saved_and_takes_full_width_punctuation(fs):
+    """RES-7's table is text; a pair that is not one is refused on the settings page (it
+    was skipped silently, so a kind vanished from dispatch), and "巡检＝1，安装＝3" as a
+    Chinese keyboard types it is read."""
+    site, _app, browser, _ledger = fs
+    admin = browser("boss")
+    token = admin.csrf("/settings")
+
+    def save(value):
+        return admin.post("/settings/field_service.score_table", data={"value": value},
+                          headers={"HX-Request": "true", "X-CSRF-Token": token, "Accept-Language": "en"})
+
+    r = save("install=3,repair")
+    assert r.status_code == 422 and "repair is not one" in html.unescape(r.text)
+    assert save("").status_code == 422
+    assert save("巡检＝1，安装＝3").status_code == 200
+    form = browser("coord").get("/field_service/jobs/new", headers=ZH).text
+    select = form.split('name="kind"', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r'<option value="([^"]+)"', select) == ["巡检", "安装"]
+
+
 def test_kinds_of_job_are_named_in_the_readers_language(fs):
     """The dispatch form and the job page name the default score table's
     kinds (RES-7) in the reader's language; a kind the deployer adds to the

@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import event, select
 
 from fuwu.db import utcnow
@@ -390,8 +391,17 @@ def test_course_form_materials_and_chinese_pages(tweb):
     exe = b.post(f"/training/courses/{cid}/materials", data={"csrf_token": token},
                  files={"file": ("virus.exe", io.BytesIO(b"MZ"), "application/octet-stream")})
     assert exe.status_code == 422
+    # the accepted types as a Chinese keyboard types them; "pdf;docx" is refused where it is saved
+    site.db.run(lambda s: site.settings.set(s, "training.material_types", "pdf，docx、pptx"))
+    slides = b.post(f"/training/courses/{cid}/materials", data={"csrf_token": token},
+                    files={"file": ("讲义.pptx", io.BytesIO(b"PK slides"), "application/octet-stream")})
+    assert slides.status_code == 303
+    from fuwu.errors import ValidationError
+
+    with pytest.raises(ValidationError):
+        site.db.run(lambda s: site.settings.set(s, "training.material_types", "pdf;docx"))
     zh = b.get(f"/training/courses/{cid}", headers={"Accept-Language": "zh-CN"}).text
-    assert "手册.pdf" in zh, zh[zh.find('id="materials"'):][:800]
+    assert "手册.pdf" in zh and "讲义.pptx" in zh, zh[zh.find('id="materials"'):][:800]
     assert "题库" in zh
     assert b.get("/training/courses?format=xlsx").content[:2] == b"PK"
 
