@@ -27,6 +27,13 @@ def register_models():
             sessions]
 
 
+def _mail_address(value: str) -> None:
+    """An address a mail server takes as the sender (``fuwu@localhost`` too)."""
+    local, at, domain = value.strip().rpartition("@")
+    if not (local and at and domain) or any(c.isspace() for c in value.strip()):
+        raise ValueError(_l("Enter an e-mail address such as name@example.com."))
+
+
 @hookimpl
 def register_settings():
     return [
@@ -45,7 +52,7 @@ def register_settings():
         Setting("core.smtp_tls", str, "none", _l("SMTP encryption"), choices=("none", "starttls", "ssl")),
         Setting("core.smtp_user", str, "", _l("SMTP user")),
         Setting("core.smtp_password", str, "", _l("SMTP password")),
-        Setting("core.mail_sender", str, "fuwu@localhost", _l("Sender address of e-mail")),
+        Setting("core.mail_sender", str, "fuwu@localhost", _l("Sender address of e-mail"), check=_mail_address),
         Setting("core.first_visit_digest_time", time, time(18, 0), _l("Time of the first-visit needs digest"),
                 rule="CORE-2", help=_l("After work: the needs recorded during the day go to the department "
                                        "heads at this local time.")),

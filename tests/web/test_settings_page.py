@@ -137,6 +137,7 @@ def test_invalid_values_are_refused_with_the_input_kept(web):
         "core.smtp_port": ("70000", "Must be at most 65535."),
         "core.smtp_tls": ("tls", "Not one of the allowed values."),
         "core.working_hours": ("9-5", "Use the form 09:00-12:00,13:30-18:00."),
+        "core.mail_sender": ("service desk", "Enter an e-mail address such as name@example.com."),
     }
     for key, (value, message) in cases.items():
         r = htmx(b, f"/settings/{key}", {"value": value})
