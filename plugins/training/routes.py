@@ -6,6 +6,7 @@ Trainees without an account use signed links (``links.py`` handlers below).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 
 from sqlalchemy import or_, select
@@ -184,6 +185,11 @@ def course_edit(request):
 
 @requires("training.course.view")
 def course_detail(request):
+    return _course_page(request)
+
+
+def _course_page(request, *, question: Form | None = None, status: int = 200):
+    """The course page; after a question the form refused, with what was typed (422)."""
     db = request.state.db
     course = _course(request, request.path_params["course_id"])
     questions = list(db.scalars(select(Question).where(Question.course_id == course.id).order_by(Question.id)))
@@ -196,7 +202,20 @@ def course_detail(request):
         "course": course, "questions": questions, "materials": materials, "sessions": sessions,
         "title": course.title, "can_edit": request.state.user.can("training.course.edit"),
         "max_mb": _setting(request, "training.material_max_mb"),
-        "types": _setting(request, "training.material_types")})
+        "types": _setting(request, "training.material_types"),
+        "question_form": question or question_form().fill(None, points=2)}, status=status)
+
+
+def question_form() -> Form:
+    return Form([
+        Field("kind", _l("Question type"), kind="choice", required=True, choices=lambda: QUESTION_KINDS.items()),
+        Field("text", _l("Question"), kind="textarea", required=True),
+        Field("options", _l("Options (one per line)"), kind="textarea"),
+        Field("answer", _l("Right answer"), max_length=2000,
+              help=_l("Choice: the numbers of the right options (1,3); true or false: true / false; "
+                      "short answer: a model answer for the trainer.")),
+        Field("points", _l("Points"), kind="int", required=True, minimum=1, maximum=100),
+    ])
 
 
 @requires("training.course.edit")
@@ -205,32 +224,33 @@ def question_add(request):
     numbers of the right options (1,3), true/false, or a model answer."""
     db = request.state.db
     course = _course(request, request.path_params["course_id"])
-    form = request.state.form
-    kind = form.get("kind", "")
-    text = (form.get("text") or "").strip()
-    options = [line.strip() for line in (form.get("options") or "").splitlines() if line.strip()]
-    raw_key = (form.get("answer") or "").strip()
-    try:
-        points = int(form.get("points") or 2)
-    except ValueError:
-        points = 0
-    if kind not in QUESTION_KINDS or not text or not 1 <= points <= 100:
-        raise Refused(_l("Give the question's type, text and points (1 to 100)."))
-    if kind in ("single", "multiple"):
-        try:
-            key = sorted({int(k) - 1 for k in raw_key.replace("，", ",").split(",") if k.strip()})
-        except ValueError:
-            key = []
-        if len(options) < 2 or not key or key[0] < 0 or key[-1] >= len(options) or (kind == "single" and len(key) != 1):
-            raise Refused(_l("Give at least two options and the numbers of the right ones."))
-        answer = ",".join(str(k) for k in key)
-    elif kind == "truefalse":
-        if raw_key not in ("true", "false"):
-            raise Refused(_l("The answer of a true-or-false question is true or false."))
-        answer, options = raw_key, []
-    else:
-        answer, options = raw_key, []
-    db.add(Question(course_id=course.id, kind=kind, text=text, options=options, answer=answer, points=points))
+    form = question_form()
+    if form.load(request.state.form):
+        kind = form.values["kind"]
+        options = [line.strip() for line in form.values["options"].splitlines() if line.strip()]
+        raw_key = form.values["answer"]
+        if kind in ("single", "multiple"):
+            try:
+                # "1,3", "1，3" or "1、3" as a Chinese keyboard types it
+                key = sorted({int(k) - 1 for k in re.split(r"[,，、\s]+", raw_key) if k})
+            except ValueError:
+                key = []
+            if len(options) < 2:
+                form.error("options", _l("Give at least two options, one per line."))
+            elif not key or key[0] < 0 or key[-1] >= len(options) or (kind == "single" and len(key) != 1):
+                form.error("answer", _l("Give the numbers of the right options (one for a single choice)."))
+            answer = ",".join(str(k) for k in key)
+        elif kind == "truefalse":
+            if raw_key.lower() not in ("true", "false"):
+                form.error("answer", _l("The answer of a true-or-false question is true or false."))
+            answer, options = raw_key.lower(), []
+        else:
+            answer, options = raw_key, []
+    if form.errors:
+        # the course page again, with what was typed and the message next to its field
+        return _course_page(request, question=form, status=422)
+    db.add(Question(course_id=course.id, kind=kind, text=form.values["text"], options=options, answer=answer,
+                    points=form.values["points"]))
     return _redirect(request, "course", _("Question added."), course_id=course.id)
 
 

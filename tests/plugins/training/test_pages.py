@@ -221,6 +221,26 @@ def test_exam_after_the_time_limit_hands_in_what_was_saved(tweb):
     assert trainee.get(url).status_code == 410
 
 
+def test_a_refused_question_comes_back_with_what_was_typed(tweb):
+    site, _app, browser = tweb
+    from fuwu_plugins.training.models import Question
+
+    cid = make_course(site, questions=False)
+    b = browser("trainer")
+    typed = {"kind": "multiple", "text": "哪些操作需要先备份账套？", "options": "年结\n反结账\n查询报表",
+             "answer": "1、4", "points": "5"}
+    r = b.submit(f"/training/courses/{cid}/questions", typed, page=f"/training/courses/{cid}")
+    assert r.status_code == 422
+    page = html.unescape(r.text)
+    answer = page[page.index('id="field-q-answer"'):][:800]
+    assert "Give the numbers of the right options" in answer and 'value="1、4"' in answer
+    assert "哪些操作需要先备份账套？" in page and "年结\n反结账\n查询报表" in page  # nothing typed is lost
+    r = b.submit(f"/training/courses/{cid}/questions", {**typed, "answer": "1、2"}, page=f"/training/courses/{cid}")
+    assert r.status_code == 303
+    saved = site.db.run(lambda s: s.scalar(select(Question).where(Question.course_id == cid)))
+    assert (saved.options, saved.answer, saved.points) == (["年结", "反结账", "查询报表"], "0,1", 5)
+
+
 def test_short_answers_marked_by_the_trainer(tweb):
     site, _app, browser = tweb
     cid = make_course(site, questions=False)
