@@ -7,7 +7,9 @@ Trainees without an account use signed links (``links.py`` handlers below).
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import or_, select
 from starlette.requests import Request
@@ -411,8 +413,13 @@ def session_edit(request):
 
 @requires("training.session.view")
 def session_detail(request):
+    return _session_page(request, visible_session(request, request.path_params["session_id"]))
+
+
+def _session_page(request, ts: TrainingSession, *, marking: dict | None = None, status: int = 200):
+    """The session page; after marks the form refused, with the scores typed and
+    the messages (``marking``: registration id, scores and errors by question id; 422)."""
     db = request.state.db
-    ts = visible_session(request, request.path_params["session_id"])
     regs = list(db.scalars(select(Registration).where(Registration.session_id == ts.id)
                            .order_by(Registration.created_at, Registration.id)))
     attempts = {a.registration_id: a for a in db.scalars(select(Attempt).where(
@@ -436,7 +443,7 @@ def session_detail(request):
         "sheet": sheet, "signed": signed, "pending": pending, "title": ts.course.title,
         "invite_link": _invite_link(request), "link_statuses": links.STATUSES,
         "can_manage": request.state.user.can("training.session.manage"),
-        "seated": sum(1 for r in regs if r.status == "registered")})
+        "seated": sum(1 for r in regs if r.status == "registered"), "marking": marking or {}}, status=status)
 
 
 @requires("training.session.manage")
@@ -566,17 +573,23 @@ def mark(request):
         raise NotFound()
     questions = services.questions_of(db, attempt)
     marks = dict(attempt.marks or {})
+    typed, errors = {}, {}
     for q in questions:
         if q.kind != "short":
             continue
-        raw = (request.state.form.get(f"mark{q.id}") or "").strip()
+        typed[q.id] = raw = unicodedata.normalize("NFKC", request.state.form.get(f"mark{q.id}") or "").strip()
         try:
-            value = float(raw)
-        except ValueError:
-            raise Refused(_l("Give each short answer a score from 0 to its points.")) from None
-        if not 0 <= value <= q.points:
-            raise Refused(_l("Give each short answer a score from 0 to its points."))
-        marks[str(q.id)] = raw
+            value = Decimal(raw)
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite() or not 0 <= value <= q.points:
+            errors[q.id] = _l("A score from 0 to %(n)s.", n=q.points)
+        else:
+            marks[str(q.id)] = str(value)
+    if errors:
+        # the session page again: every score typed kept, the message under each wrong one
+        return _session_page(request, reg.session, marking={"reg_id": reg.id, "typed": typed, "errors": errors},
+                             status=422)
     attempt.marks = marks
     services.score(db, attempt, questions)
     services.record_result(db, attempt)
