@@ -416,9 +416,17 @@ def session_detail(request):
     return _session_page(request, visible_session(request, request.path_params["session_id"]))
 
 
-def _session_page(request, ts: TrainingSession, *, marking: dict | None = None, status: int = 200):
-    """The session page; after marks the form refused, with the scores typed and
-    the messages (``marking``: registration id, scores and errors by question id; 422)."""
+def trainee_form() -> Form:
+    return Form([Field("name", _l("Trainee name"), required=True, max_length=100),
+                 Field("email", _l("E-mail"), kind="email", required=True),
+                 Field("phone", _l("Phone"), kind="phone", max_length=40)])
+
+
+def _session_page(request, ts: TrainingSession, *, marking: dict | None = None, trainee: Form | None = None,
+                  status: int = 200):
+    """The session page; after a form there refused its input (422), with what was typed
+    and the messages: ``trainee`` (registering a trainee) or ``marking`` (registration id,
+    scores and errors by question id)."""
     db = request.state.db
     regs = list(db.scalars(select(Registration).where(Registration.session_id == ts.id)
                            .order_by(Registration.created_at, Registration.id)))
@@ -443,20 +451,23 @@ def _session_page(request, ts: TrainingSession, *, marking: dict | None = None, 
         "sheet": sheet, "signed": signed, "pending": pending, "title": ts.course.title,
         "invite_link": _invite_link(request), "link_statuses": links.STATUSES,
         "can_manage": request.state.user.can("training.session.manage"),
-        "seated": sum(1 for r in regs if r.status == "registered"), "marking": marking or {}}, status=status)
+        "seated": sum(1 for r in regs if r.status == "registered"), "marking": marking or {},
+        "trainee_form": trainee or trainee_form()}, status=status)
 
 
 @requires("training.session.manage")
 def registration_add(request):
     db = request.state.db
     ts = visible_session(request, request.path_params["session_id"])
-    form = Form([Field("name", _l("Trainee name"), required=True, max_length=100),
-                 Field("email", _l("E-mail"), kind="email", required=True),
-                 Field("phone", _l("Phone"), kind="phone", max_length=40)])
+    form = trainee_form()
     if not form.load(request.state.form):
-        raise Refused(_l("Give the trainee's name and e-mail address."))
-    reg = services.register(db, ts, name=form.values["name"], email=form.values["email"],
-                            phone=form.values["phone"] or "")
+        return _session_page(request, ts, trainee=form, status=422)
+    try:
+        reg = services.register(db, ts, name=form.values["name"], email=form.values["email"],
+                                phone=form.values["phone"] or "")
+    except Refused as exc:  # registered already
+        form.error("email", str(exc))
+        return _session_page(request, ts, trainee=form, status=422)
     message = (_("%(name)s registered.", name=reg.name) if reg.status == "registered"
                else _("The session is full: %(name)s is on the waiting list.", name=reg.name))
     return _redirect(request, "session", message, session_id=ts.id)
@@ -641,9 +652,7 @@ def self_register(visit: links.LinkVisit) -> Response:
     """TRN-3: the customer's contact registers trainees (the link works until it expires)."""
     inv: Invitation = visit.record
     request = visit.request
-    form = Form([Field("name", _l("Trainee name"), required=True, max_length=100),
-                 Field("email", _l("E-mail"), kind="email", required=True),
-                 Field("phone", _l("Phone"), kind="phone", max_length=40)])
+    form = trainee_form()
     context = {"form": form, "ts": inv.session, "title": inv.session.course.title}
     if request.method != "POST":
         return visit.render("training/register.html", context)

@@ -44,8 +44,13 @@ def test_registration_beyond_capacity_waits_and_moves_up_on_cancellation(tweb):
     assert "on the waiting list" in page.text
     got = regs(site, sid)
     assert [got[n][1] for n in ["张三", "李四", "王五", "赵六"]] == ["registered", "registered", "waiting", "waiting"]
-    # the same e-mail twice is refused
-    assert register(b, sid, "张三", "t0@example.com").status_code == 422
+    # the same e-mail twice is refused, and a wrong address: the form again, with what was typed
+    twice = register(b, sid, "张三", "t0@example.com")
+    assert twice.status_code == 422 and 'value="t0@example.com"' in twice.text
+    wrong = register(b, sid, "孙七", "sun7@")
+    form = wrong.text[wrong.text.index('id="register-form"'):]
+    assert wrong.status_code == 422 and 'value="孙七"' in form and 'value="sun7@"' in form
+    assert "Enter an e-mail address" in form
     r = b.submit(f"/training/registrations/{got['李四'][0]}/cancel", page=f"/training/sessions/{sid}")
     assert r.status_code == 303
     assert "王五 moved up" in b.get(r.headers["location"]).text
