@@ -517,27 +517,10 @@ def invite(request):
     db.flush()
     token = links.issue_for(request.app.state.site, db, "training.register", inv, created_by_id=request.state.user.id)
     if inv.email:
-        _mail_invitation(request, inv, token)
+        link = links.check(db, request.app.state.site.config.secret_key, token, purpose="training.register")
+        services.mail_invitation(db, inv, absolute_url(request, "link", token=token), link.expires_at)
     return flash_redirect(request, request.url_for("training:session", session_id=ts.id).path + "?invite=" + token,
                           _("Registration link created."))
-
-
-def _mail_invitation(request, inv: Invitation, token: str) -> None:
-    """TRN-3: the customer's contact gets the link by e-mail, in the site's language
-    and time zone (they have no account, so no preference of their own)."""
-    from fuwu.notifications import queue_mail
-
-    site, ts = request.app.state.site, inv.session
-    link = request.state.db.get(links.SignedLink, int(token.split(".")[0]))
-    with i18n.use_language(site.catalogs, site.config.language, site.config.timezone):
-        zone = i18n.current_zone()
-        subject = i18n.labelled(f"[{ts.course.code}] {ts.course.title}", _("Invitation to register trainees"))
-        body = _("Hello,\n\nyou are invited to register the trainees of your company for %(course)s.\n"
-                 "Starts at: %(time)s\nPlace: %(place)s\n\nRegister them here (the link works until %(date)s):\n"
-                 "%(url)s\n", course=ts.course.title, time=f"{ts.starts_at.astimezone(zone):%Y-%m-%d %H:%M}",
-                 place=ts.place, date=f"{link.expires_at.astimezone(zone):%Y-%m-%d}",
-                 url=absolute_url(request, "link", token=token))
-    queue_mail(request.state.db, inv.email, subject, body)
 
 
 def _invite_link(request) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import case, func, select
@@ -15,7 +16,7 @@ from fuwu.models import Customer
 from fuwu.notifications import queue_mail
 
 from . import rules
-from .models import Attempt, Course, Question, Registration, Sheet, Signature, TrainingSession
+from .models import Attempt, Course, Invitation, Question, Registration, Sheet, Signature, TrainingSession
 
 N_ = lambda s: s  # noqa: E731 - marks a msgid stored untranslated
 
@@ -27,7 +28,6 @@ class Refused(FuwuError):
 
 
 def today(site):
-    from datetime import datetime
     from zoneinfo import ZoneInfo
 
     return datetime.now(ZoneInfo(site.config.timezone)).date()
@@ -98,20 +98,39 @@ def fill_seats(db, ts: TrainingSession) -> list[Registration]:
     return moved
 
 
-def notify_trainee(db, reg: Registration, what: str) -> None:
-    """TRN-3: the trainee hears about the schedule by e-mail (outbox), in the site's language."""
+def _mail_about(db, ts: TrainingSession, email: str, what: str, body: str, *,
+                until: datetime | None = None, **params) -> None:
+    """TRN-3: a mail about ``ts`` to someone without an account (a trainee, the customer's
+    contact), so in the site's language with times in the site's zone. The subject is
+    "[code] title: <what>"; ``body`` gets ``params`` and ``what``, ``course``, ``time``
+    (the start), ``place`` and ``date`` (the day of ``until``)."""
     from zoneinfo import ZoneInfo
 
     from fuwu.site import site_of
 
     site = site_of(db)
     gettext = site.catalogs.get(site.config.language).gettext
-    ts = reg.session
-    when = ts.starts_at.astimezone(ZoneInfo(site.config.timezone)).strftime("%Y-%m-%d %H:%M")
-    body = gettext(N_("%(name)s: %(what)s\nCourse: %(course)s\nStarts at: %(time)s\nPlace: %(place)s\n")) % {
-        "name": reg.name, "what": gettext(what), "course": ts.course.title, "time": when, "place": ts.place}
+    zone = ZoneInfo(site.config.timezone)
     subject = gettext(LABELLED) % {"label": f"[{ts.course.code}] {ts.course.title}", "value": gettext(what)}
-    queue_mail(db, reg.email, subject, body)
+    values = {"what": gettext(what), "course": ts.course.title, "place": ts.place,
+              "time": f"{ts.starts_at.astimezone(zone):%Y-%m-%d %H:%M}",
+              "date": f"{until.astimezone(zone):%Y-%m-%d}" if until else "", **params}
+    queue_mail(db, email, subject, gettext(body) % values)
+
+
+def notify_trainee(db, reg: Registration, what: str) -> None:
+    """TRN-3: the trainee hears about the schedule by e-mail (outbox)."""
+    _mail_about(db, reg.session, reg.email, what,
+                N_("%(name)s: %(what)s\nCourse: %(course)s\nStarts at: %(time)s\nPlace: %(place)s\n"),
+                name=reg.name)
+
+
+def mail_invitation(db, inv: Invitation, url: str, expires_at: datetime) -> None:
+    """TRN-3: the customer's contact gets the registration link, which works until ``expires_at``."""
+    _mail_about(db, inv.session, inv.email, N_("Invitation to register trainees"),
+                N_("Hello,\n\nyou are invited to register the trainees of your company for %(course)s.\n"
+                   "Starts at: %(time)s\nPlace: %(place)s\n\nRegister them here (the link works until %(date)s):\n"
+                   "%(url)s\n"), until=expires_at, url=url)
 
 
 def notify_change(db, ts: TrainingSession) -> int:
