@@ -33,11 +33,10 @@ def parse_score_table(text: str) -> dict[str, int]:
             continue
         key, _sep, value = part.partition("=")
         try:
-            points = int(value.strip())
+            points = int(value)
         except ValueError:
-            raise ValueError(_l("Write kind=points pairs separated by commas, such as install=3,repair=2: "
-                                "%(part)s is not one.", part=part.strip())) from None
-        if not key.strip() or points < 0:
+            points = None
+        if not key.strip() or points is None or points < 0:
             raise ValueError(_l("Write kind=points pairs separated by commas, such as install=3,repair=2: "
                                 "%(part)s is not one.", part=part.strip()))
         table[key.strip()] = points
