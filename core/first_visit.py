@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
@@ -264,7 +263,7 @@ NEEDS_PATH = "/first-visits/needs"
 def digest_cutoff(site, session: Session, now: datetime) -> datetime:
     """The latest digest time at or before ``now`` (site time zone): needs recorded
     before it belong to a digest that is due."""
-    tz = ZoneInfo(site.config.timezone)
+    tz = site.zone
     at = site.settings.get("core.first_visit_digest_time", session)
     local = now.astimezone(tz)
     cutoff = datetime.combine(local.date(), at, tzinfo=tz)
@@ -315,7 +314,7 @@ def _send_one(site, session: Session, dept: Department, rows: list[CustomerNeed]
 
     manager = dept.manager
     language = manager.language if manager.language in i18n.LANGUAGES else site.config.language
-    day = cutoff.astimezone(ZoneInfo(site.config.timezone)).date().isoformat()
+    day = site.day_of(cutoff).isoformat()
     wanted = sorted({str(n.department_id) if n.department_id else "none" for n in rows})
     url = NEEDS_PATH + "?" + urlencode([("department", d) for d in wanted])
     with i18n.use_language(site.catalogs, language, site.config.timezone):

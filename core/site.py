@@ -6,7 +6,9 @@ at module level), so tests and the benchmark can build several in one process.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -53,6 +55,19 @@ class Site:
     @classmethod
     def from_home(cls, home: str | Path | None = None) -> Site:
         return cls(Config.load(home))
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The site's time zone (``[site] timezone``, Asia/Shanghai unless set); ZoneInfo
+        keeps one instance per name, so this costs a dictionary lookup."""
+        return ZoneInfo(self.config.timezone)
+
+    def day_of(self, at: datetime | None = None) -> date:
+        """The calendar day in the site's zone at the moment ``at`` (now when omitted).
+
+        This is what "today" means to the people using the site: the server's own
+        clock zone (often UTC) puts 00:00 to 08:00 in Shanghai on the day before."""
+        return (at or datetime.now(UTC)).astimezone(self.zone).date()
 
     def calendar(self, session: Session, *, round_the_clock: bool = False) -> WorkCalendar:
         """The working-day calendar (holidays, make-up days, closures, hours)."""

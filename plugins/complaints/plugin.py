@@ -184,7 +184,6 @@ def field_service_complaints(session, staff_ids, month_start, month_end):
     A complaint counts for the person found responsible, else the one named
     at intake; the month is in the site's time zone."""
     from datetime import datetime, time
-    from zoneinfo import ZoneInfo
 
     from sqlalchemy import func, select
 
@@ -192,7 +191,7 @@ def field_service_complaints(session, staff_ids, month_start, month_end):
 
     from .models import Complaint
 
-    zone = ZoneInfo(site_of(session).config.timezone)
+    zone = site_of(session).zone
     start = datetime.combine(month_start, time(0), zone)
     end = datetime.combine(month_end, time(0), zone)
     person = func.coalesce(Complaint.responsible_staff_id, Complaint.concerned_staff_id)

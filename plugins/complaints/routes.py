@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
@@ -175,7 +174,7 @@ def intake_form(request: Request) -> Form:
 
 
 def _local(site, value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(site.config.timezone))
+    return value if value.tzinfo else value.replace(tzinfo=site.zone)
 
 
 @requires("complaints.complaint.create")
@@ -189,7 +188,7 @@ def complaint_new(request: Request) -> Response:
                        status=status, fragment="form")
 
     if request.method == "GET":
-        now = datetime.now(ZoneInfo(site.config.timezone)).replace(second=0, microsecond=0, tzinfo=None)
+        now = datetime.now(site.zone).replace(second=0, microsecond=0, tzinfo=None)
         form.fill(None, source="direct", channel="phone", received_at=now.isoformat(timespec="minutes"),
                   customer_id=request.query_params.get("customer_id"))
         return render()
@@ -358,7 +357,7 @@ def _detail(request: Request, complaint: Complaint, *, forms=None, status=200, o
         "complaint": complaint, "deadlines": services.deadlines_for(site, db, complaint, now), "now": now,
         "steps": _available(complaint, request.state.user), "forms": forms, "open_step": open_step,
         "paused": rules.is_paused(complaint.events), "promise": promise or promise_form(),
-        "validity_label": _validity(complaint.validity), "today": services.local_today(site), "error": error,
+        "validity_label": _validity(complaint.validity), "today": site.day_of(), "error": error,
         "title": _("Complaint %(number)s", number=complaint.number)}, status=status)
 
 
@@ -456,7 +455,7 @@ def event_edit(request: Request) -> Response:
                        status=status, fragment="form")
 
     if request.method == "GET":
-        local = event.at.astimezone(ZoneInfo(site.config.timezone)).replace(tzinfo=None)
+        local = event.at.astimezone(site.zone).replace(tzinfo=None)
         form.fill(event, at=local.isoformat(timespec="minutes"))
         return render()
     form.load(request.state.form)

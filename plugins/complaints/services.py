@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import false, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
@@ -26,14 +25,6 @@ from . import rules
 from .models import Complaint, ComplaintEvent, MonthlyReport, Promise, Reminder, ReviewFlag
 
 SOURCE = "complaints"
-
-
-def zone(site) -> ZoneInfo:
-    return ZoneInfo(site.config.timezone)
-
-
-def local_today(site, now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(zone(site)).date()
 
 
 def setting(site, db, key):
@@ -60,7 +51,7 @@ def visible(user):
 
 
 def next_number(db: Session, received_at: datetime, site) -> str:
-    local = received_at.astimezone(zone(site))
+    local = received_at.astimezone(site.zone)
     prefix = f"TS{local:%Y%m}-"
     # longest first: "-10000" must beat "-9999"
     last = db.scalar(select(Complaint.number).where(Complaint.number.like(prefix + "%"))
@@ -363,7 +354,7 @@ def holders(db: Session, permission: str) -> list[Staff]:
 
 
 def month_bounds(site, month: date) -> tuple[datetime, datetime]:
-    tz = zone(site)
+    tz = site.zone
     start = datetime(month.year, month.month, 1, tzinfo=tz)
     nxt = rules.add_months(month, 1)
     return start.astimezone(UTC), datetime(nxt.year, nxt.month, 1, tzinfo=tz).astimezone(UTC)
@@ -438,7 +429,7 @@ def _round(value):
 def report_job(site, db: Session, now: datetime) -> MonthlyReport | None:
     """At month end: build last month's report and send it to the department
     managers and the general manager (CMP-5). Runs daily; builds once."""
-    today = local_today(site, now)
+    today = site.day_of(now)
     month = rules.add_months(today.replace(day=1), -1)
     if db.scalar(select(MonthlyReport.id).where(MonthlyReport.month == month)) is not None:
         return None
@@ -469,4 +460,4 @@ def send_report(site, db: Session, report: MonthlyReport, now: datetime) -> None
 def sent_on_time(site, report: MonthlyReport) -> bool | None:
     if report.sent_at is None:
         return None
-    return local_today(site, report.sent_at) <= report.due_on
+    return site.day_of(report.sent_at) <= report.due_on

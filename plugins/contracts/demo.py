@@ -30,7 +30,7 @@ def load(site, session) -> None:
     admin = staff.get("S001")
     if admin is None:
         return
-    today = services.local_today(site)
+    today = site.day_of()
     contracts = list(session.scalars(select(Contract).join(Customer, Customer.id == Contract.customer_id)
                                      .where(Contract.kind == "service", Contract.number.like("FW-%"))
                                      .order_by(Contract.id)))

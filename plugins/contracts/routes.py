@@ -11,7 +11,6 @@ import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import contains_eager
@@ -76,7 +75,7 @@ def _setting(request: Request, key: str):
 
 
 def _today(request: Request):
-    return services.local_today(_site(request))
+    return _site(request).day_of()
 
 
 def _url(request: Request, name: str, **params) -> str:
@@ -280,7 +279,7 @@ def deadlines(request: Request) -> Response:
     contract = visible_contract(request, request.path_params["contract_id"])
     site = _site(request)
     params = request.query_params
-    zone = ZoneInfo(site.config.timezone)
+    zone = site.zone
     error = ""
     answer = None
     text = params.get("started_at", "").strip()

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, lazyload
@@ -29,11 +28,6 @@ from .models import ContractTerms, Reminder, Renewal, ServicePeriod, SlaLevel, V
 SOURCE = "contracts"
 #: where the plugin's pages are mounted (register_routes)
 PREFIX = "/contracts"
-
-
-def local_today(site, now: datetime | None = None) -> date:
-    zone = ZoneInfo(site.config.timezone)
-    return (now or datetime.now(zone)).astimezone(zone).date()
 
 
 def contract_url(contract_id: int) -> str:
@@ -627,7 +621,7 @@ def send_reminders(site, session: Session, now: datetime) -> int:
     window, when it becomes urgent, and when it ended unrenewed; each once per
     period end. CON-6: tell the follow-up group leads once a month that the
     month's plan is ready. Returns the number of notifications."""
-    today = local_today(site, now)
+    today = site.day_of(now)
     window = site.settings.get("contracts.expiry_window_days", session)
     urgent = site.settings.get("contracts.urgent_days", session)
     latest = latest_end()

@@ -35,12 +35,12 @@ def load(site, session) -> None:
                         arrived_at=assigned + timedelta(minutes=50), finished_at=assigned + timedelta(hours=2),
                         work_done="已处理完毕，客户确认", answer=answers[i % 4])
         job.left_in_time = (job.departed_at - job.assigned_at) <= timedelta(minutes=10)
-        job.finished_on = services.local_today(site, job.finished_at)
+        job.finished_on = site.day_of(job.finished_at)
         job.score = services.rules.parse_score_table(
             site.settings.get("field_service.score_table", session)).get(job.kind, 0)
         session.add(job)
     if session.scalar(select(Project.id).where(Project.title == "演示：税控系统集中升级")) is None:
-        today = services.local_today(site, now)
+        today = site.day_of(now)
         project = Project(title="演示：税控系统集中升级", customer_id=customers[0].id, manager_id=staff[3].id,
                           leader_id=staff[0].id, expected_start=today, expected_finish=today + timedelta(days=3),
                           bonus=Decimal("600.00"), state="running")

@@ -56,7 +56,7 @@ def _site(request: Request):
 
 
 def _today(request: Request) -> date:
-    return services.local_today(_site(request))
+    return _site(request).day_of()
 
 
 def _render(request: Request, name: str, context: dict, **kwargs) -> Response:
@@ -70,7 +70,7 @@ def _redirect(request: Request, name: str, message, **params) -> Response:
 
 
 def _local_day_bounds(request: Request, day: date) -> tuple[datetime, datetime]:
-    tz = services.zone(_site(request))
+    tz = _site(request).zone
     start = datetime.combine(day, time(), tz).astimezone(UTC)
     return start, start + timedelta(days=1)
 

@@ -4,8 +4,7 @@ function runs inside the caller's unit of work."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select
 
@@ -19,14 +18,6 @@ from . import rules
 from .models import AwardResult, MobileJob, Project, ProjectDocument
 
 PREFIX = "/field_service"
-
-
-def zone(site) -> ZoneInfo:
-    return ZoneInfo(site.config.timezone)
-
-
-def local_today(site, now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(zone(site)).date()
 
 
 def setting(session, key: str):
@@ -76,7 +67,7 @@ def finish(session, job: MobileJob, now: datetime, work_done: str) -> None:
         raise ValidationError({"state": N_("This step is already recorded.")})
     site = site_of(session)
     job.finished_at = now
-    job.finished_on = local_today(site, now)
+    job.finished_on = site.day_of(now)
     job.work_done = work_done
     job.score = score_table(session).get(job.kind, 0)  # RES-7: scoring table setting
     job.state = "finished"
@@ -184,7 +175,7 @@ def close_month(session, month: date) -> list[AwardResult]:
 
 def close_previous_month(site, session, now: datetime) -> None:
     """Job: once the month is over (and its return visits had a working day), close it."""
-    today = local_today(site, now)
+    today = site.day_of(now)
     previous = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     if today.day >= setting(session, "field_service.close_day"):
         close_month(session, previous)

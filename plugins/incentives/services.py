@@ -10,7 +10,6 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, event, func, inspect, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
@@ -158,7 +157,7 @@ def review(session: Session, entry: Entry, actor: Staff, action: str, note: str)
 def dispute_until(site, session: Session, entry: Entry) -> date:
     """The last day the employee may dispute: N working days after booking."""
     days = setting(site, session, "incentives.dispute_days")
-    booked = entry.created_at.astimezone(ZoneInfo(site.config.timezone)).date()
+    booked = site.day_of(entry.created_at)
     return site.calendar(session).add_working_days(booked, days)
 
 

@@ -74,7 +74,7 @@ def _int(value) -> int:
 
 
 def _today(request: Request):
-    return services.local_today(_site(request))
+    return _site(request).day_of()
 
 
 def _month(request: Request):
@@ -148,7 +148,7 @@ def overview(request: Request) -> Response:
         query = query.where(ResidentReport.state == state)
     dues = services.due_dates(site, db, month)
     today = _today(request)
-    zone = ZoneInfo(site.config.timezone)
+    zone = site.zone
     fmt = params.get("format")
     if fmt in ("csv", "xlsx"):
         rows = db.execute(query.order_by(Residency.id)).all()
@@ -362,7 +362,7 @@ def call_new(request: Request) -> Response:
         raise NotFound()
     form = call_form()
     form.load(request.state.form)
-    zone = ZoneInfo(site.config.timezone)
+    zone = site.zone
     # times typed at the site are local; an empty optional time is "not yet"
     v = {k: (x.replace(tzinfo=zone) if isinstance(x, datetime) and x.tzinfo is None else x or None)
          for k, x in form.values.items()}
@@ -378,7 +378,7 @@ def call_new(request: Request) -> Response:
     services.judge_call(site, db, call)
     db.add(call)
     db.flush()
-    month = rules.month_first(services.local_day(site, call.called_at))
+    month = rules.month_first(site.day_of(call.called_at))
     return _redirect_month(request, "residency", _("Repair call recorded."), month, residency_id=residency.id)
 
 

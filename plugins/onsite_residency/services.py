@@ -18,15 +18,6 @@ ALL = "onsite_residency.all.view"
 OWN = "onsite_residency.own.view"
 
 
-def local_today(site, now: datetime | None = None) -> date:
-    zone = ZoneInfo(site.config.timezone)
-    return (now or datetime.now(zone)).astimezone(zone).date()
-
-
-def local_day(site, at: datetime) -> date:
-    return at.astimezone(ZoneInfo(site.config.timezone)).date()
-
-
 def visible(user):
     """Record rule: everything with ``all.view``; else one's own residencies and those one leads."""
     if user.is_admin or user.can(ALL):
@@ -101,7 +92,7 @@ def document_status(site, db: Session, report: ResidentReport) -> dict[str, dict
     for doc in rules.DOCUMENTS:
         at = report.documents.get(doc) if report.documents else None
         when = datetime.fromisoformat(at) if at else None
-        day = local_day(site, when) if when else None
+        day = site.day_of(when) if when else None
         out[doc] = {"at": when, "due": dues[doc], "on_time": rules.on_time(day, dues[doc])}
     return out
 
@@ -150,13 +141,12 @@ def close_month(site, db: Session, month: date) -> list[ResidentMonthResult]:
     reports = db.scalars(select(ResidentReport).join(ResidentRating).where(ResidentReport.month == month)
                          .order_by(ResidentReport.id)).unique().all()
     dues = due_dates(site, db, month)
-    zone = ZoneInfo(site.config.timezone)
     people = {r.residency.engineer_id for r in reports} | {r.residency.lead_id for r in reports}
     staff = {p.id: p for p in db.scalars(select(Staff).where(Staff.id.in_(people - {None})))} if reports else {}
     new = []
     for report in reports:
         docs = report.documents or {}
-        in_time = all(rules.on_time(datetime.fromisoformat(docs[d]).astimezone(zone).date() if docs.get(d) else None,
+        in_time = all(rules.on_time(site.day_of(datetime.fromisoformat(docs[d])) if docs.get(d) else None,
                                     dues[d]) for d in rules.DOCUMENTS)
         for outcome in rules.month_outcomes(report.rating.rating, in_time, allowance=allowance,
                                             engineer_fine=engineer_fine, lead_fine=lead_fine):
@@ -183,7 +173,7 @@ def close_month(site, db: Session, month: date) -> list[ResidentMonthResult]:
 
 def auto_close(site, db: Session, now: datetime) -> None:
     """The daily job: from ``close_day`` of a month on, last month is closed (again: idempotent)."""
-    today = local_today(site, now)
+    today = site.day_of(now)
     if today.day >= site.settings.get("onsite_residency.close_day", db):
         close_month(site, db, rules.month_first(today - timedelta(days=today.day)))
 
@@ -196,7 +186,7 @@ def load_demo(site, db: Session) -> None:
     customers = list(db.scalars(select(Customer).order_by(Customer.id).limit(2)))
     if len(staff) < 2 or not customers:
         return
-    today = local_today(site)
+    today = site.day_of()
     for i, customer in enumerate(customers):
         engineer, lead = staff[(i + 1) % len(staff)], staff[0]
         site_name = f"{customer.name} 信息中心"

@@ -58,7 +58,7 @@ def _url(request: Request, name: str, **params) -> str:
 
 
 def _today(request: Request):
-    return services.today(_site(request))
+    return _site(request).day_of()
 
 
 # --- Record rules: a key is visible when its customer is -------------------------------

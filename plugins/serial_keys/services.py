@@ -39,10 +39,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def today(site) -> date:
-    return contracts.local_today(site)
-
-
 def log(session: Session, key: ProductKey, action: str, actor: Staff | None, *, old_serial: str = "",
         note: str = "") -> KeyEvent:
     event = KeyEvent(key_id=key.id, action=action, actor_id=actor.id if actor else session.info.get("actor_id"),

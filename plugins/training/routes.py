@@ -901,7 +901,7 @@ def assessment_new(request):
     form = assessment_form(db)
     context = {"form": form, "title": _("New assessment")}
     if request.method == "GET":
-        form.fill(kind="periodic", assessed_on=services.today(request.app.state.site),
+        form.fill(kind="periodic", assessed_on=request.app.state.site.day_of(),
                   staff_id=request.query_params.get("staff", ""))
         return _render(request, "training/assessment_edit.html", context)
     if not form.load(request.state.form):

@@ -27,12 +27,6 @@ class Refused(FuwuError):
     status = 422
 
 
-def today(site):
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo(site.config.timezone)).date()
-
-
 def seats(db, session_ids: list[int]) -> dict[int, tuple[int, int]]:
     """(registered, waiting) per session, in one query."""
     result = {i: (0, 0) for i in session_ids}
@@ -104,13 +98,11 @@ def _mail_about(db, ts: TrainingSession, email: str, what: str, body: str, *,
     contact), so in the site's language with times in the site's zone. The subject is
     "[code] title: <what>"; ``body`` gets ``params`` and ``what``, ``course``, ``time``
     (the start), ``place`` and ``date`` (the day of ``until``)."""
-    from zoneinfo import ZoneInfo
-
     from fuwu.site import site_of
 
     site = site_of(db)
     gettext = site.catalogs.get(site.config.language).gettext
-    zone = ZoneInfo(site.config.timezone)
+    zone = site.zone
     subject = gettext(LABELLED) % {"label": f"[{ts.course.code}] {ts.course.title}", "value": gettext(what)}
     values = {"what": gettext(what), "course": ts.course.title, "place": ts.place,
               "time": f"{ts.starts_at.astimezone(zone):%Y-%m-%d %H:%M}",

@@ -85,7 +85,7 @@ def _local(request: Request, text: str) -> datetime:
     value = dates.parse_datetime(text)
     if value is None:
         raise ValueError(text)
-    return value if value.tzinfo else value.replace(tzinfo=services.zone(_site(request)))
+    return value if value.tzinfo else value.replace(tzinfo=_site(request).zone)
 
 
 def _history(request: Request, record) -> list:
@@ -350,7 +350,7 @@ def _advance_context(request: Request, advance: Advance, **extra) -> dict:
     approval = next((h for h in reversed(history) if h.transition == "approve"), None)
     return {"advance": advance, "actions": site.workflows.allowed(advance, request.state.user),
             "history": history, "approval": approval,
-            "approval_name": approval.actor_name if approval else "", "today": services.local_today(site),
+            "approval_name": approval.actor_name if approval else "", "today": site.day_of(),
             "title": _("Payment request #%(id)s", id=advance.id), "comment_error": "", "pay_errors": {},
             **extra}
 
@@ -446,7 +446,7 @@ LINE_ROWS = 6
 
 
 def _claim_raw(claim: Claim | None, request: Request) -> dict:
-    zone = services.zone(_site(request))
+    zone = _site(request).zone
     if claim is None:
         return {"departed_at": "", "returned_at": "", "remarks": "", "lines": []}
     return {"departed_at": claim.departed_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
@@ -518,7 +518,7 @@ def _claim_context(request: Request, claim: Claim, **extra) -> dict:
     result = services.compute_claim(site, db, claim)
     advance = (claim.advance if claim.advance_id else services.trip_advance(db, claim.trip_id))
     settle_preview = rules.settlement(claim.total, advance.amount if advance else Decimal("0.00"))
-    zone = services.zone(site)
+    zone = site.zone
     due = rules.claim_due(claim.returned_at.astimezone(zone).date(),
                           site.settings.get("travel_expense.claim_due_days", db))
     return {"claim": claim, "trip": claim.trip, "result": result, "advance": advance,
@@ -565,7 +565,7 @@ REPORT_GROUPS = {"engineer": _l("Per engineer"), "customer": _l("Per customer"),
 def report(request: Request) -> Response:
     params = request.query_params
     site = _site(request)
-    today = services.local_today(site)
+    today = site.day_of()
     month = dates.parse_month(params.get("month")) or today.replace(day=1)
     by = params.get("by") if params.get("by") in REPORT_GROUPS else "engineer"
     rows = services.cost_report(site, request.state.db, month, by)

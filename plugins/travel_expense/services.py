@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session
@@ -25,14 +24,6 @@ from .models import Advance, Claim, ClaimLine, Fine, ServiceRecord, Standard, Tr
 CLOSED_ADVANCE = ("cleared", "cancelled")
 #: a trip may get advances and a claim once the service manager approved it
 APPROVED_TRIP = ("filing", "archived")
-
-
-def zone(site) -> ZoneInfo:
-    return ZoneInfo(site.config.timezone)
-
-
-def local_today(site) -> date:
-    return datetime.now(zone(site)).date()
 
 
 def grade_of(db: Session, staff: Staff) -> str:
@@ -145,7 +136,7 @@ def save_claim(site, db: Session, trip: Trip, owner: Staff, claim: Claim | None,
     days = rules.trip_days(departed, returned, tz=site.config.timezone,
                            cutoff=db_get("travel_expense.half_day_cutoff", db))
     grade = grade_of(db, owner)
-    std = standard_for(site, db, grade, departed.astimezone(zone(site)).date())
+    std = standard_for(site, db, grade, site.day_of(departed))
     result = rules.compute(lines, days, std)
     if result.above_class and not remarks.strip():
         raise ValidationError({"remarks": _l("A transport class above the standard needs a reason for the "
@@ -172,9 +163,9 @@ def save_claim(site, db: Session, trip: Trip, owner: Staff, claim: Claim | None,
 
 def submit_claim(site, db: Session, claim: Claim, actor: Staff) -> None:
     """TRV-6: stamp the filing day and flag a claim filed after the deadline."""
-    today = local_today(site)
+    today = site.day_of()
     claim.filed_on = today
-    claim.late = rules.is_late(claim.returned_at.astimezone(zone(site)).date(), today,
+    claim.late = rules.is_late(site.day_of(claim.returned_at), today,
                                site.settings.get("travel_expense.claim_due_days", db))
     site.workflows.transition(db, claim, "submit", actor)
 
@@ -198,11 +189,11 @@ def settle(site, db: Session, claim: Claim, actor: Staff, reference: str) -> Non
     kind, amount, _line = rules.settlement(claim.total, advanced)
     claim.advance_id = advance.id if advance is not None else None
     claim.settlement_kind, claim.settlement_amount = kind, amount
-    claim.settled_on, claim.settled_by_id = local_today(site), actor.id
+    claim.settled_on, claim.settled_by_id = site.day_of(), actor.id
     claim.settlement_reference = reference.strip()[:100]
     site.workflows.transition(db, claim, "settle", actor)
     if advance is not None:
-        advance.cleared_on = local_today(site)
+        advance.cleared_on = site.day_of()
         site.workflows.transition(db, advance, "clear", actor, reference)
 
 
@@ -224,7 +215,7 @@ def write_record(db: Session, trip: Trip, customer: Customer, summary: str, acto
 def record_fines(site, session: Session, now: datetime) -> int:
     """TRV-8: a trip still missing from the service record ``grace`` days after
     return costs its traveller the fine, once (the ``Fine`` row)."""
-    today = now.astimezone(zone(site)).date()
+    today = site.day_of(now)
     grace = site.settings.get("travel_expense.record_grace_days", session)
     amount = rules.money(site.settings.get("travel_expense.record_fine", session))
     latest = today - timedelta(days=grace)
@@ -236,7 +227,7 @@ def record_fines(site, session: Session, now: datetime) -> int:
         .order_by(Trip.id)).all()
     count = 0
     for trip, returned_at in rows:
-        back = returned_at.astimezone(zone(site)).date() if returned_at else trip.return_on
+        back = site.day_of(returned_at) if returned_at else trip.return_on
         if not rules.record_overdue(back, today, grace):
             continue
         session.add(Fine(trip_id=trip.id, staff_id=trip.owner_id, amount=amount))
@@ -277,9 +268,9 @@ REPORT_STATES = ("review", "settlement", "settled")
 
 
 def month_bounds(site, month: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(month.replace(day=1), time(0), zone(site))
+    start = datetime.combine(month.replace(day=1), time(0), site.zone)
     nxt = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    end = datetime.combine(nxt, time(0), zone(site))
+    end = datetime.combine(nxt, time(0), site.zone)
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
@@ -321,7 +312,7 @@ def load_demo(site, session: Session) -> None:
     engineer = session.scalar(select(Staff).where(Staff.code == "S004"))
     if engineer is None or session.scalar(select(Trip.id).where(Trip.owner_id == engineer.id).limit(1)):
         return
-    today = local_today(site)
+    today = site.day_of()
     customers = list(session.scalars(select(Customer).order_by(Customer.id).limit(2)))
     trip = Trip(destinations="苏州", region=customers[0].region if customers else "华东",
                 itinerary="上海 → 苏州 → 上海", purpose="系统升级与现场培训", transport_class="train_hard_sleeper",

@@ -13,9 +13,8 @@ from __future__ import annotations
 import calendar as pycalendar
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from importlib import metadata
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import holidays as holidays_lib
@@ -114,17 +113,13 @@ class DayInfo:
         return self.kind not in ("workday", "weekend")
 
 
-def _today(site) -> date:
-    return datetime.now(ZoneInfo(site.config.timezone)).date()
-
-
 def _year(request: Request) -> int:
     site = request.app.state.site
     try:
         year = int(request.query_params.get("year", ""))
     except ValueError:
-        return _today(site).year
-    return year if MIN_YEAR <= year <= MAX_YEAR else _today(site).year
+        return site.day_of().year
+    return year if MIN_YEAR <= year <= MAX_YEAR else site.day_of().year
 
 
 def year_days(cal, year: int, entered: dict[date, CalendarDay]) -> list[DayInfo]:
@@ -196,7 +191,7 @@ def _render(request: Request, year: int, form: Form, *, status: int = 200) -> Re
     db = request.state.db
     cal, rows, days = _year_of(request, year)
     other_years = Counter(d.year for d in db.scalars(select(CalendarDay.day)) if d.year != year)
-    today = _today(site)
+    today = site.day_of()
     next_uncovered = (year == today.year and bool(cal.uncovered_years(date(year + 1, 1, 1), date(year + 1, 1, 1))))
     weekday_names = get_day_names("abbreviated", locale=i18n.babel_locale())
     return request.app.state.templates.render(
@@ -239,8 +234,8 @@ def calendar_day_add(request: Request) -> Response:
                                      dates=", ".join(d.isoformat() for d in taken)))
     if form.errors:
         day = form.values.get("day")
-        year = day.year if isinstance(day, date) else _int(request.state.form.get("year"), _today(
-            request.app.state.site).year)
+        year = day.year if isinstance(day, date) else _int(request.state.form.get("year"),
+                                                                         request.app.state.site.day_of().year)
         return _render(request, year, form, status=422)
     values = form.values
     working = values["kind"] == "working"

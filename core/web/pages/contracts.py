@@ -6,8 +6,7 @@ customer), so an id in the URL of someone else's contract is "not found".
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlalchemy import Date, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -42,10 +41,6 @@ SORTS = {
 
 #: the "expiring within" filter offers these; any whole number 1..3650 works in the URL
 EXPIRING_CHOICES = (30, 60, 90, 180)
-
-
-def local_today(request: Request) -> date:
-    return datetime.now(ZoneInfo(request.app.state.site.config.timezone)).date()
 
 
 def warranty(contract: Contract, today: date) -> str | None:
@@ -114,7 +109,7 @@ def _positive_int(value, upper: int) -> int | None:
 def filtered_query(request: Request, *columns):
     """Visible contracts matching the list's filters (customer eager-loaded)."""
     params = request.query_params
-    today = local_today(request)
+    today = request.app.state.site.day_of()
     query = (select(Contract, *columns).join(Contract.customer)
              .where(scope.contracts(request.state.user))
              .options(contains_eager(Contract.customer), selectinload(Contract.products)))
@@ -151,7 +146,7 @@ def contract_list(request: Request) -> Response:
     db = request.state.db
     site = request.app.state.site
     params = request.query_params
-    today = local_today(request)
+    today = request.app.state.site.day_of()
     sort = params.get("sort", "-signed")
     if sort.lstrip("-") not in SORTS:
         sort = "-signed"
@@ -185,7 +180,7 @@ def contract_detail(request: Request) -> Response:
     db = request.state.db
     contract = visible_contract(request, request.path_params["contract_id"])
     signed_by = db.get(Staff, contract.signed_by_id) if contract.signed_by_id else None
-    today = local_today(request)
+    today = request.app.state.site.day_of()
     return request.app.state.templates.render(
         request, "core/contracts/detail.html",
         {"contract": contract, "signed_by": signed_by, "kinds": CONTRACT_KINDS, "today": today,
@@ -253,7 +248,7 @@ def contract_new(request: Request) -> Response:
     form = contract_form(request)
     if request.method == "GET":
         # from a customer's page: that customer, when the user may see it
-        form.fill(None, kind="service", signed_on=local_today(request), amount=None,
+        form.fill(None, kind="service", signed_on=request.app.state.site.day_of(), amount=None,
                   customer_id=request.query_params.get("customer_id"), signed_by_id=request.state.user.id)
         return _render_edit(request, form, None)
     form.load(request.state.form)

@@ -11,7 +11,6 @@ sorts before every later time. Record rules come from the customer
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
@@ -183,7 +182,7 @@ def _local_to_utc(request: Request, value: datetime | str | None) -> datetime | 
     if not value:  # an empty datetime field parses to ""
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(request.app.state.site.config.timezone))
+        value = value.replace(tzinfo=request.app.state.site.zone)
     return value.astimezone(UTC)
 
 

@@ -5,7 +5,7 @@ core's ``contract_signed`` event runs, as it does for the web form)."""
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -37,17 +37,11 @@ def t(site, message: str, **params) -> str:
     return str(escape(text % params if params else text))
 
 
-def today_of(site) -> date:
-    from fuwu_plugins.contracts.services import local_today
-
-    return local_today(site)
-
-
 def sign(site, *, ends_in: int | None = 200, started_days_ago: int = 100, installed: bool = True,
          customer: str | None = None, account_type: str = "key", region: str = "华东", amount="1200.00",
          number: str | None = None, products: tuple[str, ...] = ()) -> int:
     """Sign a service contract; returns its id. Dates are relative to today."""
-    today = today_of(site)
+    today = site.day_of()
     number = number or f"T-{next(_numbers):05d}"
 
     def work(s):

@@ -18,7 +18,7 @@ from fuwu.timeline import TimelineEntry
 from fuwu_plugins.contracts import services
 from fuwu_plugins.contracts.models import Renewal, ServicePeriod, SlaLevel
 
-from .conftest import sign, today_of
+from .conftest import sign
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -30,7 +30,7 @@ def periods(site, contract_id):
 
 def test_signing_a_service_contract_opens_its_first_period(make_site):
     site = make_site(["contracts"])
-    today = today_of(site)
+    today = site.day_of()
     installed = sign(site, started_days_ago=30, ends_in=300)
     not_installed = sign(site, started_days_ago=30, ends_in=300, installed=False)
     no_end = sign(site, ends_in=None)
@@ -42,7 +42,7 @@ def test_signing_a_service_contract_opens_its_first_period(make_site):
 
 def test_period_follows_later_edits_of_the_contract(make_site):
     site = make_site(["contracts"])
-    today = today_of(site)
+    today = site.day_of()
     cid = sign(site, installed=False, started_days_ago=30, ends_in=300)
     no_end = sign(site, ends_in=None)
 
@@ -73,7 +73,7 @@ def test_sales_contracts_get_no_period(make_site):
 
 def test_covering_lookup_for_customer_and_product(make_site):
     site = make_site(["contracts"])
-    today = today_of(site)
+    today = site.day_of()
     cid = sign(site, customer="覆盖测试客户", started_days_ago=30, ends_in=30)
 
     def ask(s):
@@ -97,7 +97,7 @@ def sla(site, cid, started, level=None):
 
 def test_sla_deadlines_hook_uses_levels_settings_and_the_site_calendar(make_site):
     site = make_site(["contracts"])
-    today = today_of(site)
+    today = site.day_of()
     # periods around the eve of the 2026 National Day holiday, whatever today is
     covered = sign(site, started_days_ago=(today - date(2026, 9, 1)).days, ends_in=(date(2027, 8, 31) - today).days)
     lapsed = sign(site, started_days_ago=(today - date(2025, 7, 1)).days, ends_in=(date(2026, 6, 30) - today).days)
@@ -177,7 +177,7 @@ def listener_site(make_plugin, make_site):
 
 def test_completing_a_renewal_emits_service_period_renewed_in_the_same_transaction(listener_site):
     site = listener_site
-    today = today_of(site)
+    today = site.day_of()
     cid = sign(site, started_days_ago=340, ends_in=25)
     rid = _renewal(site, cid)
     _step(site, rid, "agree")
@@ -209,7 +209,7 @@ def test_renewal_rules_refuse_overlaps_and_a_second_open_renewal(listener_site):
     def overlapping(s):
         contract = s.get(Contract, cid)
         admin = s.scalar(select(Staff).where(Staff.username == "admin"))
-        services.propose(site, s, contract, admin, starts_on=today_of(site), ends_on=today_of(site) + timedelta(
+        services.propose(site, s, contract, admin, starts_on=site.day_of(), ends_on=site.day_of() + timedelta(
             days=100), amount=Decimal("1"), assignee_id=None)
 
     with pytest.raises(ValidationError) as exc:

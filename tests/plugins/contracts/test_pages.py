@@ -16,7 +16,7 @@ from fuwu.models import Contract, Staff
 from fuwu_plugins.contracts import rules, services
 from fuwu_plugins.contracts.models import Renewal, ServicePeriod, SlaLevel, Visit
 
-from .conftest import sign, t, today_of
+from .conftest import sign, t
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 VERSION = re.compile(r'name="version" value="(\d+)"')
@@ -38,7 +38,7 @@ def setup_records(site):
     def work(s):
         contract = s.get(Contract, cid)
         manager = s.scalar(select(Staff).where(Staff.username == "manager"))
-        visit = services.record_visit(site, s, contract, Visit(visited_on=today_of(site), engineer_id=manager.id,
+        visit = services.record_visit(site, s, contract, Visit(visited_on=site.day_of(), engineer_id=manager.id,
                                                                summary="检查", fee=Decimal("0")))
         period = s.scalar(select(ServicePeriod).where(ServicePeriod.contract_id == cid))
         start, end = rules.renewal_proposal(period.ends_on, 12)
@@ -219,7 +219,7 @@ def test_terms_follow_settings_until_chosen(cweb):
 def test_fourth_visit_is_charged_and_the_salesperson_decides_a_dispute(cweb):
     site, _app, browser = cweb
     cid = sign(site, customer="上门服务客户", started_days_ago=100, ends_in=200)
-    today = today_of(site)
+    today = site.day_of()
     engineer = browser("engineer")
     path = f"/contracts/service/{cid}/visits/new"
     engineer_id = site.db.run(lambda s: s.scalar(select(Staff.id).where(Staff.username == "engineer")))
@@ -291,7 +291,7 @@ def test_renewal_from_proposal_to_done_over_http(cweb):
     form = lead.get(new).text
     start = re.search(r'name="starts_on" value="([^"]+)"', form).group(1)
     end = re.search(r'name="ends_on" value="([^"]+)"', form).group(1)
-    assert start == (today_of(site) + timedelta(days=26)).isoformat()
+    assert start == (site.day_of() + timedelta(days=26)).isoformat()
     r = post(lead, new, {"starts_on": end, "ends_on": start, "amount": "800", "assignee_id": str(engineer_id)})
     assert r.status_code == 422
     r = post(lead, new, {"starts_on": start, "ends_on": end, "amount": "800", "assignee_id": str(engineer_id)})
@@ -374,8 +374,8 @@ def test_expiry_board_filters_and_urgency_colours(cweb):
     # renewal state filter
     cid = sign(site, customer="已提议客户", ends_in=20)
     post(browser("lead"), f"/contracts/service/{cid}/renewals/new",
-         {"starts_on": (today_of(site) + timedelta(days=21)).isoformat(),
-          "ends_on": (today_of(site) + timedelta(days=400)).isoformat(), "amount": "1",
+         {"starts_on": (site.day_of() + timedelta(days=21)).isoformat(),
+          "ends_on": (site.day_of() + timedelta(days=400)).isoformat(), "amount": "1",
           "assignee_id": str(site.db.run(lambda s: s.scalar(select(Staff.id).where(Staff.username == "lead"))))})
     proposed = b.get("/contracts/expiring?renewal=proposed").text
     assert "已提议客户" in proposed and "红色客户" not in proposed
@@ -392,7 +392,7 @@ def test_exports(cweb):
     for path, title in (("/contracts/service?format=xlsx", t(site, "Contract number")),
                         ("/contracts/expiring?format=xlsx", t(site, "Days left")),
                         ("/contracts/visits?format=xlsx", t(site, "Free or charged")),
-                        (f"/contracts/plan?format=xlsx&month={today_of(site) + timedelta(days=20):%Y-%m}",
+                        (f"/contracts/plan?format=xlsx&month={site.day_of() + timedelta(days=20):%Y-%m}",
                          t(site, "Progress"))):
         r = b.get(path)
         assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats"), path
@@ -452,7 +452,7 @@ def test_expiry_page_costs_the_same_queries_for_10_and_50_contracts(cweb):
 
 def test_monthly_plan_lists_this_months_due_periods(cweb):
     site, _app, browser = cweb
-    today = today_of(site)
+    today = site.day_of()
     first = today.replace(day=1)
     end_of_month = rules.month_end(first)
     due = sign(site, customer="本月到期客户", ends_in=(end_of_month - today).days)
@@ -478,7 +478,7 @@ def test_monthly_plan_lists_this_months_due_periods(cweb):
 
 def test_deadlines_page_and_fragment(cweb):
     site, _app, browser = cweb
-    today = today_of(site)
+    today = site.day_of()
     from datetime import date
 
     cid = sign(site, started_days_ago=(today - date(2026, 9, 1)).days, ends_in=(date(2027, 8, 31) - today).days)

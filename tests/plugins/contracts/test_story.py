@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from .conftest import t, today_of
+from .conftest import t
 
 VERSION = re.compile(r'name="version" value="(\d+)"')
 
@@ -15,7 +15,7 @@ VERSION = re.compile(r'name="version" value="(\d+)"')
 def test_from_signing_through_a_charged_fourth_visit_to_a_renewal(cweb):
     site, _app, browser = cweb
     b = browser("manager")
-    today = today_of(site)
+    today = site.day_of()
     page = b.get("/customers").text
     customer_id = re.search(r'href="/customers/(\d+)">上海浦江精密机械有限公司', page).group(1)
     manager_id = re.search(r'<option value="(\d+)"[^>]*>manager</option>', b.get("/contracts/new").text).group(1)

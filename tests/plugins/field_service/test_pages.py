@@ -55,7 +55,8 @@ def test_coordinator_dispatches_and_technician_records_the_steps(fs):
     assert "打印机无法打印" in board.text and "Finished" in board.text
     # the return visit: the day's list is done once each job has an answer or a failed attempt
     day = job["finished_on"].isoformat()
-    other = make_job(site, "tech2", finished_at=datetime.now(UTC) - timedelta(minutes=5))
+    # finished the same moment, so on the same day in the site's zone whatever the clock says
+    other = make_job(site, "tech2", finished_at=job["finished_at"])
     page = coord.get(f"/field_service/visits?day={day}")
     assert "0 of 2 jobs called back" in page.text
     r = coord.submit(f"/field_service/jobs/{job_id}/visit", {"outcome": "answered", "answer": "very_satisfied",
@@ -142,15 +143,15 @@ def test_other_people_s_jobs_are_not_found(fs):
     assert tech2.submit("/field_service/awards/close", {"month": "2020-01"}).status_code == 403
 
 
-def _last_month():
-    first = date.today().replace(day=1)
+def _last_month(site):
+    first = site.day_of().replace(day=1)
     prev = (first - timedelta(days=1)).replace(day=1)
     return datetime(prev.year, prev.month, 10, 3, 0, tzinfo=UTC), prev
 
 
 def test_month_close_emits_each_result_once_with_its_reason(fs):
     site, _app, browser, ledger = fs
-    when, month = _last_month()
+    when, month = _last_month(site)
     for _ in range(3):
         make_job(site, "tech1", finished_at=when, answer="very_satisfied", kind="install")  # 9 points, 100 %
     for _ in range(2):
@@ -173,7 +174,7 @@ def test_month_close_emits_each_result_once_with_its_reason(fs):
     assert re.search(r"[\u4e00-\u9fff]", reasons["tech1"]) and "9" in reasons["tech1"]
     assert "2" in reasons["tech4"] and "50.00" in reasons["tech3"]
     # the current month cannot be closed
-    r = manager.submit("/field_service/awards/close", {"month": f"{date.today():%Y-%m}"}, page="/field_service/awards")
+    r = manager.submit("/field_service/awards/close", {"month": f"{site.day_of():%Y-%m}"}, page="/field_service/awards")
     assert r.status_code == 422
     closed = manager.get(f"/field_service/awards?month={month:%Y-%m}")
     assert closed.text.count("RES-7") == 0 and "100.00" in closed.text
@@ -185,9 +186,10 @@ def test_monthly_job_closes_the_previous_month_once(fs):
     from fuwu_plugins.field_service import services
 
     site, _app, _browser, ledger = fs
-    when, month = _last_month()
+    when, month = _last_month(site)
     make_job(site, "tech1", finished_at=when, answer="very_satisfied")
-    later = datetime(date.today().year, date.today().month, 5, 3, tzinfo=UTC)
+    today = site.day_of()
+    later = datetime(today.year, today.month, 5, 3, tzinfo=UTC)
     if later.date() < month:  # pragma: no cover - the month boundary
         later = datetime.now(UTC)
     site.db.run(lambda s: services.close_previous_month(site, s, later))
@@ -196,7 +198,7 @@ def test_monthly_job_closes_the_previous_month_once(fs):
 
 
 def _plan(browser, site, **extra):
-    start = date.today() + timedelta(days=1)
+    start = site.day_of() + timedelta(days=1)
     members = [staff_id(site, u) for u in ("tech1", "tech2", "tech3", "tech4")]
     data = {"title": "税控升级", "customer_id": customer_name(site, customer_id(site)), "expected_start": start.isoformat(),
             "expected_finish": (start + timedelta(days=6)).isoformat(), "leader_id": staff_id(site, "lead"),
@@ -228,7 +230,7 @@ def test_team_project_from_plan_to_survey_and_bonus(fs):
     manager = browser("manager")
     # too small for a team project
     small = _plan(manager, site, members=[staff_id(site, "tech1")],
-                  expected_finish=(date.today() + timedelta(days=1)).isoformat())
+                  expected_finish=(site.day_of() + timedelta(days=1)).isoformat())
     assert small.status_code == 422 and "Too small for a team project" in small.text
     r = _plan(manager, site)
     assert r.status_code == 303, r.text[:500]

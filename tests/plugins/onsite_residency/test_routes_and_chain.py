@@ -58,10 +58,8 @@ def test_stale_report_edit_keeps_the_input(rweb):
 
 
 def test_dashboard_shows_where_this_months_report_stands(rweb):
-    from fuwu_plugins.onsite_residency.services import local_today
-
     site, browser, _ = rweb
-    month = local_today(site).replace(day=1)
+    month = site.day_of().replace(day=1)
     make_report(site, residency(site), month, state="manager_review")
     home = browser("eng").get("/")
     assert home.status_code == 200 and "onsite-residency-widget" in home.text

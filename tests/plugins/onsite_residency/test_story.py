@@ -9,7 +9,6 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from fuwu_plugins.onsite_residency.models import ResidentReport
-from fuwu_plugins.onsite_residency.services import local_today
 
 from tests.conftest import zh
 
@@ -22,7 +21,7 @@ def _report_id(site, rid):
 
 def test_month_goes_from_report_to_rating_to_allowance(rweb):
     site, browser, caught = rweb
-    month = f"{local_today(site):%Y-%m}"  # documents handed in now are on time for this month
+    month = f"{site.day_of():%Y-%m}"  # documents handed in now are on time for this month
     rid = residency(site)
     eng, lead, manager, gm = browser("eng"), browser("lead"), browser("manager"), browser("gm")
     page = f"/onsite_residency/residencies/{rid}"

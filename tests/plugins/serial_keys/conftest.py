@@ -5,7 +5,7 @@ keys through the plugin's own services (as the pages do)."""
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -26,16 +26,10 @@ PLUGINS = ["contracts", "serial_keys"]
 _numbers = itertools.count(1)
 
 
-def today_of(site) -> date:
-    from fuwu_plugins.contracts.services import local_today
-
-    return local_today(site)
-
-
 def sign(site, *, customer: str | None = None, ends_in: int = 200, started_days_ago: int = 100,
          product: str = "SK-ERP") -> tuple[int, int]:
     """A service contract on a customer of 售后服务部; returns (contract id, customer id)."""
-    today = today_of(site)
+    today = site.day_of()
     number = f"SK-T-{next(_numbers):05d}"
 
     def work(s):
