@@ -23,7 +23,7 @@ from ..money import parse as parse_money
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 #: kinds whose text is read in its plain form: full-width digits, letters and
 #: punctuation as their ASCII twins (free text and names are kept as typed)
-NORMALIZED_KINDS = frozenset({"email", "phone", "date", "datetime", "money", "int"})
+NORMALIZED_KINDS = frozenset({"email", "phone", "date", "datetime", "money", "int", "code"})
 PHONE = re.compile(r"^[0-9+\-() 转ext.]{5,40}$")
 #: names one ``records`` field takes (each is looked up)
 MAX_RECORDS = 50
@@ -58,7 +58,8 @@ class Field:
     name: str
     label: Any
     # text, textarea, email, phone, date, datetime, money, int, choice, bool, password, multi,
-    # record (one record picked by name) and records (several)
+    # record (one record picked by name), records (several) and code (a contract, serial or
+    # staff number: read in its ASCII form, so "ＦＷ－０１" and "FW-01" are one number)
     kind: str = "text"
     required: bool = False
     max_length: int = 200
@@ -218,6 +219,28 @@ def record_id(value) -> int | None:
     except (TypeError, ValueError):
         return None
     return number if 0 < number < INTEGER_LIMIT else None
+
+
+def _search_folds() -> dict[int, str]:
+    folds = {0x3000: " "}  # the ideographic space
+    for code in range(0xFF01, 0xFF5F):  # the full-width twins of ASCII
+        plain = unicodedata.normalize("NFKC", chr(code))
+        if plain.isalnum() or plain in "-@._+#/&*":
+            folds[code] = plain
+    return folds
+
+
+_SEARCH_FOLDS = _search_folds()
+
+
+def search_text(params, name: str = "q", *, limit: int = 200) -> str:
+    """What was typed into a list's search box, as the list searches for it.
+
+    Numbers, codes, phones and e-mail addresses are stored in their ASCII form
+    (``NORMALIZED_KINDS``), so the full-width letters, digits and their marks
+    that a Chinese keyboard types ("０２１－６４８８") are read as ASCII; Chinese
+    punctuation ("（集团）") is kept, as names are stored the way they were typed."""
+    return (params.get(name) or "").translate(_SEARCH_FOLDS).strip()[:limit]
 
 
 def format_value(value: Any, f: Field) -> Any:

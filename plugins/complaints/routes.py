@@ -24,7 +24,7 @@ from fuwu.models import Contact, Customer, Department, Staff
 from fuwu.web import lookups, scope
 from fuwu.web.endpoint import requires
 from fuwu.web.export import MAX_ROWS, export_response
-from fuwu.web.forms import Field, Form, record_id
+from fuwu.web.forms import Field, Form, record_id, search_text
 from fuwu.web.pagination import keyset_page
 from fuwu.web.shell import flash_redirect
 from fuwu.web.ui import Panel
@@ -102,7 +102,7 @@ def _list_query(request: Request):
         query = query.where(Complaint.source == params["source"])
     if params.get("gm_call") == "pending":
         query = query.where(Complaint.gm_call_needed.is_(True), Complaint.gm_called.is_(False))
-    q = params.get("q", "").strip()
+    q = search_text(params)
     if q:
         like = f"%{q}%"
         query = query.where(Complaint.number.ilike(like) | Customer.name.ilike(like)
@@ -159,7 +159,7 @@ def intake_form(request: Request) -> Form:
         Field("contact_phone", _l("Complainant's phone"), kind="phone", max_length=40),
         Field("source", _l("Complaint source"), kind="choice", required=True,
               choices=lambda: list(rules.SOURCES.items())),
-        Field("hq_reference", _l("Headquarters' reference"), max_length=60,
+        Field("hq_reference", _l("Headquarters' reference"), kind="code", max_length=60,
               help=_l("Required when headquarters forwarded the complaint.")),
         Field("channel", _l("Received by"), kind="choice", required=True,
               choices=lambda: [(k, v) for k, v in rules.CHANNELS.items() if k != "link"]),

@@ -27,7 +27,7 @@ from fuwu.models import ACCOUNT_TYPES, Contract, Customer, Product, Staff, custo
 from fuwu.web import scope
 from fuwu.web.endpoint import requires
 from fuwu.web.export import MAX_ROWS, export_response
-from fuwu.web.forms import Field, Form, record_id
+from fuwu.web.forms import Field, Form, record_id, search_text
 from fuwu.web.pagination import keyset_page
 from fuwu.web.ui import Panel, Widget
 
@@ -537,7 +537,7 @@ def _visits_query(request: Request):
         query = query.where(Customer.region == params["region"])
     if params.get("account_type") in ACCOUNT_TYPES:
         query = query.where(Customer.account_type == params["account_type"])
-    q = params.get("q", "").strip()
+    q = search_text(params)
     if q:
         like = f"%{q}%"
         query = query.where(or_(Contract.number.ilike(like), Customer.name.ilike(like), Visit.summary.ilike(like)))

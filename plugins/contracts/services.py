@@ -21,6 +21,7 @@ from fuwu.i18n import N_
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Contract, Customer, Department, Role, RolePermission, Staff, contract_product
 from fuwu.notifications import notify
+from fuwu.web.forms import search_text
 
 from . import rules
 from .models import ContractTerms, Reminder, Renewal, ServicePeriod, SlaLevel, Visit
@@ -496,7 +497,7 @@ def service_contracts(user_scope, *, today: date, params, window_days: int, expi
              .outerjoin(newest, newest.c.contract_id == Contract.id)
              .outerjoin(last, last.id == newest.c.rid)
              .where(Contract.kind == "service", user_scope))
-    q = (params.get("q") or "").strip()
+    q = search_text(params)
     if q:
         like = f"%{q}%"
         query = query.where(or_(Contract.number.ilike(like), Customer.name.ilike(like)))

@@ -22,7 +22,7 @@ from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Department, Staff
 from fuwu.web.endpoint import may_open, requires
 from fuwu.web.export import MAX_ROWS, export_response
-from fuwu.web.forms import Field, Form, record_id
+from fuwu.web.forms import Field, Form, record_id, search_text
 from fuwu.web.pagination import keyset_page
 from fuwu.web.shell import flash_redirect
 from fuwu.web.ui import Panel, Widget
@@ -126,7 +126,7 @@ def _filtered(request: Request, base):
     department = record_id(params.get("department"))
     if department:
         query = query.where(Entry.department_id == department)
-    q = params.get("q", "").strip()
+    q = search_text(params)
     if q:
         like = f"%{q}%"
         query = query.where(or_(Entry.reason.ilike(like),

@@ -26,7 +26,7 @@ from fuwu.timeline import append as timeline_append
 from fuwu.web import lookups
 from fuwu.web.endpoint import requires
 from fuwu.web.export import export_response
-from fuwu.web.forms import Field, Form, record_id
+from fuwu.web.forms import Field, Form, record_id, search_text
 from fuwu.web.pagination import keyset_page
 from fuwu.web.shell import flash_redirect
 from fuwu.web.urls import absolute_url
@@ -138,7 +138,7 @@ def overview(request: Request) -> Response:
              .outerjoin(ResidentReport, and_(ResidentReport.residency_id == Residency.id,
                                             ResidentReport.month == month))
              .where(services.visible(request.state.user), services.overlapping_month(month)))
-    q = params.get("q", "").strip()
+    q = search_text(params)
     if q:
         query = query.join(Customer, Customer.id == Residency.customer_id).where(Customer.name.contains(q))
     state = params.get("state", "")

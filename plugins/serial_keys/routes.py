@@ -16,7 +16,7 @@ from fuwu.models import Contact, Contract, Customer, Product, Staff, customer_re
 from fuwu.web import scope
 from fuwu.web.endpoint import public, requires
 from fuwu.web.export import MAX_ROWS, export_response
-from fuwu.web.forms import Field, Form, record_id
+from fuwu.web.forms import Field, Form, record_id, search_text
 from fuwu.web.pagination import keyset_page
 from fuwu.web.shell import flash_redirect
 from fuwu.web.ui import Panel
@@ -105,7 +105,7 @@ def _keys_query(request: Request):
         query = query.where(Customer.region == params["region"])
     if customer_id := record_id(params.get("customer_id")):
         query = query.where(ProductKey.customer_id == customer_id)
-    q = params.get("q", "").strip()
+    q = search_text(params)
     if q:
         number = rules.normalise(q)
         query = query.where(or_(ProductKey.serial_number.startswith(number, autoescape=True),
@@ -146,7 +146,7 @@ def key_list(request: Request) -> Response:
 
 @requires(VIEW)
 def lookup(request: Request) -> Response:
-    q = request.query_params.get("q", "").strip()[:80]
+    q = search_text(request.query_params, limit=80)
     answer, similar = None, []
     if q:
         where = scope.customers(request.state.user)
@@ -204,12 +204,12 @@ def key_form(request: Request, key: ProductKey | None) -> Form:
     return Form([
         Field("customer_name", _l("Customer name"), required=True),
         Field("product_id", _l("Product"), kind="choice", required=True, choices=products),
-        Field("serial_number", _l("Serial number"), required=True, max_length=80),
-        Field("service_code", _l("Service code"), required=True, max_length=80),
-        Field("dongle_number", _l("Dongle number"), max_length=80, help=_l("The number printed on the hardware "
+        Field("serial_number", _l("Serial number"), kind="code", required=True, max_length=80),
+        Field("service_code", _l("Service code"), kind="code", required=True, max_length=80),
+        Field("dongle_number", _l("Dongle number"), kind="code", max_length=80, help=_l("The number printed on the hardware "
                                                                            "encryption dongle, if any.")),
         Field("installed_on", _l("Installation date"), kind="date"),
-        Field("contract_number", _l("Contract number"), max_length=60,
+        Field("contract_number", _l("Contract number"), kind="code", max_length=60,
               help=_l("The service contract the product is under; its service period sets the key's expiry.")),
         Field("notes", _l("Notes"), kind="textarea"),
     ])
@@ -424,7 +424,7 @@ def application_form(request: Request) -> Form:
         Field("contact_name", _l("Contact who was told"), required=True, max_length=100,
               help=_l("Who received the password or the confirmation. The password itself is never recorded.")),
         Field("done_on", _l("Done on"), kind="date"),
-        Field("serial_number", _l("Serial number"), max_length=80),
+        Field("serial_number", _l("Serial number"), kind="code", max_length=80),
         Field("notes", _l("Notes"), kind="textarea"),
     ])
 
@@ -496,7 +496,7 @@ def _applications_query(request: Request):
              .join(Customer, Customer.id == Application.customer_id).where(scope.customers(request.state.user)))
     if params.get("kind") in APPLICATION_KINDS:
         query = query.where(Application.kind == params["kind"])
-    q = params.get("q", "").strip()
+    q = search_text(params)
     if q:
         query = query.where(or_(Customer.name.contains(q, autoescape=True),
                                 Application.contact_name.contains(q, autoescape=True)))

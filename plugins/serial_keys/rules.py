@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from datetime import date
 
 #: letters, digits and - _ / . : what is printed on labels and dongles
@@ -11,8 +12,9 @@ NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{2,79}$")
 
 
 def normalise(number: str | None) -> str:
-    """Numbers are typed from labels: ignore surrounding blanks and case."""
-    return (number or "").strip().upper()
+    """Numbers are typed from labels: ignore surrounding blanks and case, and read
+    the full-width letters and digits of a Chinese keyboard as ASCII."""
+    return unicodedata.normalize("NFKC", number or "").strip().upper()
 
 
 def valid_number(number: str) -> bool:

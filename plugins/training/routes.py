@@ -24,7 +24,7 @@ from fuwu.models import Customer, Staff
 from fuwu.web import lookups, scope
 from fuwu.web.endpoint import AUTHENTICATED, requires
 from fuwu.web.export import MAX_ROWS, export_response
-from fuwu.web.forms import Field, Form, record_id
+from fuwu.web.forms import Field, Form, record_id, search_text
 from fuwu.web.pagination import keyset_page
 from fuwu.web.shell import flash_redirect
 from fuwu.web.ui import Panel
@@ -117,7 +117,7 @@ def _course(request, course_id) -> Course:
 
 def course_form(db) -> Form:
     return Form([
-        Field("code", _l("Course code"), required=True, max_length=40),
+        Field("code", _l("Course code"), kind="code", required=True, max_length=40),
         Field("title", _l("Course title"), required=True),
         Field("category", _l("Course type"), kind="choice", required=True, choices=list(CATEGORIES.items())),
         Field("goals", _l("Training goals"), kind="textarea"),
@@ -134,8 +134,9 @@ def course_list(request: Request) -> Response:
     query = select(Course)
     if params.get("category") in CATEGORIES:
         query = query.where(Course.category == params["category"])
-    if params.get("q"):
-        query = query.where(Course.title.contains(params["q"].strip()))
+    q = search_text(params)
+    if q:
+        query = query.where(or_(Course.title.contains(q), Course.code.contains(q)))
     if params.get("format") in ("csv", "xlsx"):
         rows = db.scalars(query.order_by(Course.code).limit(MAX_ROWS))
         return export_response(params["format"], _("Training courses"),

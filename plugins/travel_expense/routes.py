@@ -25,7 +25,7 @@ from fuwu.models import GRADES, Customer, Staff
 from fuwu.web import lookups
 from fuwu.web.endpoint import requires
 from fuwu.web.export import MAX_ROWS, export_response
-from fuwu.web.forms import Field, Form, record_id
+from fuwu.web.forms import Field, Form, record_id, search_text
 from fuwu.web.pagination import keyset_page
 from fuwu.web.shell import flash_redirect
 
@@ -199,7 +199,7 @@ def trip_list(request: Request) -> Response:
         query = query.where(select(Claim.id).where(Claim.trip_id == Trip.id, Claim.state == params["claim"]).exists())
     if params.get("mine") or not _sees_all(user):
         query = query.where(Trip.owner_id == user.id)
-    q = params.get("q", "").strip()
+    q = search_text(params)
     if q:
         like = f"%{q}%"
         query = query.where(or_(Trip.destinations.ilike(like), Trip.purpose.ilike(like), Trip.region.ilike(like)))

@@ -231,6 +231,9 @@ def test_create_invalid_then_valid(web):
     r = b.submit("/contracts/new", data)
     assert r.status_code == 422
     assert "already has this number" in field_error(r.text, "number")
+    # the same number typed in full-width mode is the same number
+    wide = b.submit("/contracts/new", {**data, "number": "Ｔ－ＶＡＬＩＤ"})
+    assert "already has this number" in field_error(wide.text, "number")
     assert "cannot end before it starts" in field_error(r.text, "ends_on")
     assert "negative" in field_error(r.text, "amount")
     assert field_error(r.text, "starts_on") == ""
@@ -256,6 +259,7 @@ def test_create_invalid_then_valid(web):
     saved = site.db.run(lambda s: s.scalar(select(Contract).where(Contract.number == "FW-2026-0901")))
     assert saved.amount == Decimal("12800.50") and saved.ends_on == date(2027, 1, 31)
     assert "FW-2026-0901" in b.get("/contracts").text
+    assert "FW-2026-0901" in b.get("/contracts", params={"q": "ｆｗ－２０２６－０９０１"}).text
     # the customer's service history records it
     history = b.get(f"/customers/{customer_id}").text.split('id="timeline"')[1]
     assert "FW-2026-0901" in history and "mgr" in history

@@ -96,6 +96,20 @@ def test_numbers_typed_in_full_width_are_read_as_numbers(web):
     assert "全角号码公司" in b.get("/customers", params={"q": "021-6488"}).text
 
 
+def test_the_search_box_reads_what_a_full_width_keyboard_types(web):
+    """Phone numbers are stored in ASCII; typed into the search box in full-width
+    mode ("０２１－６４８８") they still find the customer, on the list and as you
+    type. Chinese brackets are not folded: a name keeps them as typed."""
+    site, _app, browser = web(users={"boss": ["admin"]})
+    b = browser("boss")
+    cid = _customer(site, "杭州（集团）全角检索公司", "售后服务部")
+    site.db.run(lambda s: setattr(s.get(Customer, cid), "phone", "021-64881234"))
+    for q in ("０２１－６４８８", "（集团）"):
+        assert "全角检索公司" in b.get("/customers", params={"q": q}).text, q
+        assert "全角检索公司" in b.get("/customers/search", params={"q": q}).text, q
+    assert "全角检索公司" not in b.get("/customers", params={"q": "０２１－６４８９"}).text
+
+
 def test_two_apps_in_one_process_share_nothing(web):
     site_a, app_a, browser_a = web(users={"boss": ["admin"]}, settings={"core.page_size": 5})
     site_b, app_b, browser_b = web(users={"boss": ["admin"]})

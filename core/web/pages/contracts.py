@@ -24,7 +24,7 @@ from ...models import CONTRACT_KINDS, Contract, Customer, Product, Staff
 from .. import lookups, scope
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
-from ..forms import Field, Form, record_id
+from ..forms import Field, Form, record_id, search_text
 from ..pagination import keyset_page
 from ..shell import flash_redirect
 
@@ -69,7 +69,7 @@ def contract_form(request: Request, contract: Contract | None = None) -> Form:
     # someone who has left still shows as the signer of their old contracts
     signer = or_(Staff.active.is_(True), Staff.id == contract.signed_by_id) if contract else Staff.active.is_(True)
     return Form([
-        Field("number", _l("Contract number"), required=True, max_length=60),
+        Field("number", _l("Contract number"), kind="code", required=True, max_length=60),
         Field("kind", _l("Kind"), kind="choice", required=True, choices=lambda: list(CONTRACT_KINDS.items())),
         Field("customer_id", _l("Customer"), kind="record", required=True, lookup=lookups.customers(request)),
         Field("products", _l("Software"), kind="multi",
@@ -113,7 +113,7 @@ def filtered_query(request: Request, *columns):
     query = (select(Contract, *columns).join(Contract.customer)
              .where(scope.contracts(request.state.user))
              .options(contains_eager(Contract.customer), selectinload(Contract.products)))
-    q = params.get("q", "").strip()
+    q = search_text(params)
     if q:
         like = f"%{q}%"
         query = query.where(or_(Contract.number.ilike(like), Customer.name.ilike(like)))

@@ -22,7 +22,7 @@ from ...models import (ACCOUNT_TYPES, Contact, Contract, Customer, CustomerProdu
 from .. import lookups, scope
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
-from ..forms import Field, Form, record_id
+from ..forms import Field, Form, record_id, search_text
 from ..pagination import keyset_page
 from ..shell import flash_redirect
 from ..templating import is_fragment_request
@@ -78,7 +78,7 @@ def filtered_query(request: Request, *columns) -> tuple[Select, dict]:
     ``select(*columns)`` (default: whole customers), and the values to bind."""
     params = request.query_params
     rule, values = scope.customer_rule(request.state.user)
-    q = params.get("q", "").strip()
+    q = search_text(params)
     if q:
         values["like"] = f"%{q}%"
     if params.get("region"):
@@ -230,7 +230,7 @@ def customer_edit(request: Request) -> Response:
 @requires("core.customer.view")
 def customer_search(request: Request) -> Response:
     """As-you-type search (htmx): the first matches as a list of links."""
-    q = request.query_params.get("q", "").strip()
+    q = search_text(request.query_params)
     rows = []
     if q:
         query, values = filtered_query(request)

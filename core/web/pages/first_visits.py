@@ -28,7 +28,7 @@ from ...models import Customer, Department
 from .. import scope
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
-from ..forms import Field, Form, record_id
+from ..forms import Field, Form, record_id, search_text
 from ..pagination import keyset_page
 from ..shell import flash, flash_redirect
 
@@ -87,7 +87,7 @@ def call_list(request: Request) -> Response:
         status = "open"
     query = _calls(request).options(selectinload(FirstVisitCall.attempts), joinedload(FirstVisitCall.submitted_by),
                                     joinedload(FirstVisitCall.assigned_to))
-    q = params.get("q", "").strip()
+    q = search_text(params)
     if q:
         query = query.where(Customer.name.ilike(f"%{q}%"))
     query = query.where(FirstVisitCall.status.in_(fv.OPEN_STATUSES) if status == "open"

@@ -21,7 +21,7 @@ from ...models import DEPARTMENT_KINDS, GRADES, Department, Position, Role, Staf
 from .. import sessions
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
-from ..forms import Field, Form, record_id
+from ..forms import Field, Form, record_id, search_text
 from ..pagination import keyset_page
 from ..shell import flash_redirect
 from ..templating import format_day, translate
@@ -67,7 +67,7 @@ def conflict_rows(pairs) -> list[tuple[str, str]]:
 def staff_form(request: Request) -> Form:
     db = request.state.db
     fields = [
-        Field("code", _l("Staff number"), required=True, max_length=40),
+        Field("code", _l("Staff number"), kind="code", required=True, max_length=40),
         Field("name", _l("Name"), required=True, max_length=100),
         Field("department_id", _l("Department"), kind="choice",
               choices=_cached(lambda: db.execute(select(Department.id, Department.name)
@@ -99,7 +99,7 @@ def visible_staff(request: Request, staff_id: int) -> Staff:
 def staff_query(request: Request):
     params = request.query_params
     query = select(Staff).options(joinedload(Staff.department), joinedload(Staff.position))
-    q = params.get("q", "").strip()
+    q = search_text(params)
     if q:
         like = f"%{q}%"
         query = query.where(or_(Staff.name.ilike(like), Staff.code.ilike(like), Staff.email.ilike(like),
@@ -289,7 +289,7 @@ def department_form(request: Request, department: Department | None) -> Form:
 def department_query(request: Request):
     params = request.query_params
     query = select(Department).options(joinedload(Department.parent), joinedload(Department.manager))
-    q = params.get("q", "").strip()
+    q = search_text(params)
     if q:
         query = query.where(Department.name.ilike(f"%{q}%"))
     if params.get("kind") in DEPARTMENT_KINDS:
@@ -434,7 +434,7 @@ def position_list(request: Request) -> Response:
     db = request.state.db
     params = request.query_params
     query = select(Position)
-    q = params.get("q", "").strip()
+    q = search_text(params)
     if q:
         query = query.where(Position.name.ilike(f"%{q}%"))
     if params.get("grade") in GRADES:

@@ -103,7 +103,7 @@ def test_lookup_by_each_number_shows_warranty_sla_and_free_visits(skweb):
     contract_id, _cust = sign(site, customer="查询测试客户")
     add_key(site, contract_id, "ERP-LOOK-0001", service_code="FWM-778899", dongle="DG-555001")
     b = browser("engineer")
-    for number in ("ERP-LOOK-0001", "fwm-778899", " DG-555001 "):
+    for number in ("ERP-LOOK-0001", "fwm-778899", " DG-555001 ", "ｅｒｐ－ｌｏｏｋ－０００１"):  # full-width too
         r = b.get("/serial_keys/lookup", params={"q": number}, headers={"HX-Request": "true"})
         assert r.status_code == 200
         assert "<html" not in r.text  # htmx: the answer only

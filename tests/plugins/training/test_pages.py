@@ -405,10 +405,14 @@ def test_plan_agreed_through_the_workflow_and_first_use_plan(tweb):
 def test_course_form_materials_and_chinese_pages(tweb):
     site, _app, browser = tweb
     b = browser("trainer")
-    r = b.submit("/training/courses/new", {"code": "UP-1", "title": "软件升级培训", "category": "upgrade",
+    r = b.submit("/training/courses/new", {"code": "ＵＰ－１", "title": "软件升级培训", "category": "upgrade",
                                            "hours": "3"}, page="/training/courses/new")
     assert r.status_code == 303
     cid = int(r.headers["location"].rsplit("/", 1)[1])
+    # the code typed in full-width mode is kept as UP-1, and the list finds it by title or by code
+    for q in ("升级", "up-1", "ＵＰ－１"):
+        assert f"/training/courses/{cid}" in b.get("/training/courses", params={"q": q}).text, q
+    assert f"/training/courses/{cid}" not in b.get("/training/courses", params={"q": "UP-2"}).text
     bad = b.submit("/training/courses/new", {"code": "UP-1", "title": "", "category": "upgrade", "hours": "x"},
                    page="/training/courses/new")
     assert bad.status_code == 422 and 'value="UP-1"' in bad.text
