@@ -136,7 +136,8 @@ def course_list(request: Request) -> Response:
         query = query.where(Course.category == params["category"])
     q = search_text(params)
     if q:
-        query = query.where(or_(Course.title.contains(q), Course.code.contains(q)))
+        like = f"%{q}%"
+        query = query.where(or_(Course.title.ilike(like), Course.code.ilike(like)))
     if params.get("format") in ("csv", "xlsx"):
         rows = db.scalars(query.order_by(Course.code).limit(MAX_ROWS))
         return export_response(params["format"], _("Training courses"),
@@ -280,7 +281,7 @@ def material_upload(request):
     ext = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
     if ext not in allowed:
         raise Refused(_l("Files of type %(ext)s are not accepted: %(allowed)s."), ext=ext or "?",
-                              allowed=", ".join(sorted(allowed)))
+                              allowed=i18n.listed(sorted(allowed), "or"))
     limit = _setting(request, "training.material_max_mb") * 1024 * 1024
     data = upload.file.read(limit + 1)
     if len(data) > limit:
