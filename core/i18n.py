@@ -16,6 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel.lists import format_list
 from babel.support import LazyProxy, Translations
 
 LANGUAGES = ("zh_Hans", "zh_Hant", "en")
@@ -64,6 +65,23 @@ LABELLED = N_("%(label)s: %(value)s")
 def labelled(label, value) -> str:
     """``label: value`` written the reader's way (see ``LABELLED``)."""
     return gettext(LABELLED, label=label, value=value)
+
+
+#: a text with an aside on it in brackets ("Zhang Wei (S001)"); Chinese uses
+#: full-width brackets and no space ("张伟（S001）"), so they are the translator's
+ASIDE = N_("%(text)s (%(aside)s)")
+
+
+def aside(text, note) -> str:
+    """``text (note)`` written the reader's way (see ``ASIDE``)."""
+    return gettext(ASIDE, text=text, aside=note)
+
+
+def listed(items: Iterable, style: str = "standard") -> str:
+    """Items joined the reader's way, by Babel's list patterns: "a, b, and c" in
+    English, "a、b和c" in Chinese; ``style="or"`` gives "a, b, or c" / "a、b或c"."""
+    texts = [str(item) for item in items]
+    return format_list(texts, style=style, locale=_active_locale.get()) if texts else ""
 
 
 def msgid(message) -> str:

@@ -7,6 +7,7 @@ a boosted navigation only that block is rendered (jinja2-fragments).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,7 +21,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, nodes, select_au
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 from jinja2_fragments import render_block
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -65,9 +66,10 @@ def build_environment(site) -> Environment:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
     env.globals["_"] = template_gettext
     env.filters.update(money=format_money, date=format_day, datetime=format_moment, number=format_number,
-                       t=translate)
+                       t=translate, listed=template_listed)
     env.globals.update(site=site, current_language=i18n.current_locale, LANGUAGES=LANGUAGE_NAMES,
-                       query=query_string, csrf_token=_CurrentToken(), labelled=template_labelled)
+                       query=query_string, csrf_token=_CurrentToken(), labelled=template_labelled,
+                       aside=template_aside)
     return env
 
 
@@ -83,6 +85,17 @@ def template_labelled(label: Any, value: Any) -> Markup:
     """``labelled(_("Default"), value)`` in templates: ``label: value`` with the
     reader's separator (``i18n.LABELLED``); both parts escaped unless markup."""
     return Markup(i18n.gettext(i18n.LABELLED)) % {"label": label, "value": value}
+
+
+def template_aside(text: Any, note: Any) -> Markup:
+    """``aside(name, code)`` in templates: ``name (code)`` with the reader's
+    brackets (``i18n.ASIDE``); both parts escaped unless markup."""
+    return Markup(i18n.gettext(i18n.ASIDE)) % {"text": text, "aside": note}
+
+
+def template_listed(items: Iterable[Any], style: str = "standard") -> Markup:
+    """``items|listed`` in templates: ``i18n.listed``, each item escaped unless markup."""
+    return Markup(i18n.listed((escape(item) for item in items), style))
 
 
 class ConstantTranslations(Extension):

@@ -268,7 +268,7 @@ def manual_form(db, user) -> Form:
         if not (user.can(ALL) or user.is_admin):
             managed = select(Department.id).where(Department.manager_id == user.id)
             query = query.where(or_(Staff.department_id == user.department_id, Staff.department_id.in_(managed)))
-        return [(s.id, f"{s.name} ({s.code})") for s in db.scalars(query) if s.id != user.id]
+        return [(s.id, i18n.aside(s.name, s.code)) for s in db.scalars(query) if s.id != user.id]
 
     return Form([
         Field("staff_id", _l("Employee"), kind="choice", required=True, choices=people),

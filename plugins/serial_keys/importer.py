@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from fuwu import dates, timeline
+from fuwu import dates, i18n, timeline
 from fuwu.i18n import N_
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Contract, Customer, Product
@@ -183,9 +183,9 @@ def validate(session: Session, name: str, content: bytes, *, visible, max_bytes:
     if missing or unknown:
         problems.append(Problem(0, "", _l("The header row must name the columns %(expected)s (missing: %(missing)s; "
                                           "not recognised: %(unknown)s)."),
-                                {"expected": ", ".join(str(COLUMNS[k][0]) for k in COLUMNS),
-                                 "missing": ", ".join(str(COLUMNS[k][0]) for k in missing) or "—",
-                                 "unknown": ", ".join(unknown) or "—"}))
+                                {"expected": i18n.listed(COLUMNS[k][0] for k in COLUMNS),
+                                 "missing": i18n.listed(COLUMNS[k][0] for k in missing) or "—",
+                                 "unknown": i18n.listed(unknown) or "—"}))
         return result
     if len(table) - 1 > max_rows:
         problems.append(Problem(0, "", _l("The file has %(n)s rows; at most %(limit)s are imported at once."),

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import case, func, select
 
-from fuwu import timeline
+from fuwu import i18n, timeline
 from fuwu.db import utcnow
 from fuwu.errors import FuwuError
 from fuwu.i18n import LABELLED
@@ -241,7 +241,7 @@ def complete(db, sheet: Sheet, *, name: str, signature: str, seated: list[Regist
     signed = set(db.scalars(select(Signature.registration_id).where(Signature.sheet_id == sheet.id)))
     missing = [r.name for r in seated if r.id not in signed]
     if missing:
-        raise Refused(_l("Still to sign: %(names)s."), names=", ".join(missing))
+        raise Refused(_l("Still to sign: %(names)s."), names=i18n.listed(missing))
     if not name.strip() or not signature.strip():
         raise Refused(_l("Type your name and sign."))
     sheet.responsible_name, sheet.responsible_signature = name.strip()[:100], signature.strip()[:200000]

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fuwu import dates
+from fuwu import dates, i18n
 from fuwu.db import check_version
 from fuwu.errors import Forbidden, NotFound, StaleEdit, ValidationError
 from fuwu.i18n import gettext as _
@@ -209,7 +209,7 @@ def trip_list(request: Request) -> Response:
                                [_("Traveller"), _("Destination(s)"), _("Region of the trip"), _("Departure date"),
                                 _("Return date"), _("Customers served"), _("Estimated cost"), _("State")],
                                ([t.owner.name if t.owner else "", t.destinations, t.region, t.depart_on, t.return_on,
-                                 ", ".join(c.name for c in t.customers), t.estimate, str(LIST_STATES[t.state])]
+                                 i18n.listed(c.name for c in t.customers), t.estimate, str(LIST_STATES[t.state])]
                                 for t in rows))
     page = keyset_page(db, query, sort_col=Trip.depart_on, id_col=Trip.id, descending=True,
                        after=params.get("after"), before=params.get("before"),

@@ -231,7 +231,7 @@ def calendar_day_add(request: Request) -> Response:
                                .order_by(CalendarDay.day)).all()
             if taken:
                 form.error("day", _l("Already entered: %(dates)s. Delete the entry first to change it.",
-                                     dates=", ".join(d.isoformat() for d in taken)))
+                                     dates=i18n.listed(d.isoformat() for d in taken)))
     if form.errors:
         day = form.values.get("day")
         year = day.year if isinstance(day, date) else _int(request.state.form.get("year"),

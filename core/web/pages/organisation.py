@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ... import i18n
 from ...errors import NotFound
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
@@ -53,7 +54,7 @@ def position_label(position: Position | None) -> str:
         return ""
     if position.grade not in GRADES:
         return position.name
-    return _("%(title)s (%(grade)s)", title=position.name, grade=GRADES[position.grade])
+    return i18n.aside(position.name, GRADES[position.grade])
 
 
 def conflict_rows(pairs) -> list[tuple[str, str]]:

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ... import i18n
 from ...config import Setting
 from ...errors import NotFound, ValidationError
 from ...i18n import gettext as _
@@ -113,7 +114,7 @@ class Row:
         elif s.maximum is not None:
             found.append(_("at most %(max)s", max=s.maximum))
         if s.choices:
-            found.append(_("one of: %(choices)s", choices=", ".join(s.choices)))
+            found.append(_("one of: %(choices)s", choices=i18n.listed(s.choices, "or")))
         return found
 
     @property

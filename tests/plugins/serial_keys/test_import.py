@@ -99,8 +99,8 @@ def test_wrong_headers_are_refused_with_the_expected_columns(skweb):
     site, _app, browser = skweb
     r = _upload(browser("manager"), "x.csv", "name,code,number\n甲,SK-ERP,ERP-1\n".encode())
     assert r.status_code == 422
-    assert "missing: Customer name, Product code, Serial number, Service code" in r.text
-    assert "not recognised: name, code, number" in r.text.replace("&#39;", "'")
+    assert "missing: Customer name, Product code, Serial number, and Service code" in r.text
+    assert "not recognised: name, code, and number" in r.text.replace("&#39;", "'")
 
 
 def test_a_gbk_csv_with_chinese_names_is_read(skweb):

@@ -277,6 +277,25 @@ def test_short_answers_marked_by_the_trainer(tweb):
     assert a.score == 8 and a.passed is True and not a.pending_marking
 
 
+def test_chinese_pages_join_lists_and_bracket_asides_the_chinese_way(tweb):
+    """Names listed in a message are joined with 、 and 和 in Chinese, ", and" in
+    English; an aside on a heading is in full-width brackets without a space."""
+    site, _app, browser = tweb
+    cid = make_course(site)
+    sid = make_session(site, cid, capacity=5)
+    b = browser("trainer")
+    for name in ("甲", "乙", "丙"):
+        register(b, sid, name, f"{ord(name)}@example.com")
+    sheet, sign = f"/training/sessions/{sid}/sheet", f"/training/sessions/{sid}/sheet/sign"
+    boss = {"registration_id": "", "name": "客户主管", "typed": "客户主管"}
+    zh = b.submit(sign, boss, page=sheet, headers={"Accept-Language": "zh-CN"})
+    assert zh.status_code == 422 and "尚未签字：甲、乙和丙。" in zh.text
+    en = b.submit(sign, boss, page=sheet, headers={"Accept-Language": "en"})
+    assert "Still to sign: 甲, 乙, and 丙." in en.text
+    assert "題庫（3）" in b.get(f"/training/courses/{cid}", headers={"Accept-Language": "zh-TW"}).text
+    assert "Question bank (3)" in b.get(f"/training/courses/{cid}", headers={"Accept-Language": "en"}).text
+
+
 def test_acceptance_sheet_responsible_signs_last_then_locked(tweb):
     site, _app, browser = tweb
     sid = make_session(site, make_course(site))
