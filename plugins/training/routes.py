@@ -206,7 +206,7 @@ def _course_page(request, *, question: Form | None = None, status: int = 200):
         "course": course, "questions": questions, "materials": materials, "sessions": sessions,
         "title": course.title, "can_edit": request.state.user.can("training.course.edit"),
         "max_mb": _setting(request, "training.material_max_mb"),
-        "types": _setting(request, "training.material_types"),
+        "types": i18n.listed(sorted(rules.material_types(_setting(request, "training.material_types"))), "or"),
         "question_form": question or question_form().fill(None, points=2)}, status=status)
 
 
