@@ -84,13 +84,13 @@ def template_gettext(message: str, **params: Any) -> Markup:
 def template_labelled(label: Any, value: Any) -> Markup:
     """``labelled(_("Default"), value)`` in templates: ``label: value`` with the
     reader's separator (``i18n.LABELLED``); both parts escaped unless markup."""
-    return Markup(i18n.gettext(i18n.LABELLED)) % {"label": label, "value": value}
+    return template_gettext(i18n.LABELLED, label=label, value=value)
 
 
 def template_aside(text: Any, note: Any) -> Markup:
     """``aside(name, code)`` in templates: ``name (code)`` with the reader's
     brackets (``i18n.ASIDE``); both parts escaped unless markup."""
-    return Markup(i18n.gettext(i18n.ASIDE)) % {"text": text, "aside": note}
+    return template_gettext(i18n.ASIDE, text=text, aside=note)
 
 
 def template_listed(items: Iterable[Any], style: str = "standard") -> Markup:

@@ -192,6 +192,11 @@ def course_detail(request):
     return _course_page(request)
 
 
+def _accepted_types(request) -> list[str]:
+    """TRN-1: the file types a course material may have, sorted (the upload hint and its refusal)."""
+    return sorted(rules.material_types(_setting(request, "training.material_types")))
+
+
 def _course_page(request, *, question: Form | None = None, status: int = 200):
     """The course page; after a question the form refused, with what was typed (422)."""
     db = request.state.db
@@ -206,7 +211,7 @@ def _course_page(request, *, question: Form | None = None, status: int = 200):
         "course": course, "questions": questions, "materials": materials, "sessions": sessions,
         "title": course.title, "can_edit": request.state.user.can("training.course.edit"),
         "max_mb": _setting(request, "training.material_max_mb"),
-        "types": i18n.listed(sorted(rules.material_types(_setting(request, "training.material_types"))), "or"),
+        "types": i18n.listed(_accepted_types(request), "or"),
         "question_form": question or question_form().fill(None, points=2)}, status=status)
 
 
@@ -277,11 +282,11 @@ def material_upload(request):
     upload = request.state.form.get("file")
     if upload is None or not getattr(upload, "filename", ""):
         raise Refused(_l("Choose a file to upload."))
-    allowed = rules.material_types(_setting(request, "training.material_types"))
+    allowed = _accepted_types(request)
     ext = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
     if ext not in allowed:
         raise Refused(_l("Files of type %(ext)s are not accepted: %(allowed)s."), ext=ext or "?",
-                              allowed=i18n.listed(sorted(allowed), "or"))
+                      allowed=i18n.listed(allowed, "or"))
     limit = _setting(request, "training.material_max_mb") * 1024 * 1024
     data = upload.file.read(limit + 1)
     if len(data) > limit:

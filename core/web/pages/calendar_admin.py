@@ -234,8 +234,8 @@ def calendar_day_add(request: Request) -> Response:
                                      dates=i18n.listed(d.isoformat() for d in taken)))
     if form.errors:
         day = form.values.get("day")
-        year = day.year if isinstance(day, date) else _int(request.state.form.get("year"),
-                                                                         request.app.state.site.day_of().year)
+        site = request.app.state.site
+        year = day.year if isinstance(day, date) else _int(request.state.form.get("year"), site.day_of().year)
         return _render(request, year, form, status=422)
     values = form.values
     working = values["kind"] == "working"
