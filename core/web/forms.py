@@ -43,13 +43,16 @@ class Lookup:
     many for a select (every customer), picked by name, with suggestions
     while typing (``fuwu.web.lookups`` has the ones core offers).
 
-    ``find(text)`` is the id of the one record of that name the user may
-    pick (else None); ``name_of(id)`` the name to show for a saved id;
-    ``suggest`` the URL that answers ``?for=<field>&<field>=<typed>`` with
-    ``<option>`` elements for the field's ``<datalist>``."""
+    Both lookups take every value of a field at once, so a ``records`` field
+    of 50 names costs one query, not 50: ``find(names)`` maps each name that
+    is the name of exactly one record the user may pick to its id (names
+    missing from the answer match none, or several); ``names_of(ids)`` maps
+    the ids of the records the user may see to their names. ``suggest`` is
+    the URL that answers ``?for=<field>&<field>=<typed>`` with ``<option>``
+    elements for the field's ``<datalist>``."""
 
-    find: Callable[[str], Any]
-    name_of: Callable[[Any], str | None]
+    find: Callable[[list[str]], dict[str, Any]]
+    names_of: Callable[[list[int]], dict[int, str]]
     suggest: str
 
 
@@ -84,7 +87,7 @@ class Field:
                 raise ValueError(_l("At most %(n)s names.", n=MAX_RECORDS))
             if any(len(name) > self.max_length for name in names):
                 raise ValueError(_l("At most %(n)s characters.", n=self.max_length))
-            ids = [self._find(name) for name in names]
+            ids = self._find(names)
             if self.required and not ids:
                 raise ValueError(_l("This field is required."))
             return list(dict.fromkeys(ids))  # each once, in the order typed
@@ -146,16 +149,19 @@ class Field:
             if text not in {k for k, _ in self.options()}:
                 raise ValueError(_l("Choose from the list."))
         if self.kind == "record":
-            return self._find(text)
+            return self._find([text])[0]
         return text
 
-    def _find(self, name: str) -> str:
-        """The id (as text) of the record called ``name`` (``record`` and ``records``)."""
-        found = self.lookup.find(name)
-        if found is None:
-            raise ValueError(_l("No match for “%(text)s”: type the whole name, or pick one of the suggestions.",
-                                text=name))
-        return str(found)
+    def _find(self, names: list[str]) -> list[str]:
+        """The ids (as text) of the records called ``names``, in their order
+        (``record`` and ``records``); the first name that matches no record
+        the user may pick is refused."""
+        found = self.lookup.find(names) if names else {}
+        for name in names:
+            if name not in found:
+                raise ValueError(_l("No match for “%(text)s”: type the whole name, or pick one of the suggestions.",
+                                    text=name))
+        return [str(found[name]) for name in names]
 
     def _bounded(self, value):
         if self.minimum is not None and value < self.minimum:
@@ -252,8 +258,9 @@ def format_value(value: Any, f: Field) -> Any:
         return value.isoformat()
     if f.kind == "multi":
         return [str(v) for v in value]
-    if f.kind == "record":  # the saved id, shown as the name it is picked by
-        return f.lookup.name_of(value) or ""
-    if f.kind == "records":
-        return [name for name in map(f.lookup.name_of, value) if name]
+    if f.kind in ("record", "records"):  # saved ids, shown as the names they are picked by
+        ids = [number for number in map(record_id, value if f.kind == "records" else [value]) if number]
+        names = f.lookup.names_of(ids) if ids else {}
+        shown = [names[number] for number in ids if number in names]
+        return shown if f.kind == "records" else next(iter(shown), "")
     return value

@@ -14,7 +14,7 @@ from starlette.requests import Request
 
 from ..models import Customer
 from . import scope
-from .forms import Lookup, record_id
+from .forms import Lookup
 
 #: suggestions shown while typing
 SUGGESTIONS = 20
@@ -24,15 +24,20 @@ def customers(request: Request) -> Lookup:
     """The customers the signed-in user may see (record rules), by name."""
     db, user = request.state.db, request.state.user
 
-    def find(name: str):
-        ids = db.scalars(select(Customer.id).where(Customer.name == name, scope.customers(user)).limit(2)).all()
-        return ids[0] if len(ids) == 1 else None
+    def find(names: list[str]) -> dict[str, int]:
+        rows = db.execute(select(Customer.name, Customer.id)
+                          .where(Customer.name.in_(list(set(names))), scope.customers(user))).all()
+        ids: dict[str, int | None] = {}
+        for name, customer_id in rows:
+            ids[name] = None if name in ids else customer_id  # two customers of one name: neither is meant
+        return {name: customer_id for name, customer_id in ids.items() if customer_id is not None}
 
-    def name_of(customer_id) -> str | None:
-        number = record_id(customer_id)  # a saved id, or one from a link (``?customer_id=``)
-        return db.scalar(select(Customer.name).where(Customer.id == number, scope.customers(user))) if number else None
+    def names_of(ids: list[int]) -> dict[int, str]:
+        # saved ids, or one from a link (``?customer_id=``): only the visible ones get a name
+        return dict(db.execute(select(Customer.id, Customer.name)
+                               .where(Customer.id.in_(list(set(ids))), scope.customers(user))).all())
 
-    return Lookup(find=find, name_of=name_of, suggest=request.url_for("customer_suggest").path)
+    return Lookup(find=find, names_of=names_of, suggest=request.url_for("customer_suggest").path)
 
 
 def customer_names(request: Request, typed: str) -> list[str]:

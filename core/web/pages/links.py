@@ -142,7 +142,7 @@ def contact_link_issue(request: Request) -> Response:
     if contact is None:
         raise NotFound()
     token = links.issue_for(site, db, "core.contact_confirm", contact, created_by_id=request.state.user.id)
-    link = db.get(SignedLink, int(token.split(".")[0]))
+    link = links.verify(db, site.config.secret_key, token)  # the row of the link just issued
     message, kind = _("Link created. Copy it below or send it by e-mail."), "success"
     if request.state.form.get("send_email"):
         if contact.email:

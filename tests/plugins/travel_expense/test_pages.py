@@ -404,3 +404,36 @@ def test_the_customers_a_trip_serves_are_typed_by_name(tweb):
     edit = eng.get(f"/travel_expense/trip/{trip}/edit").text
     boxes = re.findall(r'<input id="f-customer_ids[^"]*" name="customer_ids" value="([^"]*)"', edit)
     assert sorted(boxes[:2]) == sorted([first, second]) and boxes[2:] == ["", "", ""]
+
+
+def test_naming_many_customers_costs_no_query_per_name(tweb):
+    """A trip serving twelve customers is saved and shown for editing with
+    as many queries as one serving two: the names are looked up together."""
+    site, _app, browser = tweb
+    eng = browser("eng")
+    names = customer_names(site, 12)
+    assert len(names) == 12
+
+    def statements(call):
+        seen = []
+
+        def counter(*_a):
+            seen.append(1)
+
+        event.listen(site.db.engine, "before_cursor_execute", counter)
+        try:
+            response = call()
+        finally:
+            event.remove(site.db.engine, "before_cursor_execute", counter)
+        return response, len(seen)
+
+    file_trip(site, eng)  # the first save of a site reads what later ones have cached
+    saves, edits = [], []
+    for served in (names[:2], names):
+        made, n = statements(lambda: file_trip(site, eng, customer_ids=served))
+        saves.append(n)
+        edit, n = statements(lambda: eng.get(f"/travel_expense/trip/{made}/edit"))
+        edits.append(n)
+        boxes = re.findall(r'<input id="f-customer_ids[^"]*" name="customer_ids" value="([^"]+)"', edit.text)
+        assert sorted(boxes) == sorted(served)
+    assert saves[0] == saves[1] and edits[0] == edits[1], (saves, edits)
