@@ -9,6 +9,7 @@ any a service record could need.
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime
 
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
@@ -47,3 +48,11 @@ def parse_month(text: str | None) -> date | None:
     except (TypeError, ValueError):
         return None
     return first if accepted(first) else None
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (or earlier), clipped to that month's end
+    (January 31 + 1 month = February 28 or 29); the first of a month stays the first."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))

@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from .. import i18n
+from .. import dates, i18n
 from .routing import RouteTable
 
 #: the CSRF token of the page being rendered, for macros imported without context
@@ -69,7 +69,8 @@ def build_environment(site) -> Environment:
                        t=translate, listed=template_listed)
     env.globals.update(site=site, current_language=i18n.current_locale, LANGUAGES=LANGUAGE_NAMES,
                        query=query_string, csrf_token=_CurrentToken(), labelled=template_labelled,
-                       aside=template_aside)
+                       aside=template_aside, month_steps=month_steps,
+                       date_range=template_date_range)
     return env
 
 
@@ -91,6 +92,15 @@ def template_aside(text: Any, note: Any) -> Markup:
     """``aside(name, code)`` in templates: ``name (code)`` with the reader's
     brackets (``i18n.ASIDE``); both parts escaped unless markup."""
     return template_gettext(i18n.ASIDE, text=text, aside=note)
+
+
+def template_date_range(start: date | None, end: date | None) -> Markup:
+    """``date_range(start, end)`` in templates: "start – end", each date kept
+    on one line, so a narrow cell breaks at the dash and not inside a date
+    ("2027年10月16" / "日"); a missing date is "—"."""
+    def day(value: date | None) -> Markup:
+        return Markup('<span class="nowrap">%s</span>') % format_day(value) if value else Markup("—")
+    return Markup(" – ").join([day(start), day(end)])
 
 
 def template_listed(items: Iterable[Any], style: str = "standard") -> Markup:
@@ -161,6 +171,16 @@ def format_moment(value: datetime | None, form: str = "short") -> str:
     if value is None:
         return ""
     return format_datetime(value, form, tzinfo=i18n.current_zone(), locale=i18n.babel_locale()).replace(" ", "\xa0")
+
+
+def month_steps(value: date | str | None) -> tuple[str, str, str] | None:
+    """The month before, the month and the month after, as ``YYYY-MM``, for
+    the month picker; ``value`` is a date in the month or its ``YYYY-MM``
+    (None, or text that is no month: no month chosen)."""
+    first = value.replace(day=1) if isinstance(value, date) else dates.parse_month(value) if value else None
+    if first is None:
+        return None
+    return tuple(dates.add_months(first, n).strftime("%Y-%m") for n in (-1, 0, 1))
 
 
 def query_string(request: Request, **changes) -> str:

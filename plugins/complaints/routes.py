@@ -607,7 +607,7 @@ def report_list(request: Request) -> Response:
                        size=site.settings.get("core.page_size", db))
     return _render(request, "complaints/reports.html", {
         "page": page, "reports": [(r, services.sent_on_time(site, r)) for r in page.rows],
-        "title": _("Complaint reports")})
+        "this_month": f"{site.day_of():%Y-%m}", "title": _("Complaint reports")})
 
 
 @requires("complaints.report.view")

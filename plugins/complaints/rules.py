@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from fuwu.dates import add_months
 from fuwu.i18n import lazy_gettext as _l
 
 # CMP-1: the categories the issue names
@@ -182,11 +183,6 @@ def report_due(month: date, calendar, working_days: int) -> date:
     """CMP-5: the ``working_days``-th working day of the month after ``month``."""
     following = add_months(month.replace(day=1), 1)
     return calendar.add_working_days(following - timedelta(days=1), working_days)
-
-
-def add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def month_of(day: date) -> date:

@@ -730,8 +730,7 @@ def plan_page(request: Request) -> Response:
     done = sum(1 for r in rows if r.renewal and r.renewal.state == "done")
     return _render(
         request, "contracts/plan.html",
-        {"rows": rows, "first": first, "previous": rules.add_months(first, -1), "next": rules.add_months(first, 1),
-         "done": done, "states": renewal_states, "account_types": ACCOUNT_TYPES,
+        {"rows": rows, "first": first, "done": done, "states": renewal_states, "account_types": ACCOUNT_TYPES,
          "title": _("Service-contract plan %(month)s", month=f"{first:%Y-%m}")})
 
 

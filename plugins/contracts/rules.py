@@ -8,13 +8,13 @@ cases. ``services.py`` loads the rows and calls these functions.
 
 from __future__ import annotations
 
-import calendar as _months
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from fuwu import dates
+from fuwu.dates import add_months
 from fuwu.i18n import N_
 
 DEFAULT_TZ = "Asia/Shanghai"
@@ -93,13 +93,6 @@ def overlapping(periods: Iterable[PeriodFacts], starts_on: date, ends_on: date,
         if p.starts_on <= ends_on and starts_on <= p.ends_on:
             return p
     return None
-
-
-def add_months(day: date, months: int) -> date:
-    """Same day ``months`` later, clipped to the month's end (Jan 31 + 1 = Feb 28/29)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, _months.monthrange(year, month)[1]))
 
 
 def period_end(start: date, months: int) -> date:

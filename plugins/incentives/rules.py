@@ -42,11 +42,6 @@ def next_month(month: str) -> str:
     return f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
 
 
-def previous_month(month: str) -> str:
-    year, mon = (int(x) for x in month.split("-"))
-    return f"{year - (1 if mon == 1 else 0):04d}-{(mon - 2) % 12 + 1:02d}"
-
-
 def parse_month(text: str | None) -> str | None:
     """``YYYY-MM`` normalised, or None when the text is not a month."""
     first = dates.parse_month(text)

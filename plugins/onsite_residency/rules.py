@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from fuwu import dates
+from fuwu.dates import add_months
 from fuwu.i18n import N_
 
 # --- ResidentAttendance (RES-1) ---------------------------------------------------------
@@ -58,10 +59,6 @@ def month_first(day: date) -> date:
     return day.replace(day=1)
 
 
-def next_month(first: date) -> date:
-    return (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
 def month_end(first: date) -> date:
     return first.replace(day=_months.monthrange(first.year, first.month)[1])
 
@@ -75,7 +72,7 @@ def due_date(month: date, due_day: int, calendar=None) -> date:
     """RES-6: a document of ``month`` is due on day ``due_day`` of the next
     month (clipped to that month's end); when that day is not a working day
     the deadline moves to the next working day."""
-    nxt = next_month(month)
+    nxt = add_months(month, 1)
     day = nxt.replace(day=min(due_day, month_end(nxt).day))
     if calendar is not None:
         while not calendar.is_workday(day):

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
+from fuwu.dates import add_months
 from fuwu.i18n import use_language
 from fuwu.models import Customer, Staff
 
@@ -49,7 +50,7 @@ def attendance_rows(db: Session, residency_ids: list[int], month: date) -> dict[
 def calls_of(db: Session, residency_ids: list[int], month: date, zone: str) -> dict[int, list[ResidentCall]]:
     tz = ZoneInfo(zone)
     start = datetime.combine(month, datetime.min.time(), tz).astimezone(UTC)
-    end = datetime.combine(rules.next_month(month), datetime.min.time(), tz).astimezone(UTC)
+    end = datetime.combine(add_months(month, 1), datetime.min.time(), tz).astimezone(UTC)
     out: dict[int, list[ResidentCall]] = {rid: [] for rid in residency_ids}
     if not residency_ids:
         return out

@@ -74,6 +74,22 @@ OVERFLOWING = """() => [...document.querySelectorAll('main table, main .tag, mai
     return over > 1 ? `${e.tagName.toLowerCase()}.${e.className} ${Math.round(over)}px past ${box.className || 'main'}` : null;
 }).filter(Boolean)"""
 
+#: a date in a list's cell that the browser broke over two lines ("Nov 24," / "2026"),
+#: alone or in a range ("Oct 17, 2026 – Oct 16, 2027" may break at its dash only)
+SPLIT_DATES = r"""() => [...document.querySelectorAll('main table.list td')].flatMap(td => {
+    const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT), nodes = [];
+    let text = '';
+    while (walker.nextNode()) { nodes.push([walker.currentNode, text.length]); text += walker.currentNode.data; }
+    const at = offset => { const [node, start] = nodes.findLast(([, start]) => start <= offset); return [node, offset - start]; };
+    return [...text.matchAll(/[A-Z][a-z]{2} \d{1,2}, \d{4}/g)].map(found => {
+        const range = document.createRange();
+        range.setStart(...at(found.index));
+        range.setEnd(...at(found.index + found[0].length));
+        const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+        return lines > 1 ? `date "${found[0]}" on ${lines} lines` : null;
+    });
+}).filter(Boolean)"""
+
 
 #: the narrowest window that still shows the menu beside the page (the theme makes it a
 #: drawer at 1100 px and below): if lists fit here, they fit on any laptop screen
@@ -84,7 +100,7 @@ NARROWEST_WITH_MENU = 1101
 def test_every_page_fits_a_desktop_screen_in_english(live_all, chromium, width):
     """On a laptop and in a window half a screen wide, in English (the
     longest of the three languages), no page an admin reaches has a table,
-    tag or form running past its box."""
+    tag or form running past its box, nor a list's date broken over two lines."""
     context = chromium.get().new_context(base_url=live_all.url, locale="en-US", viewport={"width": width, "height": 860})
     try:
         page = context.new_page()
@@ -99,7 +115,7 @@ def test_every_page_fits_a_desktop_screen_in_english(live_all, chromium, width):
             response = page.goto(href)
             if response is None or "text/html" not in response.headers.get("content-type", ""):
                 continue
-            problems += [f"{href}: {p}" for p in page.evaluate(OVERFLOWING)]
+            problems += [f"{href}: {p}" for p in page.evaluate(OVERFLOWING) + page.evaluate(SPLIT_DATES)]
             queue += [h for h in page.eval_on_selector_all("main a[href], nav a[href]",
                                                            "links => links.map(a => a.getAttribute('href'))")
                       if h.startswith("/")]

@@ -40,7 +40,7 @@ def test_from_signing_through_a_charged_fourth_visit_to_a_renewal(cweb):
     r = b.submit(f"{core_page}/edit", {**form, "installed_on": (signed + timedelta(days=10)).isoformat(),
                                         "version": VERSION.search(edit).group(1)}, page=f"{core_page}/edit")
     assert r.status_code == 303
-    periods = re.findall(r"<td>(\d{4}年\d{1,2}月\d{1,2}日)</td><td>(\d{4}年\d{1,2}月\d{1,2}日)</td>",
+    periods = re.findall(r"<td[^>]*>(\d{4}年\d{1,2}月\d{1,2}日)</td><td[^>]*>(\d{4}年\d{1,2}月\d{1,2}日)</td>",
                          b.get(detail).text)
     installed = signed + timedelta(days=10)
     assert periods == [(f"{installed.year}年{installed.month}月{installed.day}日",

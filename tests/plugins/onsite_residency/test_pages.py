@@ -4,6 +4,7 @@ link's rules and the month close tables (RES-1..6)."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -105,6 +106,20 @@ def test_overview_costs_the_same_queries_for_10_and_50_rows(rweb):
     assert big == small
     x = manager.get("/onsite_residency/?month=2026-10&format=xlsx")
     assert x.status_code == 200 and x.content[:2] == b"PK"
+
+
+def test_the_month_arrows_step_across_the_year_and_keep_the_filters(rweb):
+    """The overview's month picker links to the month before and after,
+    keeping what was searched; January steps back into last December."""
+    site, browser, _ = rweb
+    manager = browser("manager")
+    page = manager.get("/onsite_residency/?q=杭州&state=none&month=2026-01").text
+    picker = re.search(r'<span class="month-picker">(.*?)</span>', page, re.S).group(1)
+    links = dict((rel, href.replace("&amp;", "&")) for href, rel in re.findall(r'href="([^"]*)"\s+rel="(prev|next)"', picker))
+    assert 'value="2026-01"' in picker and "month=2025-12" in links["prev"] and "month=2026-02" in links["next"]
+    earlier = manager.get("/onsite_residency/" + links["prev"]).text
+    assert "2025-12" in earlier.split("</h1>")[0]
+    assert 'value="杭州"' in earlier and re.search(r'<option value="none"\s+selected', earlier)
 
 
 def test_a_report_cannot_be_rated_before_it_is_stamped_and_submitted(rweb):

@@ -406,6 +406,21 @@ def test_the_customers_a_trip_serves_are_typed_by_name(tweb):
     assert sorted(boxes[:2]) == sorted([first, second]) and boxes[2:] == ["", "", ""]
 
 
+def test_a_trips_customers_are_listed_the_readers_way(tweb):
+    """The customers a trip serves read "甲和乙" on Chinese pages and
+    "A and B" on English ones, in the list and on the trip (as links)."""
+    site, _app, browser = tweb
+    eng = browser("eng")
+    first, second = customer_names(site)
+    trip = file_trip(site, eng, customer_ids=[first, second])
+    zh, en = {"Accept-Language": "zh-CN"}, {"Accept-Language": "en"}
+    assert f"<td>{first}和{second}</td>" in eng.get("/travel_expense/", headers=zh).text
+    assert f"<td>{first} and {second}</td>" in eng.get("/travel_expense/", headers=en).text
+    page = eng.get(f"/travel_expense/trip/{trip}", headers=zh).text
+    assert re.search(rf'<a href="/customers/\d+">{first}</a>和<a href="/customers/\d+">{second}</a>', page)
+    assert ", " not in re.search(r"<dd>(<a href=\"/customers/.*?)</dd>", page).group(1)
+
+
 def test_naming_many_customers_costs_no_query_per_name(tweb):
     """A trip serving twelve customers is saved and shown for editing with
     as many queries as one serving two: the names are looked up together."""
