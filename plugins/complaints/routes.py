@@ -161,7 +161,7 @@ def intake_form(request: Request) -> Form:
               choices=lambda: list(rules.SOURCES.items())),
         Field("hq_reference", _l("Headquarters' reference"), kind="code", max_length=60,
               help=_l("Required when headquarters forwarded the complaint.")),
-        Field("channel", _l("Received by"), kind="choice", required=True,
+        Field("channel", _l("Received through"), kind="choice", required=True,
               choices=lambda: [(k, v) for k, v in rules.CHANNELS.items() if k != "link"]),
         Field("received_at", _l("Received at"), kind="datetime", required=True),
         Field("category", _l("Complaint category"), kind="choice", required=True,

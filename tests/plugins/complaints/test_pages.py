@@ -72,6 +72,17 @@ def test_an_unresolved_complaint_is_escalated_to_headquarters(cweb):
     assert state_of(site, cid) == "archived"
 
 
+def test_the_intake_form_asks_how_a_complaint_came_in_apart_from_who_took_it(cweb):
+    """"Received through" (the channel) and "Received by" (the signature of
+    whoever took the complaint) are two questions, in Chinese as in English."""
+    _site, _app, browser = cweb
+    page = browser("quality").get("/complaints/new", headers={"Accept-Language": "zh-CN"}).text
+    assert re.search(r'<label for="[^"]*channel">受理方式', page)
+    assert "受理人" in page.split('id="f-channel"')[1]  # the signature line under the form
+    english = browser("quality").get("/complaints/new", headers={"Accept-Language": "en"}).text
+    assert re.search(r'<label for="[^"]*channel">Received through', english)
+
+
 def test_a_complaint_forwarded_by_headquarters_is_reported_back_before_archiving(cweb):
     site, _app, browser = cweb
     quality = browser("quality")
