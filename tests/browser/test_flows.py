@@ -83,7 +83,7 @@ def test_create_customer(browse, live):
     page.locator("#f-office").fill("宁波办事处")
     page.locator("#f-address").fill("宁波市北仑区新碶街道明州路 66 号")
     page.locator("#f-phone").fill("0574-86881234")
-    page.locator("#f-products").select_option(label="仓储管理系统")
+    page.locator("#f-products").get_by_label("仓储管理系统").check()
     page.locator("#customer-form button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/customers/\d+$"))
     expect(page.locator("main h1")).to_contain_text(name)

@@ -50,7 +50,9 @@ def field_value(page: str, name: str) -> str:
 
 
 def selected(page: str, name: str) -> list[str]:
-    return re.findall(r'<option value="([^"]*)" selected>', fields(page)[name])
+    """The values chosen in a select, or ticked in a row of checkboxes."""
+    return [a or b for a, b in re.findall(r'<option value="([^"]*)" selected>|value="([^"]*)" checked>',
+                                         fields(page)[name])]
 
 
 def version_of(page: str) -> str:

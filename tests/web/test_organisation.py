@@ -234,3 +234,19 @@ def test_permissions(web):
     assert site.db.run(lambda s: s.get(Staff, li_qiang).name) == "李强"
     assert eng.get("/staff/999999").status_code == 404
     assert eng.get("/departments/999999").status_code == 404
+
+
+def test_forms_name_people_and_things_apart_and_tick_a_few_choices(web):
+    """A person's name is 姓名 and a department's 名称; a field of a few
+    choices (a staff member's roles) is a row of checkboxes showing the ticked ones."""
+    site, app, browser = web(users=USERS)
+    boss = browser("boss")
+    zh = {"Accept-Language": "zh-CN"}
+    li_qiang = _id(site, Staff, code="S004")
+    staff = boss.get(f"/staff/{li_qiang}/edit", headers=zh).text
+    assert '<label for="f-name">姓名' in staff
+    assert '<label for="f-name">名称' in boss.get("/departments/new", headers=zh).text
+    roles = re.search(r'<fieldset class="choices" id="f-roles">(.*?)</fieldset>', staff, re.S).group(1)
+    ticked = re.findall(r'checked> (\S+)</label>', roles)
+    assert ticked == ["服务工程师"] and roles.count('type="checkbox"') == site.db.run(
+        lambda s: len(s.scalars(select(Role)).all()))

@@ -56,7 +56,7 @@ def customer_form(db) -> Form:
 
 def contact_form() -> Form:
     return Form([
-        Field("name", _l("Name"), required=True, max_length=100),
+        Field("name", _l("Full name"), required=True, max_length=100),  # a person's: 姓名, not a thing's 名称
         Field("title", _l("Position"), max_length=100),
         Field("phone", _l("Phone"), kind="phone", max_length=40),
         Field("email", _l("E-mail"), kind="email"),

@@ -69,7 +69,7 @@ def staff_form(request: Request) -> Form:
     db = request.state.db
     fields = [
         Field("code", _l("Staff number"), kind="code", required=True, max_length=40),
-        Field("name", _l("Name"), required=True, max_length=100),
+        Field("name", _l("Full name"), required=True, max_length=100),
         Field("department_id", _l("Department"), kind="choice",
               choices=_cached(lambda: db.execute(select(Department.id, Department.name)
                                                  .order_by(Department.name)).all())),
@@ -127,7 +127,7 @@ def staff_list(request: Request) -> Response:
         rows = db.scalars(query.order_by(column, Staff.id).limit(MAX_ROWS))
         return export_response(
             params["format"], _("Staff"),
-            [_("Staff number"), _("Name"), _("Department"), _("Position"), _("E-mail"), _("Phone"), _("Hired on"),
+            [_("Staff number"), _("Full name"), _("Department"), _("Position"), _("E-mail"), _("Phone"), _("Hired on"),
              _("Probation ends on"), _("Roles"), _("Active")],
             ([s.code, s.name, s.department.name if s.department else "", position_label(s.position), s.email,
               s.phone, s.hired_on, s.probation_ends_on, "、".join(translate(r.name) for r in s.roles),
@@ -236,7 +236,7 @@ def staff_edit(request: Request) -> Response:
     form.load(request.state.form)
     if form.outdated(staff, request.state.form):
         return _render_staff_edit(request, form, staff, status=409, conflict=conflict_rows([
-            (_("Staff number"), staff.code), (_("Name"), staff.name),
+            (_("Staff number"), staff.code), (_("Full name"), staff.name),
             (_("Department"), staff.department.name if staff.department else ""),
             (_("Position"), position_label(staff.position)), (_("E-mail"), staff.email), (_("Phone"), staff.phone),
             (_("Hired on"), staff.hired_on), (_("Probation ends on"), staff.probation_ends_on),
