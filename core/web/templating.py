@@ -97,10 +97,10 @@ def template_aside(text: Any, note: Any) -> Markup:
 def template_date_range(start: date | None, end: date | None) -> Markup:
     """``date_range(start, end)`` in templates: "start – end", each date kept
     on one line, so a narrow cell breaks at the dash and not inside a date
-    ("2027年10月16" / "日"); a missing date is "—"."""
+    ("2027年10月16" / "日"); a missing date is "—", and so is a period with neither."""
     def day(value: date | None) -> Markup:
         return Markup('<span class="nowrap">%s</span>') % format_day(value) if value else Markup("—")
-    return Markup(" – ").join([day(start), day(end)])
+    return Markup(" – ").join([day(start), day(end)]) if start or end else Markup("—")
 
 
 def template_listed(items: Iterable[Any], style: str = "standard") -> Markup:

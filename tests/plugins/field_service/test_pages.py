@@ -237,6 +237,10 @@ def test_team_project_from_plan_to_survey_and_bonus(fs):
     pid = int(re.search(r"/projects/(\d+)", r.headers["location"]).group(1))
     page = manager.get(f"/field_service/projects/{pid}")
     assert page.status_code == 200 and "服务器" in page.text
+    # the planned period breaks only at its dash; the actual one, not begun, is a plain dash
+    facts = re.search(r'<dl class="facts" id="project-facts">(.*?)</dl>', page.text, re.S).group(1)
+    assert re.search(r'<dt>Planned</dt><dd><span class="nowrap">[^<]+</span> – <span class="nowrap">', facts)
+    assert "<dt>Actual</dt><dd>—</dd>" in facts
     # the leader files the daily reports and a work record; the manager the plan
     from fuwu_plugins.field_service.models import ProjectDocument
 
