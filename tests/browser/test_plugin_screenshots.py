@@ -53,6 +53,7 @@ def test_each_plugins_first_page_opens_under_its_heading(live_all, chromium):
         for href in (*opened, "/customers/1", "/roles/1"):
             page.goto(href)
             assert page.evaluate("document.documentElement.scrollWidth") <= 390, href
+            assert page.evaluate(STACKED) == [], href  # a squeezed column scrolls instead
         # on paper (an A4 sheet is about 718 CSS px inside its margins, narrower than a tablet) every
         # list fits the sheet: no table scrolls, as it does on a phone, nor runs off the edge
         page.emulate_media(media="print")
@@ -65,6 +66,20 @@ def test_each_plugins_first_page_opens_under_its_heading(live_all, chromium):
         assert errors == []
     finally:
         context.close()
+
+
+#: a list's cell squeezed so narrow that its words stand one or two characters a line
+#: ("杭" / "州" / "西" / …)
+STACKED = r"""() => [...document.querySelectorAll('main table.list td')].map(td => {
+    const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT), tops = new Set();
+    while (walker.nextNode()) {  // the lines of the text itself (a tag's padded box would count twice)
+        const range = document.createRange();
+        range.selectNodeContents(walker.currentNode);
+        for (const r of range.getClientRects()) if (r.width > 0) tops.add(Math.round(r.top));
+    }
+    const text = td.textContent.replace(/\s+/g, '');
+    return tops.size >= 3 && text.length <= 2 * tops.size ? `"${text}" on ${tops.size} lines` : null;
+}).filter(Boolean)"""
 
 
 #: what runs past its box: a table, a tag or a form wider than the panel, card or page it sits in
