@@ -120,6 +120,16 @@ def test_the_month_arrows_step_across_the_year_and_keep_the_filters(rweb):
     earlier = manager.get("/onsite_residency/" + links["prev"]).text
     assert "2025-12" in earlier.split("</h1>")[0]
     assert 'value="杭州"' in earlier and re.search(r'<option value="none"\s+selected', earlier)
+    # a residency and its attendance sheet step months too: early in December the
+    # lead opens November's sheet, still due, from the residency's page
+    rid = residency(site)
+    lead = browser("lead")
+    page = lead.get(f"/onsite_residency/residencies/{rid}?month=2026-12").text
+    november = re.search(r'href="([^"]*month=2026-11[^"]*)"\s+rel="prev"', page).group(1).replace("&amp;", "&")
+    page = lead.get(f"/onsite_residency/residencies/{rid}" + november).text
+    sheet = re.search(r'href="([^"]*/attendance\?month=2026-11)"', page).group(1)
+    assert "2026-11" in lead.get(sheet).text.split("</h1>")[0]
+    assert 'value="2026-11"' in re.search(r'<span class="month-picker">(.*?)</span>', lead.get(sheet).text, re.S).group(1)
 
 
 def test_a_report_cannot_be_rated_before_it_is_stamped_and_submitted(rweb):
