@@ -228,7 +228,7 @@ def complete(session: Session, call: FirstVisitCall, staff: Staff, items: list[t
     missing = missing_checks(call, items)
     if missing:
         raise ValidationError(message=_l("Tick every checklist item before completing; still open: %(items)s.",
-                                         items="、".join(str(m) for m in missing)))
+                                         items=i18n.listed(missing)))
     now = now or utcnow()
     call.status, call.completed_at, call.next_attempt_at = "done", now, None
     timeline.append(session, call.customer_id,

@@ -38,8 +38,8 @@ def month_of(at: datetime, tz: str = DEFAULT_TZ) -> str:
 
 
 def next_month(month: str) -> str:
-    year, mon = (int(x) for x in month.split("-"))
-    return f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
+    """The ``YYYY-MM`` after ``month`` (``2026-12`` -> ``2027-01``)."""
+    return f"{dates.add_months(dates.parse_month(month), 1):%Y-%m}"
 
 
 def parse_month(text: str | None) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -98,7 +99,12 @@ def test_full_first_visit_flow(web):
 
     # a checklist with an item left open is refused, naming the item; the ticks are kept
     page = coord.get(f"/first-visits/{call_id}").text
-    partial = {"check": [k for k, _ in CORE_CHECKS[:-1]], "version": version_of(page)}
+    # two left open are named the reader's way ("a and b", not "a、b" on an English page)
+    two_open = coord.submit(f"/first-visits/{call_id}/complete",
+                            {"check": [k for k, _ in CORE_CHECKS[:-2]], "version": version_of(page)})
+    assert two_open.status_code == 422
+    assert html.escape(f"{CORE_CHECKS[-2][1]} and {CORE_CHECKS[-1][1]}") in two_open.text
+    partial = {"check": [k for k, _ in CORE_CHECKS[:-1]], "version": version_of(two_open.text)}
     r = coord.submit(f"/first-visits/{call_id}/complete", partial)
     assert r.status_code == 422 and str(CORE_CHECKS[-1][1]) in r.text
     assert the_call(site, cid).status == "answered"

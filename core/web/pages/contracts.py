@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from ... import timeline
 from ...errors import NotFound
-from ...i18n import N_
+from ...i18n import N_, listed
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ...models import CONTRACT_KINDS, Contract, Customer, Product, Staff
@@ -160,7 +160,7 @@ def contract_list(request: Request) -> Response:
             [_("Contract number"), _("Kind"), _("Customer"), _("Software"), _("Signed on"), _("Installed on"),
              _("Service starts on"), _("Service ends on"), _("Amount (yuan)"), _("Service level"),
              _("Warranty")],
-            ([k.number, str(CONTRACT_KINDS[k.kind]), k.customer.name, "、".join(p.name for p in k.products),
+            ([k.number, str(CONTRACT_KINDS[k.kind]), k.customer.name, listed(p.name for p in k.products),
               k.signed_on, k.installed_on, k.starts_on, k.ends_on, k.amount, k.service_level,
               _status_label(warranty(k, today))] for k in rows))
     # Rows carry the sort key and id so the cursor works for expressions
@@ -273,7 +273,7 @@ def _saved_values(db, contract: Contract) -> dict:
             "customer": contract.customer.name, "signed_on": contract.signed_on,
             "starts_on": contract.starts_on, "ends_on": contract.ends_on, "amount": contract.amount,
             "service_level": contract.service_level, "signed_by": signed_by.name if signed_by else "",
-            "products": "、".join(p.name for p in contract.products)}
+            "products": listed(p.name for p in contract.products)}
 
 
 @requires("core.contract.edit")

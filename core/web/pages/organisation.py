@@ -130,7 +130,7 @@ def staff_list(request: Request) -> Response:
             [_("Staff number"), _("Full name"), _("Department"), _("Position"), _("E-mail"), _("Phone"), _("Hired on"),
              _("Probation ends on"), _("Roles"), _("Active")],
             ([s.code, s.name, s.department.name if s.department else "", position_label(s.position), s.email,
-              s.phone, s.hired_on, s.probation_ends_on, "、".join(translate(r.name) for r in s.roles),
+              s.phone, s.hired_on, s.probation_ends_on, i18n.listed(translate(r.name) for r in s.roles),
               _("Yes") if s.active else _("No")] for s in rows))
     page = keyset_page(db, query, sort_col=column, id_col=Staff.id, descending=sort.startswith("-"),
                        after=params.get("after"), before=params.get("before"),
