@@ -208,12 +208,18 @@ def register_workflows():
     Returns a list of ``fuwu.workflow.Workflow``. The engine records every
     transition (who, when, from, to, comment), refuses a transition the actor
     has no permission for, and makes the final states read-only (CORE-5).
+    ``url`` names the page of one record (``{id}`` for its id): "waiting on
+    me" on the dashboard and the notification that a record waits for
+    someone link there. The model's ``workflow_title()`` names the record in
+    those places; return a lazy string with parameters so that each reader
+    sees it in their language, dates in their format.
 
     Example::
 
         @hookimpl
         def register_workflows():
-            return [Workflow("travel_expense.application", states=[...], transitions=[...])]
+            return [Workflow("travel_expense.application", _l("Travel application"), Trip,
+                             states=[...], transitions=[...], url="/travel_expense/trip/{id}")]
     """
 
 

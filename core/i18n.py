@@ -12,10 +12,12 @@ import gettext as _gettext
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel.dates import format_date, format_datetime
 from babel.lists import format_list
 from babel.support import LazyProxy, Translations
 
@@ -93,15 +95,42 @@ def msgid(message) -> str:
 
 #: the key under which a stored parameter keeps a msgid (``stored_params``)
 STORED_MSGID = "msgid"
+#: ... the parameters of that msgid, when it has any
+STORED_PARAMS = "params"
+#: ... a day or a moment, to be written in the reader's format
+STORED_DATE = "date"
+STORED_MOMENT = "moment"
 
 
 def stored_params(params: dict) -> dict:
-    """The parameters of a message kept in the database, as JSON: a lazy
-    string (``_l``, e.g. a form's name) keeps its msgid, to be translated for
-    each reader like the message itself; anything else (a lazy string with
-    parameters of its own too) is kept as text."""
-    return {k: {STORED_MSGID: msgid(v)} if isinstance(v, LazyProxy) and not v._kwargs else str(v)
-            for k, v in params.items()}
+    """The parameters of a message kept in the database, as JSON, so that
+    each reader sees them their own way (``stored_text``): a lazy string
+    (``_l``, e.g. a form's name) keeps its msgid, and its own parameters if
+    it has any; a ``date`` or a ``datetime`` keeps its ISO form, to be
+    written in the reader's date format; anything else is kept as text."""
+    return {k: _stored_value(v) for k, v in params.items()}
+
+
+def _stored_value(value):
+    if isinstance(value, LazyProxy):
+        kept = {STORED_MSGID: msgid(value)}
+        if value._kwargs:
+            kept[STORED_PARAMS] = stored_params(value._kwargs)
+        return kept
+    if isinstance(value, datetime):  # before date: a datetime is a date too
+        return {STORED_MOMENT: value.isoformat()}
+    if isinstance(value, date):
+        return {STORED_DATE: value.isoformat()}
+    return str(value)
+
+
+def stored_message(message) -> tuple[str, dict | None]:
+    """``message`` to keep in the database: its msgid and stored parameters
+    when it is a lazy string (shown translated), else its text and None
+    (shown as it is)."""
+    if isinstance(message, LazyProxy):
+        return msgid(message), stored_params(message._kwargs)
+    return str(message), None
 
 
 def site_text(site, message, **params) -> str:
@@ -115,16 +144,32 @@ def site_text(site, message, **params) -> str:
 
 def stored_text(gettext, message: str, params: dict | None) -> str:
     """A message kept untranslated in the database (timeline, notifications),
-    in the reader's language; a catalog whose placeholders do not fit the
-    stored parameters shows the text unfilled rather than failing the page."""
+    in the reader's language, its dates in the reader's format; a catalog
+    whose placeholders do not fit the stored parameters shows the text
+    unfilled rather than failing the page."""
     translated = gettext(message)
     if params:
-        params = {k: gettext(v[STORED_MSGID]) if isinstance(v, dict) and STORED_MSGID in v else v
-                  for k, v in params.items()}
+        params = {k: _shown_value(gettext, v) for k, v in params.items()}
     try:
         return translated % params if params else translated
     except (KeyError, TypeError, ValueError):
         return translated
+
+
+def _shown_value(gettext, value):
+    if not isinstance(value, dict):
+        return value
+    try:
+        if STORED_MSGID in value:
+            return stored_text(gettext, value[STORED_MSGID], value.get(STORED_PARAMS))
+        if STORED_DATE in value:
+            return format_date(date.fromisoformat(value[STORED_DATE]), "medium", locale=babel_locale())
+        if STORED_MOMENT in value:
+            moment = datetime.fromisoformat(value[STORED_MOMENT])
+            return format_datetime(moment, "short", tzinfo=current_zone(), locale=babel_locale())
+    except (TypeError, ValueError):
+        pass  # written by hand or by an older version: shown as kept
+    return value
 
 
 def current_locale() -> str:

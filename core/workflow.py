@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import ForeignKey, Integer, String, Text, delete, inspect, or_, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, delete, inspect, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, utcnow
 from .errors import ConfigError, Forbidden, ReadOnlyRecord, ValidationError
-from .i18n import N_, stored_params
+from .i18n import N_, stored_message, stored_params, stored_text
 from .i18n import lazy_gettext as _l
 
 
@@ -60,6 +60,10 @@ class Workflow:
     states: Sequence[State]
     transitions: Sequence[Transition]
     initial: str = ""
+    #: the path of one record's page, ``{id}`` standing for its id (e.g.
+    #: ``"/travel_expense/trip/{id}"``): "waiting on me" and the notification
+    #: that a record waits for someone link there. Empty: no page to link.
+    url: str = ""
     by_state: dict[str, State] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -76,6 +80,10 @@ class Workflow:
                 if s not in self.by_state:
                     raise ConfigError(_l("Workflow %(key)s: transition %(name)s names unknown state %(state)s."),
                                       key=self.key, name=t.name, state=s)
+
+    def record_url(self, record_id: int) -> str:
+        """The path of the page of record ``record_id`` (see ``url``), or ""."""
+        return self.url.format(id=record_id) if self.url else ""
 
     def is_read_only(self, state: str | None) -> bool:
         return bool(state and state in self.by_state and self.by_state[state].read_only)
@@ -94,6 +102,7 @@ class Workflow:
         draft_label: Any = _l("Draft"),
         done: tuple[str, Any] = ("archived", _l("Archived")),
         rejected_to: str = "draft",
+        url: str = "",
     ) -> Workflow:
         """A sequential chain: draft -> step 1 -> ... -> step n -> done.
 
@@ -110,7 +119,7 @@ class Workflow:
             target = steps[i + 1][0] if i + 1 < len(steps) else done[0]
             transitions.append(Transition("approve", (name,), target, perm, _l("Approve")))
             transitions.append(Transition("reject", (name,), rejected_to, perm, _l("Send back"), needs_reason=True))
-        return cls(key, label, model, states, transitions)
+        return cls(key, label, model, states, transitions, url=url)
 
 
 class WorkflowMixin:
@@ -119,6 +128,13 @@ class WorkflowMixin:
     __workflow__: ClassVar[str]
     state: Mapped[str] = mapped_column(String(40), index=True, default="draft")
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+
+    def workflow_title(self) -> Any:
+        """How "waiting on me" and its notification name this record: plain
+        text, or better a lazy string with parameters (``_l("%(place)s,
+        departing %(day)s", place=..., day=...)``), which each reader then
+        sees in their own language, a ``date`` in their date format."""
+        return str(self)
 
 
 class WorkflowLog(Base):
@@ -148,8 +164,15 @@ class WorkflowTask(Base):
     state: Mapped[str] = mapped_column(String(40))
     permission: Mapped[str] = mapped_column(String(120), index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    #: the record's ``workflow_title()``: a msgid with ``title_params``, or
+    #: plain text when ``title_params`` is None
     title: Mapped[str] = mapped_column(String(300))
+    title_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     since: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def text(self, gettext) -> str:
+        """The record's title in the reader's language."""
+        return self.title if self.title_params is None else stored_text(gettext, self.title, self.title_params)
 
 
 class Workflows:
@@ -225,6 +248,8 @@ class Workflows:
 
         seen = set()
         notified = set()
+        title = record.workflow_title()
+        title_text, title_params = stored_message(title)
         for t in wf.from_state(record.state):
             if t.permission in seen or t.needs_reason:
                 continue
@@ -232,14 +257,17 @@ class Workflows:
             assignee = record.owner_id if t.owner_only else getattr(record, "assignee_id", None)
             session.add(WorkflowTask(
                 workflow=wf.key, record_table=record.__tablename__, record_id=record.id, state=record.state,
-                permission=t.permission, title=str(record)[:300], assignee_id=assignee))
+                permission=t.permission, title=title_text[:300], title_params=title_params, assignee_id=assignee))
             # A named person is told; a task for a permission shows on the dashboard of all who hold it.
             actor = session.info.get("actor_id")
             if assignee and assignee != actor and assignee not in notified and not wf.is_read_only(record.state):
                 notified.add(assignee)
                 session.add(Notification(staff_id=assignee, source=wf.key.split(".")[0],
                                          message=N_("%(form)s “%(title)s” is waiting for you"),
-                                         params=stored_params({"form": wf.label, "title": str(record)[:200]})))
+                                         params=stored_params({"form": wf.label,
+                                                              "title": title if title_params is not None
+                                                              else title_text[:200]}),
+                                         url=wf.record_url(record.id)))
 
     def history(self, session: Session, record) -> list[WorkflowLog]:
         return list(session.scalars(select(WorkflowLog).where(

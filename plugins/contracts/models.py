@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fuwu.db import Model
 from fuwu.i18n import gettext
+from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Contract, Product, Staff
 from fuwu.workflow import WorkflowMixin
 
@@ -206,6 +207,10 @@ class Renewal(WorkflowMixin, Model):
 
     def __str__(self) -> str:
         return f"{self.contract.number} {self.starts_on.isoformat()} – {self.ends_on.isoformat()}"
+
+    def workflow_title(self):
+        return _l("%(number)s, %(start)s to %(end)s", number=self.contract.number, start=self.starts_on,
+                  end=self.ends_on)
 
 
 class Reminder(Model):

@@ -149,6 +149,7 @@ def register_workflows():
             Transition("update", ("contacted",), "updated", "contracts.renewal.process", _l("Software updated")),
             Transition("complete", ("updated",), "done", "contracts.renewal.process", _l("Complete")),
         ],
+        url="/contracts/renewals/{id}",
     )]
 
 

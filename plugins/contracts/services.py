@@ -332,13 +332,13 @@ def ask_for_decision(session: Session, contract: Contract, visit: Visit) -> None
     for staff in {s.id: s for s in (salesperson, person) if s is not None and s.active}.values():
         notify(session, staff, N_("%(customer)s disputes the charge for the visit on %(day)s: please decide"),
                url=f"{PREFIX}/visits/{visit.id}/decision", source=SOURCE, email=True, customer=customer.name,
-               day=visit.visited_on.isoformat())
+               day=visit.visited_on)
 
 
 def charged_on_timeline(session: Session, contract: Contract, visit: Visit) -> None:
     timeline.append(session, contract.customer_id,
                     N_("Charged on-site visit on %(day)s (contract %(number)s): %(summary)s"),
-                    source=SOURCE, kind="visit_charged", ref=visit, day=visit.visited_on.isoformat(),
+                    source=SOURCE, kind="visit_charged", ref=visit, day=visit.visited_on,
                     number=contract.number, summary=visit.summary)
 
 
@@ -354,7 +354,7 @@ def decide(session: Session, contract: Contract, visit: Visit, decision: str, ac
     message = (N_("Charge for the visit on %(day)s waived by %(staff)s: %(comment)s") if decision == "waive" else
                N_("Charge for the visit on %(day)s confirmed by %(staff)s: %(comment)s"))
     timeline.append(session, contract.customer_id, message, source=SOURCE, kind="visit_decision", ref=visit,
-                    day=visit.visited_on.isoformat(), staff=actor.name, comment=comment)
+                    day=visit.visited_on, staff=actor.name, comment=comment)
 
 
 def used_visits(visits: Iterable[Visit], start: date | None, today: date) -> int:
@@ -408,7 +408,7 @@ def propose(site, session: Session, contract: Contract, actor: Staff, *, starts_
     timeline.append(session, contract.customer_id,
                     N_("Renewal of service contract %(number)s proposed: %(start)s – %(end)s"),
                     source=SOURCE, kind="renewal", ref=renewal, number=contract.number,
-                    start=starts_on.isoformat(), end=ends_on.isoformat())
+                    start=starts_on, end=ends_on)
     if assignee_id and assignee_id != actor.id:
         assignee = session.get(Staff, assignee_id)
         if assignee is not None:
@@ -450,8 +450,8 @@ def advance(site, session: Session, renewal: Renewal, name: str, actor: Staff, c
             contract.ends_on = period.ends_on
         timeline.append(session, contract.customer_id,
                         N_("Service contract %(number)s renewed with the customer: new period %(start)s – %(end)s"),
-                        source=SOURCE, kind="renewal", ref=renewal, start=period.starts_on.isoformat(),
-                        end=period.ends_on.isoformat(), **params)
+                        source=SOURCE, kind="renewal", ref=renewal, start=period.starts_on,
+                        end=period.ends_on, **params)
     elif taken.target == "contacted":
         timeline.append(session, contract.customer_id,
                         N_("Customer contacted about the renewal of %(number)s"),
@@ -650,7 +650,7 @@ def send_reminders(site, session: Session, now: datetime) -> int:
         if person is not None:
             notify(session, person, REMINDERS[stage], url=contract_url(contract.id), source=SOURCE, email=True,
                    number=contract.number, customer=customers.get(contract.customer_id, ""),
-                   end=period_end.isoformat(), days=left)
+                   end=period_end, days=left)
             count += 1
     count += plan_notice(site, session, today)
     return count

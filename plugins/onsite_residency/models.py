@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fuwu.db import Model
 from fuwu.i18n import gettext
+from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Customer, Staff
 from fuwu.workflow import WorkflowMixin
 
@@ -105,6 +106,10 @@ class ResidentReport(WorkflowMixin, Model):
     def __str__(self) -> str:
         return gettext("Resident report %(month)s, %(engineer)s", month=self.month.strftime("%Y-%m"),
                        engineer=self.residency.engineer.name)
+
+    def workflow_title(self):
+        return _l("%(engineer)s at %(customer)s, %(month)s", engineer=self.residency.engineer.name,
+                  customer=self.residency.customer.name, month=self.month.strftime("%Y-%m"))
 
 
 class ResidentRating(Model):

@@ -126,6 +126,7 @@ def register_workflows():
                        needs_reason=True),
             Transition("reject", ("gm_review",), "draft", p + "stamp", _l("Send back"), needs_reason=True),
         ],
+        url="/onsite_residency/reports/{id}",
     )]
 
 

@@ -106,7 +106,7 @@ def renew_contract_keys(session: Session, contract: Contract, period: ServicePer
         timeline.append(session, contract.customer_id,
                         N_("%(n)s product keys of contract %(number)s renewed until %(end)s"), source=SOURCE,
                         kind="key", ref=contract, n=len(keys), number=contract.number,
-                        end=period.ends_on.isoformat())
+                        end=period.ends_on)
     return len(keys)
 
 

@@ -107,6 +107,7 @@ def register_workflows():
             Transition("revise", ("sent",), "draft", "training.plan.edit", _l("Customer asks for changes"),
                        needs_reason=True),
         ],
+        url="/training/plans/{id}",
     )]
 
 

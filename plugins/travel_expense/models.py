@@ -15,6 +15,7 @@ from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, Inte
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fuwu.db import Base, Model
+from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Customer, Staff
 from fuwu.workflow import WorkflowMixin
 
@@ -76,6 +77,9 @@ class Trip(WorkflowMixin, Model):
     def __str__(self) -> str:
         return f"{self.destinations} {self.depart_on.isoformat()}"
 
+    def workflow_title(self):
+        return _l("%(destinations)s, departing %(day)s", destinations=self.destinations, day=self.depart_on)
+
 
 class Advance(WorkflowMixin, Model):
     """A payment request (用款申请单, TRV-5) against a trip."""
@@ -105,6 +109,10 @@ class Advance(WorkflowMixin, Model):
 
     def __str__(self) -> str:
         return f"#{self.id} {self.amount:.2f}"
+
+    def workflow_title(self):
+        # under "Travel advance: …", the trip says which one it is
+        return self.trip.workflow_title() if self.trip else str(self)
 
 
 class Claim(WorkflowMixin, Model):
@@ -150,6 +158,9 @@ class Claim(WorkflowMixin, Model):
 
     def __str__(self) -> str:
         return f"{self.trip.destinations} {self.total:.2f}" if self.trip else f"#{self.id}"
+
+    def workflow_title(self):
+        return self.trip.workflow_title() if self.trip else str(self)
 
 
 class ClaimLine(Model):

@@ -108,7 +108,8 @@ def register_workflows():
     application = Workflow.approval_chain(
         "travel_expense.application", _l("Travel application"), Trip, submit_permission=FILE,
         steps=[("review", _l("Service manager review"), REVIEW),
-               ("filing", _l("Approved, to be archived"), ARCHIVE)])
+               ("filing", _l("Approved, to be archived"), ARCHIVE)],
+        url="/travel_expense/trip/{id}")
     advance = Workflow(
         "travel_expense.advance", _l("Travel advance"), Advance,
         states=[
@@ -127,6 +128,7 @@ def register_workflows():
             Transition("pay", ("approved",), "paid", PAY, _l("Record payment")),
             Transition("clear", ("paid",), "cleared", PAY, _l("Clear")),
         ],
+        url="/travel_expense/advance/{id}",
     )
     claim = Workflow(
         "travel_expense.claim", _l("Travel reimbursement"), Claim,
@@ -143,6 +145,7 @@ def register_workflows():
             Transition("return", ("settlement",), "draft", PAY, _l("Send back"), needs_reason=True),
             Transition("settle", ("settlement",), "settled", PAY, _l("Settle")),
         ],
+        url="/travel_expense/claim/{id}",
     )
     return [application, advance, claim]
 

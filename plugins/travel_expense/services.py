@@ -207,8 +207,8 @@ def write_record(db: Session, trip: Trip, customer: Customer, summary: str, acto
     timeline.append(db, customer.id, N_("Field trip of %(staff)s to %(destinations)s (%(start)s – %(end)s): "
                                         "%(summary)s"),
                     source="travel_expense", kind="trip", ref=record, staff=trip.owner.name if trip.owner else "",
-                    destinations=trip.destinations, start=trip.depart_on.isoformat(),
-                    end=trip.return_on.isoformat(), summary=summary)
+                    destinations=trip.destinations, start=trip.depart_on,
+                    end=trip.return_on, summary=summary)
     return record
 
 

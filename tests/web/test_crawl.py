@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 import openpyxl
 import pytest
 from babel.messages.pofile import read_po
+from sqlalchemy import select
 
 from fuwu import demo
 from fuwu.i18n import msgid
@@ -412,3 +413,33 @@ def test_every_form_refuses_a_stale_version_with_409(tmp_path, databases):
         site.close()
     assert len(refused) > 20
     assert other == [], "\n".join(other)
+
+
+def test_every_form_under_a_workflow_opens_from_what_waits_on_me(demo_app):
+    """Each built-in workflow names its record's page, and that page is a
+    route that takes the id (a wrong ``url`` would make "waiting on me" and
+    its notifications lead nowhere); the records the demo has open there."""
+    from starlette.routing import Route
+
+    pages = set()
+
+    def walk(routes, prefix=""):
+        for route in routes:
+            if isinstance(route, Route) and "GET" in (route.methods or ()):
+                pages.add(re.sub(r"\{\w+(:int)?\}", "{id}", prefix + route.path))
+            elif hasattr(route, "routes"):
+                walk(route.routes, prefix + route.path)
+
+    walk(demo_app.routes)
+    site = demo_app.state.site
+    workflows = list(site.workflows.by_key.values())
+    assert len(workflows) >= 6
+    assert {wf.key: wf.url for wf in workflows if wf.url not in pages} == {}
+    with signed_in(demo_app, "admin") as browser:
+        opened = 0
+        for wf in workflows:
+            record_id = site.db.run(lambda s, model=wf.model: s.scalar(select(model.id).order_by(model.id).limit(1)))
+            if record_id is not None:
+                assert browser.get(wf.record_url(record_id)).status_code == 200, wf.key
+                opened += 1
+    assert opened >= 3

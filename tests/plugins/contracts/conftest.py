@@ -29,6 +29,13 @@ USERS = {
 _numbers = itertools.count(1)
 
 
+def day(value) -> str:
+    """A day as the pages and the history write it in zh_Hans (2026年8月9日)."""
+    from babel.dates import format_date
+
+    return format_date(value, "medium", locale="zh_Hans")
+
+
 def t(site, message: str, **params) -> str:
     """``message`` as the pages show it: in the site's language (zh_Hans), HTML-escaped."""
     from markupsafe import escape

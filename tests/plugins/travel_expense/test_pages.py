@@ -452,3 +452,32 @@ def test_naming_many_customers_costs_no_query_per_name(tweb):
         boxes = re.findall(r'<input id="f-customer_ids[^"]*" name="customer_ids" value="([^"]+)"', edit.text)
         assert sorted(boxes) == sorted(served)
     assert saves[0] == saves[1] and edits[0] == edits[1], (saves, edits)
+
+
+def test_what_waits_on_the_reader_is_named_their_way_and_opens_the_record(tweb):
+    """The dashboard's "waiting on me" and the notification that a form came
+    back: linked to the record, named in the reader's language and date
+    format, whoever moved the record on and in whichever language."""
+    site, _app, browser = tweb
+    eng = browser("eng")
+    eng.headers["Accept-Language"] = "zh-CN"  # the traveller works in Chinese
+    trip = file_trip(site, eng, destinations="苏州", depart_on="2026-12-02", return_on="2026-12-04")
+    assert step(eng, "trip", trip, "submit").status_code == 303
+
+    manager = browser("manager")  # English
+    card = manager.get("/").text
+    assert re.search(rf'<strong>Travel application</strong>: <a href="/travel_expense/trip/{trip}">'
+                     r"苏州, departing Dec 2, 2026</a>", card), card
+    manager.headers["Accept-Language"] = "zh-CN"
+    assert f'<a href="/travel_expense/trip/{trip}">苏州，2026年12月2日出发</a>' in manager.get("/").text
+
+    # sent back: the traveller is told, and the notification opens the trip
+    manager.headers["Accept-Language"] = "en"
+    assert step(manager, "trip", trip, "reject", "预算请细化").status_code == 303
+    eng.headers["Accept-Language"] = "en"
+    notes = eng.get("/notifications").text
+    assert "Travel application “苏州, departing Dec 2, 2026” is waiting for you" in notes
+    opened = re.search(r'href="(/notifications/\d+/open)">Travel application', notes).group(1)
+    assert eng.get(opened).headers["location"] == f"/travel_expense/trip/{trip}"
+    eng.headers["Accept-Language"] = "zh-CN"
+    assert f'<a href="/travel_expense/trip/{trip}">苏州，2026年12月2日出发</a>' in eng.get("/").text
