@@ -137,9 +137,10 @@ def site_text(site, message, **params) -> str:
     """``message`` (a msgid) with ``params`` filled in, in the site's own
     language (``[site] language``) whoever is signed in: for text kept as
     written, such as the reason of a ledger entry (``incentive_due``). A
-    parameter that is a lazy string is translated too."""
+    parameter that is a lazy string is translated too, a day or a moment
+    written in that language's format."""
     with use_language(site.catalogs, site.config.language, site.config.timezone):
-        return gettext(msgid(message), **{k: str(v) for k, v in params.items()})
+        return gettext(msgid(message), **{k: _shown_value(gettext, _stored_value(v)) for k, v in params.items()})
 
 
 def stored_text(gettext, message: str, params: dict | None) -> str:
@@ -163,10 +164,9 @@ def _shown_value(gettext, value):
         if STORED_MSGID in value:
             return stored_text(gettext, value[STORED_MSGID], value.get(STORED_PARAMS))
         if STORED_DATE in value:
-            return format_date(date.fromisoformat(value[STORED_DATE]), "medium", locale=babel_locale())
+            return format_day(date.fromisoformat(value[STORED_DATE]))
         if STORED_MOMENT in value:
-            moment = datetime.fromisoformat(value[STORED_MOMENT])
-            return format_datetime(moment, "short", tzinfo=current_zone(), locale=babel_locale())
+            return format_moment(datetime.fromisoformat(value[STORED_MOMENT]))
     except (TypeError, ValueError):
         pass  # written by hand or by an older version: shown as kept
     return value
@@ -188,6 +188,22 @@ def current_zone() -> ZoneInfo:
 
 def babel_locale(language: str | None = None) -> Locale:
     return Locale.parse(language or current_locale())
+
+
+def format_day(value: date | None, form: str = "medium") -> str:
+    """A day in the reader's format: 2026年11月20日, Nov 20, 2026."""
+    if value is None:
+        return ""
+    return format_date(value, form, locale=babel_locale())
+
+
+def format_moment(value: datetime | None, form: str = "short") -> str:
+    """A moment in the site's time zone (``[site] timezone``), in the reader's
+    format; its spaces do not break, so a table cell never splits the date
+    from its time."""
+    if value is None:
+        return ""
+    return format_datetime(value, form, tzinfo=current_zone(), locale=babel_locale()).replace(" ", "\xa0")
 
 
 class Catalogs:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, nodes, select_autoescape
 from jinja2.ext import Extension
@@ -26,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from .. import dates, i18n
+from ..i18n import format_day, format_moment
 from .routing import RouteTable
 
 #: the CSRF token of the page being rendered, for macros imported without context
@@ -156,21 +156,6 @@ def format_money(value: Decimal | None) -> str:
 
 def format_number(value) -> str:
     return "" if value is None else format_decimal(value, locale=i18n.babel_locale())
-
-
-def format_day(value: date | None, form: str = "medium") -> str:
-    if value is None:
-        return ""
-    return format_date(value, form, locale=i18n.babel_locale())
-
-
-def format_moment(value: datetime | None, form: str = "short") -> str:
-    """A moment in the site's time zone (``[site] timezone``), in the reader's
-    language; its spaces do not break, so a table cell never splits the date
-    from its time."""
-    if value is None:
-        return ""
-    return format_datetime(value, form, tzinfo=i18n.current_zone(), locale=i18n.babel_locale()).replace(" ", "\xa0")
 
 
 def month_steps(value: date | str | None) -> tuple[str, str, str] | None:

@@ -17,7 +17,7 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Intege
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fuwu.db import Model
-from fuwu.i18n import gettext
+from fuwu.i18n import gettext, stored_text
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Contract, Product, Staff
 from fuwu.workflow import WorkflowMixin
@@ -170,11 +170,7 @@ class Visit(Model):
 
     def reason_text(self) -> str:
         """Why the visit is free or charged, in the reader's language."""
-        text = gettext(self.reason) if self.reason else ""
-        try:
-            return text % self.reason_params if self.reason_params else text
-        except (KeyError, TypeError, ValueError):
-            return text
+        return stored_text(gettext, self.reason, self.reason_params) if self.reason else ""
 
 
 class Renewal(WorkflowMixin, Model):

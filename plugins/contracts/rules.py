@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from fuwu import dates
 from fuwu.dates import add_months
-from fuwu.i18n import N_
+from fuwu.i18n import N_, stored_params
 
 DEFAULT_TZ = "Asia/Shanghai"
 
@@ -273,7 +273,7 @@ def visit_entitlements(visits: Iterable[VisitFacts], *, policy: str, free_visits
             continue
         if policy == "days":
             until = free_until(v.window_start, free_days, calendar)
-            params = {"limit": str(free_days), "until": until.isoformat()}
+            params = stored_params({"limit": free_days, "until": until})  # the day in the reader's format
             result[v.key] = (
                 Entitlement(True, N_("Within the first %(limit)s working days of normal use (free until %(until)s)"),
                             params)

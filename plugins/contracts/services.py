@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, lazyloa
 
 from fuwu import timeline
 from fuwu.errors import ValidationError
-from fuwu.i18n import N_
+from fuwu.i18n import N_, format_day
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Contract, Customer, Department, Role, RolePermission, Staff, contract_product
 from fuwu.notifications import notify
@@ -132,7 +132,7 @@ def check_period(session: Session, contract_id: int, starts_on: date, ends_on: d
     clash = rules.overlapping([facts(p, 0) for p in others], starts_on, ends_on, exclude_id)
     if clash is not None:
         return {"starts_on": _l("This overlaps the period %(start)s – %(end)s of the same contract.",
-                                start=clash.starts_on.isoformat(), end=clash.ends_on.isoformat())}
+                                start=format_day(clash.starts_on), end=format_day(clash.ends_on))}
     return {}
 
 

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fuwu import dates, links
+from fuwu import dates, i18n, links
 from fuwu.errors import NotFound, ValidationError
 from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
@@ -246,7 +246,7 @@ def visits(request: Request) -> Response:
     done = sum(1 for j in rows if j.visit_done)
     return _render(request, "visits.html", {"rows": rows, "day": day, "done": done,
                                             "complete": bool(rows) and done == len(rows),
-                                            "title": _("Return visits of %(day)s", day=day.isoformat())})
+                                            "title": _("Return visits of %(day)s", day=i18n.format_day(day))})
 
 
 @requires("field_service.visit.record")

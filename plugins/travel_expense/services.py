@@ -236,7 +236,7 @@ def record_fines(site, session: Session, now: datetime) -> int:
             site.events.emit(session, "incentive_due", staff=trip.owner, amount=-amount,
                              reason=site_text(site, N_("Trip to %(destinations)s on %(day)s not written into "
                                                        "the service record"),
-                                              destinations=trip.destinations, day=trip.depart_on.isoformat()),
+                                              destinations=trip.destinations, day=trip.depart_on),
                              rule_id="TRV-8",
                              source=("travel_expense.trip", trip.id))
         notify(session, trip.owner, N_("Your trip to %(destinations)s is not in the service record: fine of "

@@ -102,14 +102,14 @@ def test_closures_and_extra_workdays_change_the_calendar(web):
     listed = kinds(page.text)
     assert listed["2025-12-31"] == "closure" and listed["2025-12-27"] == "extra"
     assert "Stocktaking" in page.text and "Company trip" in page.text
-    assert "4 days entered" not in page.text and "2 days entered, 2025-12-29 to 2025-12-30." in page.text
+    assert "4 days entered" not in page.text and "2 days entered, Dec 29, 2025 to Dec 30, 2025." in page.text
 
     with site.db.session(write=False) as s:
         row_id = s.scalar(select(CalendarDay.id).where(CalendarDay.day == date(2025, 12, 31)))
     r = b.submit(f"/calendar/days/{row_id}/delete", page="/calendar", headers=EN)
     assert r.status_code == 303 and r.headers["location"] == "/calendar?year=2025#days"
     assert workday(site, date(2025, 12, 31)) is True
-    assert "2025-12-31 deleted." in b.get("/calendar?year=2025", headers=EN).text
+    assert "Dec 31, 2025 deleted." in b.get("/calendar?year=2025", headers=EN).text
 
 
 def test_a_date_entered_twice_gets_a_message_at_the_field(web):
@@ -120,7 +120,7 @@ def test_a_date_entered_twice_gets_a_message_at_the_field(web):
     assert r.status_code == 422
     field = r.text[r.text.index('id="field-day"'):r.text.index('id="field-until"')]
     assert 'class="field invalid"' in r.text[r.text.index('id="field-day"') - 40:r.text.index('id="field-day"')]
-    assert "Already entered: 2026-06-01." in field
+    assert "Already entered: Jun 1, 2026." in field
     assert 'value="2026-05-30"' in field  # the input is kept
     assert 'value="second try"' in r.text
     assert b"2026-05-31" not in r.content.split(b'id="days"')[1].split(b"</section>")[0]

@@ -231,7 +231,7 @@ def calendar_day_add(request: Request) -> Response:
                                .order_by(CalendarDay.day)).all()
             if taken:
                 form.error("day", _l("Already entered: %(dates)s. Delete the entry first to change it.",
-                                     dates=i18n.listed(d.isoformat() for d in taken)))
+                                     dates=i18n.listed(i18n.format_day(d) for d in taken)))
     if form.errors:
         day = form.values.get("day")
         site = request.app.state.site
@@ -247,9 +247,9 @@ def calendar_day_add(request: Request) -> Response:
         count += 1
     db.flush()
     url = f"{request.url_for('calendar').path}?year={first.year}#days"
-    message = (_("%(date)s entered.", date=first.isoformat()) if count == 1
-               else _("%(count)s days entered, %(first)s to %(last)s.", count=count, first=first.isoformat(),
-                      last=last.isoformat()))
+    message = (_("%(date)s entered.", date=i18n.format_day(first)) if count == 1
+               else _("%(count)s days entered, %(first)s to %(last)s.", count=count, first=i18n.format_day(first),
+                      last=i18n.format_day(last)))
     return flash_redirect(request, url, message)
 
 
@@ -263,7 +263,7 @@ def calendar_day_delete(request: Request) -> Response:
     db.delete(row)
     db.flush()
     url = f"{request.url_for('calendar').path}?year={day.year}#days"
-    return flash_redirect(request, url, _("%(date)s deleted.", date=day.isoformat()))
+    return flash_redirect(request, url, _("%(date)s deleted.", date=i18n.format_day(day)))
 
 
 @requires(PERMISSION)
@@ -276,9 +276,9 @@ def calendar_day_official(request: Request) -> Response:
     row.official = request.state.form.get("official") == "1"
     db.flush()
     url = f"{request.url_for('calendar').path}?year={row.day.year}#days"
-    message = (_("%(date)s marked as part of the official arrangement.", date=row.day.isoformat()) if row.official
+    message = (_("%(date)s marked as part of the official arrangement.", date=i18n.format_day(row.day)) if row.official
                else _("%(date)s is now a company choice, not part of the official arrangement.",
-                      date=row.day.isoformat()))
+                      date=i18n.format_day(row.day)))
     return flash_redirect(request, url, message)
 
 

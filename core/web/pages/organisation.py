@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from ... import i18n
 from ...errors import NotFound
+from ...i18n import format_day
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ...models import DEPARTMENT_KINDS, GRADES, Department, Position, Role, Staff
@@ -25,7 +26,7 @@ from ..export import MAX_ROWS, export_response
 from ..forms import Field, Form, record_id, search_text
 from ..pagination import keyset_page
 from ..shell import flash_redirect
-from ..templating import format_day, translate
+from ..templating import translate
 
 STAFF_SORTS = {"code": Staff.code, "name": Staff.name}
 STAFF_STATUSES = {"active": _l("Active staff"), "inactive": _l("Former staff"), "all": _l("All staff")}

@@ -172,7 +172,7 @@ def test_period_form_validation_and_stale_edit(cweb):
     assert 'value="2030-04-30"' in r.text  # the user's input is kept
     r = post(b, new, {"starts_on": (period.ends_on - timedelta(days=5)).isoformat(),
                       "ends_on": (period.ends_on + timedelta(days=300)).isoformat(), "amount": "100"})
-    assert r.status_code == 422 and t(site, "This overlaps the period %(start)s – %(end)s of the same contract.", start=period.starts_on.isoformat(), end=period.ends_on.isoformat()) in r.text
+    assert r.status_code == 422 and t(site, "This overlaps the period %(start)s – %(end)s of the same contract.", start=day(period.starts_on), end=day(period.ends_on)) in r.text
     r = post(b, new, {"starts_on": "2030-05-01", "ends_on": "2031-04-30", "amount": "-5"})
     assert r.status_code == 422 and t(site, "The amount cannot be negative.") in r.text
     r = post(b, new, {"starts_on": "2030-05-01", "ends_on": "2031-04-30", "amount": "1,200.50"})
@@ -204,6 +204,14 @@ def test_terms_follow_settings_until_chosen(cweb):
     page = b.get("/contracts/service/{contract_id}".format(**ids)).text
     assert t(site, "%(label)s: %(value)s", label=t(site, "Free during the first N working days of normal use"),
              value="N = 20") in page
+    # a visit under that policy says until when visits are free, in the reader's date format
+    engineer_id = site.db.run(lambda s: s.scalar(select(Staff.id).where(Staff.username == "manager")))
+    visit = "/contracts/service/{contract_id}/visits/new".format(**ids)
+    assert post(b, visit, {"visited_on": site.day_of().isoformat(), "engineer_id": str(engineer_id),
+                           "problem": "software", "summary": "按天计免费"}).status_code == 303
+    visits = b.get("/contracts/visits").text
+    reason = re.search(r"按天计免费.*?<div class=\"muted\">([^<]*)</div>", visits, re.S).group(1)
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日", reason) and "20" in reason, reason
     version = version_on(b, path)
 
     def meanwhile(s):

@@ -226,7 +226,7 @@ def test_days_policy_counts_working_days_of_normal_use(day, free):
     answers = rules.visit_entitlements([VisitFacts(1, day, MID_SEPT)], policy="days", free_visits=3, free_days=15,
                                        calendar=WORKING)
     assert answers[1].free is free
-    assert answers[1].params == {"limit": "15", "until": "2026-10-09"}
+    assert answers[1].params == {"limit": "15", "until": {"date": "2026-10-09"}}
 
 
 @pytest.mark.parametrize("start, n, until", [

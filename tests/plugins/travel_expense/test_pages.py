@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from babel.dates import format_date
 from sqlalchemy import event, func, select
 
 from fuwu.models import Staff
@@ -284,7 +285,7 @@ def test_service_record_reaches_the_customer_timeline_and_the_fine_is_booked_onc
     assert count(site, Notification, source="travel_expense") == 1
     assert emitted == [(Decimal("-30.00"), "TRV-8", ("travel_expense.trip", other), "eng")]
     # the ledger keeps the sentence as written: in the site's language
-    day = site.db.run(lambda s: s.get(Trip, other).depart_on.isoformat())
+    day = format_date(site.db.run(lambda s: s.get(Trip, other).depart_on), "medium", locale="zh_Hans")
     assert reasons == [zh(site, "Trip to %(destinations)s on %(day)s not written into the service record",
                           destinations=site.db.run(lambda s: s.get(Trip, other).destinations), day=day)]
 
