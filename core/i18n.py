@@ -8,7 +8,10 @@ shown.
 
 from __future__ import annotations
 
+import functools
 import gettext as _gettext
+import os
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -36,18 +39,46 @@ _active_zone: ContextVar[ZoneInfo] = ContextVar("fuwu_zone", default=ZoneInfo(DE
 
 
 def gettext(message: str, **params) -> str:
-    text = _active.get().gettext(message)
+    """``message`` in the reader's language, from the catalog of the code
+    that asks (its plugin's domain, see ``domain_of``)."""
+    text = _in_caller_domain(sys._getframe(1).f_code.co_filename).gettext(message)
     return text % params if params else text
 
 
 def ngettext(singular: str, plural: str, n: int, **params) -> str:
-    text = _active.get().ngettext(singular, plural, n)
+    text = _in_caller_domain(sys._getframe(1).f_code.co_filename).ngettext(singular, plural, n)
     params.setdefault("num", n)
     return text % params
 
 
 def lazy_gettext(message: str, **params) -> LazyProxy:
-    return LazyProxy(gettext, message, enable_cache=False, **params)
+    """``gettext`` when the text is shown; the domain is that of the code
+    that made it (a form label defined by a plugin translates in its domain)."""
+    caller = sys._getframe(1).f_code.co_filename
+    return LazyProxy(functools.partial(_translate_for, caller), message, enable_cache=False, **params)
+
+
+def gettext_for(filename: str, message: str) -> str:
+    """``message`` translated in the domain of the code in ``filename`` (a
+    template's ``_()`` passes the template's file)."""
+    return _in_caller_domain(filename).gettext(message)
+
+
+def _translate_for(filename: str, message: str, **params) -> str:
+    text = _in_caller_domain(filename).gettext(message)
+    return text % params if params else text
+
+
+def _in_caller_domain(filename: str) -> _gettext.NullTranslations:
+    """The active catalog as seen from the code in ``filename``: its own
+    domain's translations first. Two plugins may translate one English word
+    two ways ("Place": a ranking's 名次, a training's 地点), so the merged
+    catalog alone would give one of them the other's word."""
+    translations = _active.get()
+    domains = getattr(translations, "fuwu_domains", None)
+    if domains is None:
+        return translations
+    return domains.of(filename)
 
 
 _ = gettext
@@ -206,6 +237,25 @@ def format_moment(value: datetime | None, form: str = "short") -> str:
     return format_datetime(value, form, tzinfo=current_zone(), locale=babel_locale()).replace(" ", "\xa0")
 
 
+class DomainMap:
+    """Which domain's catalog the code in a file translates with: the plugin
+    (or core) whose package folder holds the file, found once per file."""
+
+    def __init__(self, merged: Translations, roots: list[tuple[str, Translations]]):
+        self.merged = merged
+        # the longest folder first, so a package inside another maps to itself
+        self.roots = sorted(roots, key=lambda r: len(r[0]), reverse=True)
+        self._by_file: dict[str, _gettext.NullTranslations] = {}
+
+    def of(self, filename: str) -> _gettext.NullTranslations:
+        found = self._by_file.get(filename)
+        if found is None:
+            path = os.path.realpath(filename)
+            found = next((t for root, t in self.roots if path.startswith(root)), self.merged)
+            self._by_file[filename] = found
+        return found
+
+
 class Catalogs:
     """Compiled-or-source catalogs of every enabled domain, per language."""
 
@@ -214,18 +264,24 @@ class Catalogs:
         self._cache: dict[str, _gettext.NullTranslations] = {}
 
     def get(self, language: str) -> _gettext.NullTranslations:
+        """Every domain merged (for text whose domain is unknown, such as a
+        stored msgid; core wins a clash), each domain also kept on its own:
+        ``gettext`` called from a plugin's code or template uses its own
+        domain first (``DomainMap``), falling back to the merged whole."""
         if language not in LANGUAGES:
             language = DEFAULT_LANGUAGE
         if language not in self._cache:
-            merged: Translations | None = None
-            for domain, folder in self.domains:
-                catalog = load_catalog(folder, language, domain)
-                if merged is None:
-                    merged = catalog
-                else:
-                    merged.merge(catalog)  # same msgid in two domains: the later plugin's wins
-                    merged.add(catalog, merge=False)  # keeps dgettext(domain, ...) exact
-            self._cache[language] = merged or _gettext.NullTranslations()
+            loaded = [(domain, folder, load_catalog(folder, language, domain)) for domain, folder in self.domains]
+            merged = load_catalog(CORE_LOCALE_DIR, language, CORE_DOMAIN)
+            for _domain, _folder, catalog in loaded[1:]:
+                merged.merge(catalog)
+            merged.merge(loaded[0][2])  # core's own words over any plugin's
+            roots = []
+            for domain, folder, catalog in loaded:
+                merged.add(catalog, merge=False)  # dgettext(domain, ...) exact; it falls back to the whole
+                roots.append((os.path.realpath(folder.parent) + os.sep, catalog))
+            merged.fuwu_domains = DomainMap(merged, roots)
+            self._cache[language] = merged
         return self._cache[language]
 
 

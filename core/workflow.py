@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, delete, inspect, or_, select
+from sqlalchemy import JSON, ForeignKey, Integer, Select, String, Text, delete, inspect, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, utcnow
@@ -274,13 +274,18 @@ class Workflows:
             WorkflowLog.record_table == record.__tablename__, WorkflowLog.record_id == record.id,
         ).order_by(WorkflowLog.id)))
 
-    def waiting_on(self, session: Session, user, limit: int = 50) -> list[WorkflowTask]:
-        """Everything waiting on ``user`` across all plugins: one query."""
+    def waiting_query(self, user) -> Select:
+        """The tasks waiting on ``user`` across all plugins, as one statement:
+        those of the permissions the user holds, not assigned to someone else."""
         query = select(WorkflowTask).where(WorkflowTask.workflow.in_(list(self.by_key)))
         if not user.is_admin:
             query = query.where(WorkflowTask.permission.in_(sorted(user.permission_names) or [""]))
-        query = query.where(or_(WorkflowTask.assignee_id.is_(None), WorkflowTask.assignee_id == user.id))
-        return list(session.scalars(query.order_by(WorkflowTask.since, WorkflowTask.id).limit(limit)))
+        return query.where(or_(WorkflowTask.assignee_id.is_(None), WorkflowTask.assignee_id == user.id))
+
+    def waiting_on(self, session: Session, user, limit: int = 50) -> list[WorkflowTask]:
+        """Everything waiting on ``user``, oldest first: one query."""
+        query = self.waiting_query(user).order_by(WorkflowTask.since, WorkflowTask.id).limit(limit)
+        return list(session.scalars(query))
 
     def refuse_archived_changes(self, session: Session) -> None:
         """``before_flush``: records in a read-only state cannot change (CORE-5)."""

@@ -7,6 +7,7 @@ a boosted navigation only that block is rendered (jinja2-fragments).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import date
@@ -78,7 +79,8 @@ def template_gettext(message: str, **params: Any) -> Markup:
     """``_()`` in templates: what the i18n extension's newstyle ``_`` does
     (the translation is trusted markup, its parameters are escaped), in one
     call instead of three: a page calls it dozens of times."""
-    text = Markup(i18n.gettext(message))
+    # the template's own file: a plugin's template translates in its domain
+    text = Markup(i18n.gettext_for(sys._getframe(1).f_code.co_filename, message))
     return text % params if params else text
 
 
@@ -123,6 +125,9 @@ class ConstantTranslations(Extension):
         if catalog is None:
             yield from stream
             return
+        domains = getattr(catalog, "fuwu_domains", None)
+        if domains is not None and stream.filename:
+            catalog = domains.of(stream.filename)  # this template's plugin first
         tokens = list(stream)
         i = 0
         while i < len(tokens):

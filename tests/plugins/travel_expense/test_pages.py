@@ -482,3 +482,49 @@ def test_what_waits_on_the_reader_is_named_their_way_and_opens_the_record(tweb):
     assert eng.get(opened).headers["location"] == f"/travel_expense/trip/{trip}"
     eng.headers["Accept-Language"] = "zh-CN"
     assert f'<a href="/travel_expense/trip/{trip}">苏州，2026年12月2日出发</a>' in eng.get("/").text
+
+
+def test_everything_waiting_is_listed_past_the_dashboards_first_ten(tweb):
+    site, _app, browser = tweb
+    eng = browser("eng")
+    trips = []
+    for n in range(12):
+        trip = file_trip(site, eng, destinations=f"城市{n:02d}", depart_on=f"2026-12-{n + 1:02d}",
+                         return_on=f"2026-12-{n + 2:02d}")
+        assert step(eng, "trip", trip, "submit").status_code == 303
+        trips.append(trip)
+    manager = browser("manager")
+    dashboard = manager.get("/").text
+    card = dashboard[dashboard.index("<h2>Waiting on me</h2>"):]
+    card = card[:card.index("</section>")]
+    assert card.count('href="/travel_expense/trip/') == 10  # the oldest ten
+    assert f'href="/travel_expense/trip/{trips[0]}"' in card and f"/travel_expense/trip/{trips[-1]}" not in card
+    assert '<a href="/waiting">All 12 waiting on me</a>' in card
+
+    page = manager.get("/waiting").text
+    assert [int(t) for t in re.findall(r'href="/travel_expense/trip/(\d+)"', page)] == trips  # oldest first
+    assert "城市00, departing Dec 1, 2026" in page and "Service manager review" in page
+    assert "Nothing is waiting on you." in manager.get("/waiting?form=travel_expense.claim").text
+    assert manager.get("/waiting?form=travel_expense.application").text.count("/travel_expense/trip/") == 12
+    exported = manager.get("/waiting?format=csv")
+    assert exported.status_code == 200 and exported.text.count("Travel application") == 12
+    # the traveller moved them on: nothing waits on him, and he cannot see the manager's part
+    assert "Nothing is waiting on you." in eng.get("/waiting").text
+
+    def queries(size):
+        site.db.run(lambda s: site.settings.set(s, "core.page_size", str(size)))
+        n = [0]
+
+        def counter(*_a):
+            n[0] += 1
+
+        event.listen(site.db.engine, "before_cursor_execute", counter)
+        try:
+            shown = manager.get("/waiting").text.count("/travel_expense/trip/")
+        finally:
+            event.remove(site.db.engine, "before_cursor_execute", counter)
+        return n[0], shown
+
+    few, many = queries(5), queries(12)
+    assert (few[1], many[1]) == (5, 12)
+    assert few[0] == many[0], (few, many)  # no query per row
