@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, bindparam, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from . import i18n
 from .db import Base, run_core, utcnow
 from .i18n import msgid, stored_params, stored_text
 
@@ -67,14 +68,23 @@ def notify(session: Session, staff, message, *, url: str = "", source: str = "co
                         url=url, source=source)
     session.add(note)
     if email and staff.email:
-        fallback = note_body(msgid(message), params)
+        site = session.info.get("site")
+        fallback = _in_language_of(site, staff, note) if site is not None else note_body(msgid(message), params)
         text = body or fallback
-        public = session.info["site"].config.public_url if "site" in session.info else ""
+        public = site.config.public_url if site is not None else ""
         if url and public:
             # the page it is about, for a mail read outside fuwu (a job knows no request's host)
             text += "\n\n" + public.rstrip("/") + url
         queue_mail(session, staff.email, subject or fallback, text)
     return note
+
+
+def _in_language_of(site, staff, note: Notification) -> str:
+    """The notification as ``staff`` reads it: in their language (else the
+    site's), dates in its format, for a mail with no text of its own."""
+    language = staff.language if staff.language in i18n.LANGUAGES else site.config.language
+    with i18n.use_language(site.catalogs, language, site.config.timezone):
+        return note.text(i18n.gettext)
 
 
 def note_body(text: str, params: dict[str, Any]) -> str:

@@ -158,3 +158,33 @@ def test_a_notification_mailed_links_to_its_page_under_the_public_address(web):
     assert "/first-visits" not in mail_about("/first-visits/needs")  # no address known: no half a link
     site.config.public_url = "https://fuwu.example.com/"
     assert mail_about("/first-visits/needs").endswith("\n\nhttps://fuwu.example.com/first-visits/needs")
+
+
+def test_a_mailed_notification_reads_in_the_recipients_language(web):
+    """A plugin notifying by mail gives no text of its own: the mail says
+    the message in each recipient's language (else the site's), with its
+    dates in that language's format."""
+    from datetime import date
+
+    site, _app, _browser = web(users={"boss": ["admin"], "guest": ["engineer"]}, demo=False)
+    site.db.run(lambda s: setattr(s.scalar(select(Staff).where(Staff.username == "guest")), "language", "en"))
+
+    def mail_to(username):
+        def work(s):
+            notify(s, s.scalar(select(Staff).where(Staff.username == username)),
+                   N_("Renewal of %(number)s ends on %(day)s"), email=True, number="FW-1", day=date(2026, 12, 31))
+        site.db.run(work)
+        return site.db.run(lambda s: s.scalars(select(OutboxMail).order_by(OutboxMail.id.desc())).first())
+
+    # a message no catalog has stays as written; its date does not
+    english = mail_to("guest")
+    assert english.subject == "Renewal of FW-1 ends on Dec 31, 2026" and english.body == english.subject
+    chinese = mail_to("boss")  # no language of his own: the site's, zh_Hans
+    assert chinese.subject == "Renewal of FW-1 ends on 2026年12月31日"
+
+    def hello(s):
+        notify(s, s.scalar(select(Staff).where(Staff.username == "boss")), N_("Hello, %(name)s"), email=True,
+               name="王芳")
+    site.db.run(hello)
+    mail = site.db.run(lambda s: s.scalars(select(OutboxMail).order_by(OutboxMail.id.desc())).first())
+    assert mail.subject == zh(site, "Hello, %(name)s", name="王芳")  # 王芳，您好
