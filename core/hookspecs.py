@@ -131,8 +131,9 @@ def locale_dirs():
 
     The domain is the plugin name; the folder holds
     ``<lang>/LC_MESSAGES/<domain>.po`` for ``en``, ``zh_Hans``, ``zh_Hant``.
-    Templates of the plugin translate with ``_()`` in that domain first, then
-    the core domain ``fuwu``.
+    The plugin's templates and code (``_()``, ``_l()``: the file that calls
+    decides) translate in that domain first, then with every other catalog,
+    core's ``fuwu`` winning a clash.
 
     Example::
 

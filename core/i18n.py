@@ -40,13 +40,12 @@ _active_zone: ContextVar[ZoneInfo] = ContextVar("fuwu_zone", default=ZoneInfo(DE
 
 def gettext(message: str, **params) -> str:
     """``message`` in the reader's language, from the catalog of the code
-    that asks (its plugin's domain, see ``domain_of``)."""
-    text = _in_caller_domain(sys._getframe(1).f_code.co_filename).gettext(message)
-    return text % params if params else text
+    that asks: its plugin's domain first (``DomainMap``)."""
+    return gettext_for(sys._getframe(1).f_code.co_filename, message, **params)
 
 
 def ngettext(singular: str, plural: str, n: int, **params) -> str:
-    text = _in_caller_domain(sys._getframe(1).f_code.co_filename).ngettext(singular, plural, n)
+    text = _catalog_for(sys._getframe(1).f_code.co_filename).ngettext(singular, plural, n)
     params.setdefault("num", n)
     return text % params
 
@@ -55,30 +54,24 @@ def lazy_gettext(message: str, **params) -> LazyProxy:
     """``gettext`` when the text is shown; the domain is that of the code
     that made it (a form label defined by a plugin translates in its domain)."""
     caller = sys._getframe(1).f_code.co_filename
-    return LazyProxy(functools.partial(_translate_for, caller), message, enable_cache=False, **params)
+    return LazyProxy(functools.partial(gettext_for, caller), message, enable_cache=False, **params)
 
 
-def gettext_for(filename: str, message: str) -> str:
-    """``message`` translated in the domain of the code in ``filename`` (a
+def gettext_for(filename: str, message: str, **params) -> str:
+    """``message`` translated as the code in ``filename`` sees it (a
     template's ``_()`` passes the template's file)."""
-    return _in_caller_domain(filename).gettext(message)
-
-
-def _translate_for(filename: str, message: str, **params) -> str:
-    text = _in_caller_domain(filename).gettext(message)
+    text = _catalog_for(filename).gettext(message)
     return text % params if params else text
 
 
-def _in_caller_domain(filename: str) -> _gettext.NullTranslations:
+def _catalog_for(filename: str) -> _gettext.NullTranslations:
     """The active catalog as seen from the code in ``filename``: its own
     domain's translations first. Two plugins may translate one English word
     two ways ("Place": a ranking's 名次, a training's 地点), so the merged
     catalog alone would give one of them the other's word."""
     translations = _active.get()
     domains = getattr(translations, "fuwu_domains", None)
-    if domains is None:
-        return translations
-    return domains.of(filename)
+    return translations if domains is None else domains.of(filename)
 
 
 _ = gettext
