@@ -265,10 +265,12 @@ class Catalogs:
             language = DEFAULT_LANGUAGE
         if language not in self._cache:
             loaded = [(domain, folder, load_catalog(folder, language, domain)) for domain, folder in self.domains]
-            merged = load_catalog(CORE_LOCALE_DIR, language, CORE_DOMAIN)
+            core = loaded[0][2]
+            merged = Translations(domain=CORE_DOMAIN)  # empty: the whole is merged into it, each catalog read once
             for _domain, _folder, catalog in loaded[1:]:
                 merged.merge(catalog)
-            merged.merge(loaded[0][2])  # core's own words over any plugin's
+            merged.merge(core)  # core's own words over any plugin's
+            merged.plural = core.plural  # the language's plural rule, which merge() leaves behind
             roots = []
             for domain, folder, catalog in loaded:
                 merged.add(catalog, merge=False)  # dgettext(domain, ...) exact; it falls back to the whole
@@ -299,6 +301,15 @@ def load_catalog(folder: Path, language: str, domain: str) -> Translations:
         with mo.open("rb") as f:
             return Translations(f, domain=domain)
     return Translations(domain=domain)
+
+
+@contextmanager
+def use_reader_language(site, staff) -> Iterator[None]:
+    """For text a job writes to ``staff`` (a mail, a digest): their language,
+    else the site's (``[site] language``)."""
+    language = staff.language if staff.language in LANGUAGES else site.config.language
+    with use_language(site.catalogs, language, site.config.timezone):
+        yield
 
 
 @contextmanager
