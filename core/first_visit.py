@@ -313,11 +313,10 @@ def _send_one(site, session: Session, dept: Department, rows: list[CustomerNeed]
     from .notifications import notify
 
     manager = dept.manager
-    language = manager.language if manager.language in i18n.LANGUAGES else site.config.language
     day = site.day_of(cutoff).isoformat()
     wanted = sorted({str(n.department_id) if n.department_id else "none" for n in rows})
     url = NEEDS_PATH + "?" + urlencode([("department", d) for d in wanted])
-    with i18n.use_language(site.catalogs, language, site.config.timezone):
+    with i18n.use_reader_language(site, manager):
         _ = i18n.gettext
         subject = _("First-visit needs for %(department)s (%(date)s)", department=dept.name, date=day)
         lines = [_("Needs customers told us during first-visit calls, for %(department)s:", department=dept.name),

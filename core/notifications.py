@@ -82,8 +82,7 @@ def notify(session: Session, staff, message, *, url: str = "", source: str = "co
 def _in_language_of(site, staff, note: Notification) -> str:
     """The notification as ``staff`` reads it: in their language (else the
     site's), dates in its format, for a mail with no text of its own."""
-    language = staff.language if staff.language in i18n.LANGUAGES else site.config.language
-    with i18n.use_language(site.catalogs, language, site.config.timezone):
+    with i18n.use_reader_language(site, staff):
         return note.text(i18n.gettext)
 
 
