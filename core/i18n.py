@@ -20,7 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_skeleton
 from babel.lists import format_list
 from babel.support import LazyProxy, Translations
 
@@ -121,17 +121,18 @@ def msgid(message) -> str:
 STORED_MSGID = "msgid"
 #: ... the parameters of that msgid, when it has any
 STORED_PARAMS = "params"
-#: ... a day or a moment, to be written in the reader's format
+#: ... a day, a moment or a month (``Month``), to be written in the reader's format
 STORED_DATE = "date"
 STORED_MOMENT = "moment"
+STORED_MONTH = "month"
 
 
 def stored_params(params: dict) -> dict:
     """The parameters of a message kept in the database, as JSON, so that
     each reader sees them their own way (``stored_text``): a lazy string
     (``_l``, e.g. a form's name) keeps its msgid, and its own parameters if
-    it has any; a ``date`` or a ``datetime`` keeps its ISO form, to be
-    written in the reader's date format; anything else is kept as text."""
+    it has any; a ``date``, a ``datetime`` or a ``Month`` keeps its ISO
+    form, to be written in the reader's format; anything else is kept as text."""
     return {k: _stored_value(v) for k, v in params.items()}
 
 
@@ -141,6 +142,8 @@ def _stored_value(value):
         if value._kwargs:
             kept[STORED_PARAMS] = stored_params(value._kwargs)
         return kept
+    if isinstance(value, Month):
+        return {STORED_MONTH: value.isoformat()}
     if isinstance(value, datetime):  # before date: a datetime is a date too
         return {STORED_MOMENT: value.isoformat()}
     if isinstance(value, date):
@@ -191,6 +194,8 @@ def _shown_value(gettext, value):
             return format_day(date.fromisoformat(value[STORED_DATE]))
         if STORED_MOMENT in value:
             return format_moment(datetime.fromisoformat(value[STORED_MOMENT]))
+        if STORED_MONTH in value:
+            return format_month(value[STORED_MONTH])
     except (TypeError, ValueError):
         pass  # written by hand or by an older version: shown as kept
     return value
@@ -219,6 +224,48 @@ def format_day(value: date | None, form: str = "medium") -> str:
     if value is None:
         return ""
     return format_date(value, form, locale=babel_locale())
+
+
+def format_month(value: date | str | None) -> str:
+    """A calendar month in the reader's format: 2026年11月, Nov 2026.
+    ``value`` is a day in it or its ``YYYY-MM``; text that is no month is
+    shown as it is."""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(f"{value}-01")
+        except ValueError:
+            return value
+    if value is None:
+        return ""
+    return format_skeleton("yMMM", value, locale=babel_locale())
+
+
+class Month:
+    """A calendar month as a message's parameter, written the reader's way
+    when the message is shown (``_("Report %(month)s", month=Month(day))``),
+    and kept as ``YYYY-MM`` in stored text (``stored_params``), so a reader
+    of another language sees it in theirs. ``value`` is a day in the month
+    or its ``YYYY-MM``."""
+
+    __slots__ = ("first",)
+
+    def __init__(self, value: date | str) -> None:
+        self.first = value.replace(day=1) if isinstance(value, date) else date.fromisoformat(f"{value}-01")
+
+    def isoformat(self) -> str:
+        return f"{self.first:%Y-%m}"
+
+    def __str__(self) -> str:
+        return format_month(self.first)
+
+    def __repr__(self) -> str:
+        return f"Month({self.isoformat()!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Month) and other.first == self.first
+
+    def __hash__(self) -> int:
+        return hash(self.first)
 
 
 def format_moment(value: datetime | None, form: str = "short") -> str:

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from fuwu import dates, links
 from fuwu.db import check_version
 from fuwu.errors import Forbidden, NotFound, StaleEdit, ValidationError
+from fuwu.i18n import Month
 from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.links import LinkPurpose
@@ -666,7 +667,7 @@ def report_detail(request: Request) -> Response:
     peak = max((n for _k, n, _c in pareto), default=0)
     return _render(request, "complaints/report.html", {
         "report": report, "data": data, "on_time": services.sent_on_time(site, report), "peak": peak,
-        "title": _("Complaint analysis report %(month)s", month=f"{report.month:%Y-%m}")})
+        "title": _("Complaint analysis report %(month)s", month=Month(report.month))})
 
 
 # --- Consequences (CMP-7) ---------------------------------------------------------------------

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from fuwu import notifications, timeline
 from fuwu.errors import ValidationError
-from fuwu.i18n import N_, site_text
+from fuwu.i18n import N_, Month, site_text
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Customer, Department, Role, Staff
 from fuwu.models.staff import staff_role
@@ -452,7 +452,7 @@ def recipients(db: Session) -> list[Staff]:
 def send_report(site, db: Session, report: MonthlyReport, now: datetime) -> None:
     for staff in recipients(db):
         notifications.notify(db, staff, _l("The complaint analysis report for %(month)s is ready"), source=SOURCE,
-                             url=f"/complaints/reports/{report.id}", email=True, month=f"{report.month:%Y-%m}")
+                             url=f"/complaints/reports/{report.id}", email=True, month=Month(report.month))
     report.sent_at = now
     db.flush()
 

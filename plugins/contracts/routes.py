@@ -21,6 +21,7 @@ from starlette.routing import NoMatchFound, Route
 from fuwu import dates
 from fuwu.db import check_version
 from fuwu.errors import NotFound, StaleEdit, ValidationError
+from fuwu.i18n import Month
 from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import ACCOUNT_TYPES, Contract, Customer, Product, Staff, customer_regions
@@ -731,7 +732,7 @@ def plan_page(request: Request) -> Response:
     return _render(
         request, "contracts/plan.html",
         {"rows": rows, "first": first, "done": done, "states": renewal_states, "account_types": ACCOUNT_TYPES,
-         "title": _("Service-contract plan %(month)s", month=f"{first:%Y-%m}")})
+         "title": _("Service-contract plan %(month)s", month=Month(first))})
 
 
 # --- SLA levels (CON-3) -------------------------------------------------------------------

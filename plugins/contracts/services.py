@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, lazyloa
 
 from fuwu import timeline
 from fuwu.errors import ValidationError
-from fuwu.i18n import N_, format_day
+from fuwu.i18n import N_, Month, format_day
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Contract, Customer, Department, Role, RolePermission, Staff, contract_product
 from fuwu.notifications import notify
@@ -672,7 +672,7 @@ def plan_notice(site, session: Session, today: date) -> int:
                                                   RolePermission.revoked.is_(False)))))).all()
     for lead in leads:
         notify(session, lead, N_("Service-contract plan for %(month)s: %(n)s service periods end this month"),
-               url=f"{PREFIX}/plan?month={first:%Y-%m}", source=SOURCE, month=f"{first:%Y-%m}", n=due or 0)
+               url=f"{PREFIX}/plan?month={first:%Y-%m}", source=SOURCE, month=Month(first), n=due or 0)
     return len(leads)
 
 

@@ -288,7 +288,7 @@ def awards(request: Request) -> Response:
     return _render(request, "awards.html", {
         "ranking": ranking, "by_staff": by_staff, "closed": closed, "month": month,
         "config": services.award_config(db), "title": _("Monthly mobile ranking %(month)s",
-                                                          month=month.strftime("%Y-%m"))})
+                                                          month=i18n.Month(month))})
 
 
 @requires("field_service.award.close")

@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select
 
 from fuwu import timeline
 from fuwu.errors import ValidationError
-from fuwu.i18n import N_, site_text
+from fuwu.i18n import N_, Month, site_text
 from fuwu.models import Staff
 from fuwu.site import site_of
 
@@ -143,7 +143,7 @@ REASONS = {
 
 
 def reason_text(session, row: rules.TechMonth, result: rules.AwardResult, month: date) -> str:
-    params = {"month": month.strftime("%Y-%m"), "place": result.place, "score": row.score,
+    params = {"month": Month(month), "place": result.place, "score": row.score,
               "rate": row.rate if row.rate is not None else "-", "complaints": row.complaints}
     site = site_of(session)
     return "; ".join(site_text(site, REASONS[r], **params) for r in result.reasons)

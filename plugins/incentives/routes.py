@@ -305,12 +305,12 @@ def entry_new(request: Request) -> Response:
                                            reason=form.values["reason"], rule_id=form.values["rule_id"],
                                            correction_of=correction)
             return flash_redirect(request, request.url_for("incentives:entry", entry_id=entry.id).path,
-                                  _("Entry recorded for %(month)s.", month=entry.month))
+                                  _("Entry recorded for %(month)s.", month=i18n.Month(entry.month)))
         status = 422
     elif correction is not None:
         form.fill(None, staff_id=correction.staff_id, kind="fine" if correction.amount > 0 else "reward",
                   amount=abs(correction.amount), rule_id=correction.rule_id,
-                  reason=_("Correction of entry %(id)s of %(month)s", id=correction.id, month=correction.month))
+                  reason=_("Correction of entry %(id)s of %(month)s", id=correction.id, month=i18n.Month(correction.month)))
     return request.app.state.templates.render(
         request, "incentives/new.html",
         {"form": form, "correction": correction, "title": _("New reward or fine")}, status=status)
@@ -359,7 +359,7 @@ def month_detail(request: Request) -> Response:
     return request.app.state.templates.render(
         request, "incentives/month.html",
         {"month": month, "row": services.month_row(db, month), "summary": summary, "staff": staff,
-         "depts": depts, "title": _("Payroll month %(month)s", month=month)})
+         "depts": depts, "title": _("Payroll month %(month)s", month=i18n.Month(month))})
 
 
 @requires(CLOSE)

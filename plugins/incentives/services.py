@@ -15,6 +15,7 @@ from sqlalchemy import case, event, func, inspect, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from fuwu import i18n
 from fuwu.db import utcnow
 from fuwu.errors import Forbidden, ValidationError
 from fuwu.i18n import N_
@@ -72,7 +73,7 @@ def _refuse_closed(mapper, connection, target: Entry) -> None:
                                                          Month.closed_at.is_not(None))).first()
     if found:
         raise ValidationError(message=_l("The month %(month)s is closed; enter a correction in an open month.",
-                                         month=found[0]))
+                                         month=i18n.Month(found[0])))
 
 
 event.listen(Entry, "before_insert", _refuse_closed)
@@ -135,7 +136,7 @@ def record_manual(session: Session, actor: Staff, *, staff: Staff, amount: Decim
 def _open(session: Session, entry: Entry) -> None:
     if is_closed(session, entry.month):
         raise ValidationError(message=_l("The month %(month)s is closed; enter a correction in an open month.",
-                                         month=entry.month))
+                                         month=i18n.Month(entry.month)))
 
 
 def review(session: Session, entry: Entry, actor: Staff, action: str, note: str) -> None:

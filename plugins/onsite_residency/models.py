@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fuwu.db import Model
-from fuwu.i18n import gettext
+from fuwu.i18n import Month, gettext
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Customer, Staff
 from fuwu.workflow import WorkflowMixin
@@ -104,12 +104,12 @@ class ResidentReport(WorkflowMixin, Model):
         return None
 
     def __str__(self) -> str:
-        return gettext("Resident report %(month)s, %(engineer)s", month=self.month.strftime("%Y-%m"),
+        return gettext("Resident report %(month)s, %(engineer)s", month=Month(self.month),
                        engineer=self.residency.engineer.name)
 
     def workflow_title(self):
         return _l("%(engineer)s at %(customer)s, %(month)s", engineer=self.residency.engineer.name,
-                  customer=self.residency.customer.name, month=self.month.strftime("%Y-%m"))
+                  customer=self.residency.customer.name, month=Month(self.month))
 
 
 class ResidentRating(Model):

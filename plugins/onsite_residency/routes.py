@@ -17,7 +17,7 @@ from starlette.routing import Route
 from fuwu import links
 from fuwu.db import utcnow
 from fuwu.errors import Forbidden, NotFound, ValidationError
-from fuwu.i18n import N_
+from fuwu.i18n import N_, Month
 from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Customer, Role, Staff
@@ -505,11 +505,11 @@ def report_step(request: Request) -> Response:
     if transition.name == "send":
         links.issue_for(site, db, "onsite_residency.rate", report, created_by_id=user.id)
         timeline_append(db, report.residency.customer_id, N_("Resident report %(month)s submitted to the customer"),
-                        source="onsite_residency", month=f"{report.month:%Y-%m}")
+                        source="onsite_residency", month=Month(report.month))
     if transition.name == "reject" and report.owner_id:
         notify(db, db.get(Staff, report.owner_id), N_("Your resident report %(month)s was sent back: %(reason)s"),
                url=_url(request, "report", report_id=report.id), source="onsite_residency",
-               month=f"{report.month:%Y-%m}", reason=comment)
+               month=Month(report.month), reason=comment)
     db.flush()
     return _redirect(request, "report", _("Done: %(state)s.", state=STATE_LABELS[report.state]),
                      report_id=report.id)
@@ -571,13 +571,13 @@ def rate_report(visit):
     for person in admins.unique().all():
         notify(db, person, RATED,
                url=f"/onsite_residency/reports/{report.id}", source="onsite_residency",
-               month=f"{report.month:%Y-%m}", engineer=report.residency.engineer.name, rating=word)
+               month=Month(report.month), engineer=report.residency.engineer.name, rating=word)
     for staff_id in {report.residency.engineer_id, report.residency.lead_id} - {None}:
         notify(db, db.get(Staff, staff_id), RATED, url=f"/onsite_residency/reports/{report.id}",
                source="onsite_residency",
-               month=f"{report.month:%Y-%m}", engineer=report.residency.engineer.name, rating=word)
+               month=Month(report.month), engineer=report.residency.engineer.name, rating=word)
     timeline_append(db, report.residency.customer_id, N_("Customer rated the resident service %(month)s"),
-                    source="onsite_residency", month=f"{report.month:%Y-%m}")
+                    source="onsite_residency", month=Month(report.month))
     return visit.render("onsite_residency/rate_done.html", {"report": report})
 
 
@@ -646,6 +646,6 @@ def month_widget(request: Request) -> list:
     counts = {key: found[key] for key in (*STATE_LABELS, "none") if key in found}
     rows = db.execute(select(Residency, ResidentReport.state, ResidentReport.id).outerjoin(ResidentReport, this_month)
                       .where(*where).order_by(Residency.id).limit(5)).all()
-    return [Widget(_("Resident reports %(month)s", month=f"{month:%Y-%m}"), "onsite_residency/widget.html",
+    return [Widget(_("Resident reports %(month)s", month=Month(month)), "onsite_residency/widget.html",
                    {"rows": rows, "counts": counts, "labels": {**STATE_LABELS, "none": _l("No report yet")}},
                    order=35)]

@@ -101,13 +101,13 @@ def _mail_about(db, ts: TrainingSession, email: str, what: str, body: str, *,
     from fuwu.site import site_of
 
     site = site_of(db)
-    gettext = site.catalogs.get(site.config.language).gettext
-    zone = site.zone
-    subject = gettext(LABELLED) % {"label": f"[{ts.course.code}] {ts.course.title}", "value": gettext(what)}
-    values = {"what": gettext(what), "course": ts.course.title, "place": ts.place,
-              "time": f"{ts.starts_at.astimezone(zone):%Y-%m-%d %H:%M}",
-              "date": f"{until.astimezone(zone):%Y-%m-%d}" if until else "", **params}
-    queue_mail(db, email, subject, gettext(body) % values)
+    with i18n.use_language(site.catalogs, site.config.language, site.config.timezone):
+        gettext = i18n.active_translations().gettext
+        subject = gettext(LABELLED) % {"label": f"[{ts.course.code}] {ts.course.title}", "value": gettext(what)}
+        values = {"what": gettext(what), "course": ts.course.title, "place": ts.place,
+                  "time": i18n.format_moment(ts.starts_at),
+                  "date": i18n.format_day(until.astimezone(site.zone).date()) if until else "", **params}
+        queue_mail(db, email, subject, gettext(body) % values)
 
 
 def notify_trainee(db, reg: Registration, what: str) -> None:

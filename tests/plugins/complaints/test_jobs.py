@@ -139,6 +139,6 @@ def test_the_month_end_job_sends_the_report_to_the_managers_and_the_general_mana
         assert report.data["total"] == 2 and report.data["valid"] == 2
         assert dict(report.data["by_staff"]) == {"E1": 2}
         assert report.data["repeats"] == [["某客户", 2]] or report.data["repeats"] == [("某客户", 2)]
-        mails = sorted(m.to_addr for m in s.scalars(select(OutboxMail)) if "2026-09" in m.subject)
+        mails = sorted(m.to_addr for m in s.scalars(select(OutboxMail)) if "2026年9月" in m.subject)
         assert mails == ["gm@example.com", "m1@example.com"]
     site.db.run(check)

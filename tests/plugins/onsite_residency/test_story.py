@@ -4,6 +4,7 @@ link -> month close books the allowance once (RES-3, RES-4, RES-6)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -34,6 +35,10 @@ def test_month_goes_from_report_to_rating_to_allowance(rweb):
                                    "evaluation": "良好", "version": version}, page=url)
     assert r.status_code == 303
     assert eng.submit(f"{url}/step", {"transition": "submit"}, page=url).status_code == 303
+    # it waits on the lead, named with its month the reader's way
+    day = site.day_of()
+    waiting = re.search(rf'<a href="{url}">([^<]*)</a>', lead.get("/").text).group(1)
+    assert waiting.startswith("eng at ") and waiting.endswith(f", {day:%b %Y}")
 
     # a send-back needs a reason, and the engineer hears why
     r = lead.submit(f"{url}/step", {"transition": "reject", "comment": ""}, page=url)
@@ -41,6 +46,9 @@ def test_month_goes_from_report_to_rating_to_allowance(rweb):
     r = lead.submit(f"{url}/step", {"transition": "reject", "comment": "补充故障明细"}, page=url)
     assert r.status_code == 303
     assert "补充故障明细" in eng.get(url).text
+    for language, told in (("zh-CN", f"您的驻场月报 {day.year}年{day.month}月 被退回：补充故障明细"),
+                           ("en", f"Your resident report {day:%b %Y} was sent back: 补充故障明细")):
+        assert told in eng.get("/notifications", headers={"Accept-Language": language}).text
     assert eng.submit(f"{url}/step", {"transition": "submit"}, page=url).status_code == 303
     # the manager cannot skip the group lead
     assert manager.submit(f"{url}/step", {"transition": "approve"}, page=url).status_code == 403
