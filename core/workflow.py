@@ -206,7 +206,7 @@ class Workflows:
         session.add(WorkflowLog(workflow=wf.key, record_table=record.__tablename__, record_id=record.id,
                                 transition="create", from_state=None, to_state=wf.initial,
                                 actor_id=getattr(actor, "id", None)))
-        self._refresh_tasks(session, wf, record)
+        self._refresh_tasks(session, wf, record, actor)
 
     def allowed(self, record, actor) -> list[Transition]:
         """Transitions ``actor`` may take from the record's state now."""
@@ -235,19 +235,20 @@ class Workflows:
         session.add(WorkflowLog(workflow=wf.key, record_table=record.__tablename__, record_id=record.id,
                                 transition=t.name, from_state=source, to_state=t.target,
                                 actor_id=actor.id, comment=comment))
-        self._refresh_tasks(session, wf, record)
+        self._refresh_tasks(session, wf, record, actor)
         if self.events is not None:
             self.events.emit(session, "workflow_transition", record=record, workflow=wf, transition=t,
                              actor=actor, comment=comment)
         return t
 
-    def _refresh_tasks(self, session: Session, wf: Workflow, record) -> None:
+    def _refresh_tasks(self, session: Session, wf: Workflow, record, actor=None) -> None:
         session.execute(delete(WorkflowTask).where(WorkflowTask.record_table == record.__tablename__,
                                                    WorkflowTask.record_id == record.id))
         from .notifications import Notification
 
         seen = set()
-        notified = set()
+        # nobody is told of what they did themselves: the step's actor, else the unit of work's
+        notified = {getattr(actor, "id", None) or session.info.get("actor_id")}
         title = record.workflow_title()
         title_text, title_params = stored_message(title)
         for t in wf.from_state(record.state):
@@ -259,8 +260,7 @@ class Workflows:
                 workflow=wf.key, record_table=record.__tablename__, record_id=record.id, state=record.state,
                 permission=t.permission, title=title_text[:300], title_params=title_params, assignee_id=assignee))
             # A named person is told; a task for a permission shows on the dashboard of all who hold it.
-            actor = session.info.get("actor_id")
-            if assignee and assignee != actor and assignee not in notified and not wf.is_read_only(record.state):
+            if assignee and assignee not in notified and not wf.is_read_only(record.state):
                 notified.add(assignee)
                 session.add(Notification(staff_id=assignee, source=wf.key.split(".")[0],
                                          message=N_("%(form)s “%(title)s” is waiting for you"),

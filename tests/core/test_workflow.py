@@ -114,3 +114,30 @@ def test_approval_chain_builder_makes_sequential_steps():
     assert [t.target for t in wf.transitions if t.name == "approve"] == ["manager", "gm_office", "archived"]
     assert all(t.target == "draft" and t.needs_reason for t in wf.transitions if t.name == "reject")
     assert wf.is_read_only("archived") and not wf.is_read_only("lead")
+
+
+def test_whoever_takes_a_step_is_not_told_it_waits_for_them(hotline):
+    """A job or a demo loader moves a record with no signed-in actor on its
+    unit of work: the step's own actor still hears nothing of their own step,
+    while the person it then waits for does."""
+    from fuwu.notifications import Notification
+    from fuwu_hotline.models import HotlineCall
+
+    site, (eng, mgr, _other, cust) = hotline
+
+    def work(s):  # no actor_id on the unit of work
+        call = HotlineCall(customer_id=cust, summary="打印机驱动问题")
+        site.workflows.start(s, call, s.get(Staff, eng))
+        return call.id
+
+    call = site.db.run(work)
+    assert waiting(site, eng) == [("打印机驱动问题", "draft")]
+
+    def told(s):
+        return [(n.staff_id, n.url) for n in s.scalars(select(Notification).order_by(Notification.id))]
+
+    assert site.db.run(told) == []
+    site.db.run(lambda s: site.workflows.transition(s, s.get(HotlineCall, call), "submit", s.get(Staff, eng)))
+    site.db.run(lambda s: site.workflows.transition(s, s.get(HotlineCall, call), "reject", s.get(Staff, mgr),
+                                                    "缺少客户联系人"))
+    assert [staff for staff, _url in site.db.run(told)] == [eng]
