@@ -66,8 +66,8 @@ def build_environment(site) -> Environment:
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
     env.globals["_"] = template_gettext
-    env.filters.update(money=format_money, date=format_day, datetime=format_moment, month=i18n.format_month, number=format_number,
-                       t=translate, listed=template_listed)
+    env.filters.update(money=format_money, date=format_day, datetime=format_moment, month=i18n.format_month,
+                       number=format_number, t=translate, listed=template_listed)
     env.globals.update(site=site, current_language=i18n.current_locale, LANGUAGES=LANGUAGE_NAMES,
                        query=query_string, csrf_token=_CurrentToken(), labelled=template_labelled,
                        aside=template_aside, month_steps=month_steps,

@@ -310,7 +310,8 @@ def entry_new(request: Request) -> Response:
     elif correction is not None:
         form.fill(None, staff_id=correction.staff_id, kind="fine" if correction.amount > 0 else "reward",
                   amount=abs(correction.amount), rule_id=correction.rule_id,
-                  reason=_("Correction of entry %(id)s of %(month)s", id=correction.id, month=i18n.Month(correction.month)))
+                  reason=_("Correction of entry %(id)s of %(month)s", id=correction.id,
+                           month=i18n.Month(correction.month)))
     return request.app.state.templates.render(
         request, "incentives/new.html",
         {"form": form, "correction": correction, "title": _("New reward or fine")}, status=status)
