@@ -207,8 +207,16 @@ def _entry_page(request: Request, entry: Entry, *, errors: dict | None = None, m
            "can_correct": closed and user.can(CREATE),
            "errors": errors or {}, "message": message, "posted": request.state.form or {},
            "title": _("Entry %(id)s", id=entry.id), "link": source_url(request, entry.source_kind, entry.source_id),
-           "source": source_label(request, entry.source_kind, entry.source_id)}
+           "source": source_label(request, entry.source_kind, entry.source_id),
+           "current_menu_url": _list_of(request, entry.staff_id)}
     return request.app.state.templates.render(request, "incentives/entry.html", ctx, status=status)
+
+
+def _list_of(request: Request, staff_id: int | None) -> str:
+    """The menu entry a person's entry or page belongs to: the reader's own
+    list, else the department ledger (the menu would otherwise light "My
+    rewards and fines", the longest link the address starts with)."""
+    return request.url_for("incentives:mine" if staff_id == request.state.user.id else "incentives:ledger").path
 
 
 @requires(OWN)
@@ -470,7 +478,8 @@ def staff_panel(request: Request) -> Response:
         raise NotFound()
     return request.app.state.templates.render(
         request, "incentives/staff.html",
-        {**overview, "title": _("Rewards and fines of %(name)s", name=overview["person"].name)})
+        {**overview, "title": _("Rewards and fines of %(name)s", name=overview["person"].name),
+         "current_menu_url": _list_of(request, overview["person"].id)})
 
 
 def staff_panels(request: Request, staff: Staff) -> list[Panel]:

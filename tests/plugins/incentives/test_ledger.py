@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -114,6 +115,10 @@ def test_manager_confirms_or_waives_with_a_reason(ledger):
     assert [r[4] for r in entries(site)] == ["waived", "confirmed"]
     detail = manager.get(page).text
     assert "First time, warned" in detail and "manager" in detail
+    # the menu shows where the manager is: in the department's ledger, not in their own list
+    current = re.findall(r'<a href="([^"]+)" aria-current="page">', detail)
+    assert current == ["/incentives/ledger"]
+    assert re.findall(r'<a href="([^"]+)" aria-current="page">', browser("eng").get(page).text) == ["/incentives/"]
     # engineers cannot review; nobody reviews their own entry
     emit(site, "manager", "-30.00")
     own = _entry_id(site, "manager")
