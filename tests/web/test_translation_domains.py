@@ -39,4 +39,4 @@ def test_a_core_page_keeps_cores_word_where_a_plugin_has_another(web):
     _site, _app, browser = web(plugins=["field_service"], users={"boss": ["admin"]})
     page = browser("boss").get("/waiting", headers=ZH).text
     assert own("fuwu", "Record") != own("field_service", "Record")  # 单据, 登记
-    assert f"<th>{own('fuwu', 'Record')}</th>" in page
+    assert f'<th class="wide">{own("fuwu", "Record")}</th>' in page
