@@ -24,6 +24,8 @@ from babel.dates import format_date, format_datetime, format_skeleton
 from babel.lists import format_list
 from babel.support import LazyProxy, Translations
 
+from .dates import parse_month
+
 LANGUAGES = ("zh_Hans", "zh_Hant", "en")
 DEFAULT_LANGUAGE = "zh_Hans"
 #: the time zone times are shown in when a site names none (``[site] timezone``)
@@ -231,10 +233,10 @@ def format_month(value: date | str | None) -> str:
     ``value`` is a day in it or its ``YYYY-MM``; text that is no month is
     shown as it is."""
     if isinstance(value, str):
-        try:
-            value = date.fromisoformat(f"{value}-01")
-        except ValueError:
+        first = parse_month(value)
+        if first is None:
             return value
+        value = first
     if value is None:
         return ""
     return format_skeleton("yMMM", value, locale=babel_locale())
@@ -250,7 +252,10 @@ class Month:
     __slots__ = ("first",)
 
     def __init__(self, value: date | str) -> None:
-        self.first = value.replace(day=1) if isinstance(value, date) else date.fromisoformat(f"{value}-01")
+        first = value.replace(day=1) if isinstance(value, date) else parse_month(value)
+        if first is None:
+            raise ValueError(f"not a month: {value!r}")
+        self.first = first
 
     def isoformat(self) -> str:
         return f"{self.first:%Y-%m}"
@@ -260,12 +265,6 @@ class Month:
 
     def __repr__(self) -> str:
         return f"Month({self.isoformat()!r})"
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Month) and other.first == self.first
-
-    def __hash__(self) -> int:
-        return hash(self.first)
 
 
 def format_moment(value: datetime | None, form: str = "short") -> str:
