@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Integer, String, Text, inspect, insert
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, inspect, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, utcnow
@@ -17,6 +17,8 @@ from .db import Base, utcnow
 
 class AuditEntry(Base):
     __tablename__ = "core_audit"
+    #: one record's history (the audit log filtered by record) without reading the whole log
+    __table_args__ = (Index("ix_core_audit_record", "table_name", "row_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

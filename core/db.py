@@ -131,6 +131,11 @@ class Model(Base):
     __abstract__ = True
     #: set False on tables that are themselves logs (audit, sessions).
     __audited__ = True
+    #: what the audit log calls a record of this table (a lazy translatable
+    #: string), and the path of its page with ``{id}`` (from the app's root,
+    #: e.g. ``"/complaints/{id}"``); without a label the log shows the table's name
+    __record_label__: Any = None
+    __record_url__: str = ""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -27,6 +27,8 @@ contract_product = Table(
 
 class Contract(Model):
     __tablename__ = "contract"
+    __record_label__ = _l("Contract")  # the audit log's name for it
+    __record_url__ = "/contracts/{id}"
     __table_args__ = (
         CheckConstraint("kind IN ('sales', 'service')", name="kind"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),

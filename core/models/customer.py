@@ -31,6 +31,8 @@ class Product(Model):
 
 class Customer(Model):
     __tablename__ = "customer"
+    __record_label__ = _l("Customer")  # the audit log's name for it
+    __record_url__ = "/customers/{id}"
     __table_args__ = (CheckConstraint("account_type IN ('key', 'retail')", name="account_type"),)
     __created_event__ = "customer_created"
     __changed_event__ = "customer_changed"

@@ -58,6 +58,8 @@ staff_role = Table(
 
 class Department(Model):
     __tablename__ = "department"
+    __record_label__ = _l("Department")  # the audit log's name for it
+    __record_url__ = "/departments/{id}"
 
     name: Mapped[str] = mapped_column(String(100), unique=True)
     kind: Mapped[str] = mapped_column(String(40), default="other")
@@ -88,6 +90,8 @@ class Position(Model):
 
 class Role(Model):
     __tablename__ = "role"
+    __record_label__ = _l("Role")  # the audit log's name for it
+    __record_url__ = "/roles/{id}"
 
     key: Mapped[str] = mapped_column(String(60), unique=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -132,6 +136,8 @@ class Staff(Model):
     """A member of staff; with a username and password they can sign in."""
 
     __tablename__ = "staff"
+    __record_label__ = _l("Staff member")  # the audit log's name for it
+    __record_url__ = "/staff/{id}"
     __table_args__ = (
         CheckConstraint("probation_ends_on IS NULL OR hired_on IS NULL OR probation_ends_on >= hired_on",
                         name="probation_after_hire"),

@@ -26,13 +26,13 @@ from .templating import Templates, theme_dir
 
 def core_routes() -> list:
     from .pages import (
-        auth, calendar_admin, contracts, customers, dashboard, first_visits, links, notifications, organisation,
-        profile, roles, settings_admin, waiting,
+        audit_log, auth, calendar_admin, contracts, customers, dashboard, first_visits, links, notifications,
+        organisation, profile, roles, settings_admin, waiting,
     )
 
     routes: list = []
     for module in (dashboard, auth, profile, customers, contracts, first_visits, organisation, roles,
-                   settings_admin, calendar_admin, notifications, links, waiting):
+                   settings_admin, calendar_admin, notifications, links, waiting, audit_log):
         routes += module.routes()
     return routes
 

@@ -30,6 +30,7 @@ CORE_MENU = [
     ("core.role.manage", _l("Roles"), "roles", _l("System administration"), 80),
     ("core.settings.manage", _l("Settings"), "settings", _l("System administration"), 85),
     ("core.settings.manage", _l("Working calendar"), "calendar", _l("System administration"), 86),
+    ("core.audit.view", _l("Audit log"), "audit_log", _l("System administration"), 88),
 ]
 
 

@@ -15,11 +15,14 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fuwu.db import Model
+from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Contact, Customer, Department, Staff
 
 
 class Complaint(Model):
     __tablename__ = "complaints_complaint"
+    __record_label__ = _l("Complaint")  # the audit log's name for it
+    __record_url__ = "/complaints/{id}"
     __table_args__ = (
         CheckConstraint("source IN ('direct', 'headquarters')", name="source"),
         CheckConstraint("validity IS NULL OR validity IN ('valid', 'invalid')", name="validity"),
@@ -162,6 +165,8 @@ class MonthlyReport(Model):
     """CMP-5: the month's analysis report, built and sent by the month-end job."""
 
     __tablename__ = "complaints_report"
+    __record_label__ = _l("Complaint report")  # the audit log's name for it
+    __record_url__ = "/complaints/reports/{id}"
 
     month: Mapped[date] = mapped_column(unique=True)
     due_on: Mapped[date]

@@ -11,6 +11,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Te
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fuwu.db import Model
+from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Customer, Staff
 
 
@@ -18,6 +19,8 @@ class MobileJob(Model):
     """A call handed to a mobile technician (RES-7)."""
 
     __tablename__ = "field_service_job"
+    __record_label__ = _l("Mobile service job")  # the audit log's name for it
+    __record_url__ = "/field_service/jobs/{id}"
     __table_args__ = (
         CheckConstraint("state IN ('assigned', 'departed', 'arrived', 'finished')", name="state"),
         CheckConstraint("answer IS NULL OR answer IN ('very_satisfied', 'satisfied', 'dissatisfied')",
@@ -75,6 +78,8 @@ class Project(Model):
     """A team service project (RES-8)."""
 
     __tablename__ = "field_service_project"
+    __record_label__ = _l("Team service project")  # the audit log's name for it
+    __record_url__ = "/field_service/projects/{id}"
     __table_args__ = (
         CheckConstraint("state IN ('running', 'summarised', 'closed')", name="state"),
         CheckConstraint("expected_finish >= expected_start", name="dates_in_order"),

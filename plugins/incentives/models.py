@@ -10,6 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fuwu.db import Model
+from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Department, Staff
 
 
@@ -17,6 +18,8 @@ class Entry(Model):
     """A reward (amount > 0) or fine (< 0) for one person, from one cause."""
 
     __tablename__ = "incentives_entry"
+    __record_label__ = _l("Reward or fine")  # the audit log's name for it
+    __record_url__ = "/incentives/entry/{id}"
     __table_args__ = (
         CheckConstraint("amount <> 0", name="amount_not_zero"),
         CheckConstraint("state IN ('proposed', 'confirmed', 'waived', 'disputed')", name="state"),

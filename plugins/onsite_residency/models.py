@@ -19,6 +19,8 @@ class Residency(Model):
     """An engineer resident at a customer's site, under a group lead, from .. to."""
 
     __tablename__ = "onsite_residency_residency"
+    __record_label__ = _l("Residency")  # the audit log's name for it
+    __record_url__ = "/onsite_residency/residencies/{id}"
     __table_args__ = (Index("ix_onsite_residency_residency_engineer", "engineer_id", "starts_on"),)
 
     engineer_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from fuwu.db import Model
+from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Contact, Contract, Customer, Product, Staff
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
@@ -16,6 +17,8 @@ class ProductKey(Model):
     """An installed product: serial number, service code, dongle (SK-1)."""
 
     __tablename__ = "serial_keys_key"
+    __record_label__ = _l("Product key")  # the audit log's name for it
+    __record_url__ = "/serial_keys/keys/{id}"
     __table_args__ = (
         Index("ix_serial_keys_key_customer", "customer_id", "id"),
     )
@@ -48,6 +51,7 @@ class KeyEvent(Model):
     """Key history: issued, renewed, revoked, edited, with who and when."""
 
     __tablename__ = "serial_keys_event"
+    __record_label__ = _l("Product key event")  # the audit log's name for it
     __table_args__ = (CheckConstraint("action IN ('issued', 'renewed', 'revoked', 'edited', 'imported')",
                                       name="action"),)
 
@@ -99,6 +103,8 @@ class Application(Model):
     or clear data. No password is ever stored, only who was told."""
 
     __tablename__ = "serial_keys_application"
+    __record_label__ = _l("Written application")  # the audit log's name for it
+    __record_url__ = "/serial_keys/applications/{id}"
     __table_args__ = (CheckConstraint("kind IN ('password', 'clear_data')", name="kind"),)
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"), index=True)

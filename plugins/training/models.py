@@ -12,12 +12,15 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fuwu.db import Model
+from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Customer, Staff
 from fuwu.workflow import WorkflowMixin
 
 
 class Course(Model):
     __tablename__ = "training_course"
+    __record_label__ = _l("Course")  # the audit log's name for it
+    __record_url__ = "/training/courses/{id}"
 
     code: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -91,6 +94,8 @@ class Plan(WorkflowMixin, Model):
 
 class TrainingSession(Model):
     __tablename__ = "training_session"
+    __record_label__ = _l("Training session")  # the audit log's name for it
+    __record_url__ = "/training/sessions/{id}"
 
     course_id: Mapped[int] = mapped_column(ForeignKey("training_course.id"), index=True)
     course: Mapped[Course] = relationship(lazy="joined")

@@ -1,0 +1,150 @@
+"""The audit log: who created, changed or deleted which record, and when.
+
+Every save writes its audit rows (``fuwu.audit``); this page is where the
+holders of ``core.audit.view`` read them, newest first, filtered by record
+type, record, person, action and days, and export them. A record's page
+links here with its own history selected.
+
+The log covers every department's records: granting ``core.audit.view``
+grants reading it whole, as its label says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ...audit import AuditEntry
+from ...dates import parse_date
+from ...i18n import current_zone
+from ...i18n import gettext as _
+from ...i18n import lazy_gettext as _l
+from ...db import Model
+from ...models import Staff
+from ..endpoint import requires
+from ..export import MAX_ROWS, export_response
+from ..forms import record_id
+from ..pagination import keyset_page
+from ..templating import root_path
+
+ACTIONS = {"create": _l("Record created"), "update": _l("Field changed"), "delete": _l("Record deleted")}
+
+
+@dataclass(frozen=True)
+class RecordType:
+    label: str
+    #: the path of a record's page with ``{id}`` for its id, or ""
+    url: str = ""
+
+
+def record_types(request: Request) -> dict[str, RecordType]:
+    """Tables whose records have a name for people: the models that declare
+    one (``Model.__record_label__``), then each workflow's form. Others show
+    their table's name."""
+    root = root_path(request)
+    types = {}
+    for mapper in Model.registry.mappers:
+        model = mapper.class_
+        if getattr(model, "__record_label__", None) is not None and hasattr(model, "__tablename__"):
+            url = model.__record_url__
+            types[model.__tablename__] = RecordType(str(model.__record_label__), root + url if url else "")
+    for wf in request.app.state.site.workflows.by_key.values():
+        url = wf.url
+        types.setdefault(wf.model.__tablename__, RecordType(str(wf.label), root + url if url else ""))
+    return types
+
+
+#: a row of the log: plain values, not entries (nothing to load per row)
+LOG_COLUMNS = (AuditEntry.id, AuditEntry.at, AuditEntry.table_name, AuditEntry.row_id, AuditEntry.action,
+               AuditEntry.field, AuditEntry.old, AuditEntry.new, Staff.name.label("actor_name"))
+
+
+@dataclass(frozen=True)
+class LogRow:
+    #: a row of ``LOG_COLUMNS``
+    entry: Any
+    actor: str
+    action: str
+    #: its type's name for people, else its table's name (``named`` False)
+    record_type: str
+    named: bool
+    #: the record's page, or ""
+    url: str
+    old: str | None
+    new: str | None
+
+
+def _shown(field: str | None, value: str | None) -> str | None:
+    # a digest of a secret (an API token's) is no one's business, even here
+    if value is not None and field and field.endswith("_hash"):
+        return _("(hidden)")
+    return value
+
+
+def log_row(entry, types: dict[str, RecordType]) -> LogRow:
+    kind = types.get(entry.table_name)
+    url = kind.url.format(id=entry.row_id) if kind and kind.url and entry.action != "delete" else ""
+    return LogRow(entry, entry.actor_name or _("System"), str(ACTIONS.get(entry.action, entry.action)),
+                  kind.label if kind else entry.table_name, kind is not None, url,
+                  _shown(entry.field, entry.old), _shown(entry.field, entry.new))
+
+
+def _day_start(day) -> datetime:
+    return datetime.combine(day, time(), tzinfo=current_zone())
+
+
+@requires("core.audit.view")
+def audit_log(request: Request) -> Response:
+    db = request.state.db
+    site = request.app.state.site
+    params = request.query_params
+    types = record_types(request)
+    query = select(*LOG_COLUMNS).outerjoin(Staff, Staff.id == AuditEntry.actor_id)
+    table = (params.get("table") or "").strip()[:80]
+    if table:
+        query = query.where(AuditEntry.table_name == table)
+    row = record_id(params.get("row"))
+    if row:
+        query = query.where(AuditEntry.row_id == row)
+    actor = record_id(params.get("actor"))
+    if actor:
+        query = query.where(AuditEntry.actor_id == actor)
+    if params.get("action") in ACTIONS:
+        query = query.where(AuditEntry.action == params["action"])
+    since, until = parse_date(params.get("since")), parse_date(params.get("until"))
+    if since:
+        query = query.where(AuditEntry.at >= _day_start(since))
+    if until:
+        query = query.where(AuditEntry.at < _day_start(until + timedelta(days=1)))
+    if params.get("format") in ("csv", "xlsx"):
+        found = db.execute(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(MAX_ROWS))
+        rows = (log_row(entry, types) for entry in found)
+        return export_response(params["format"], _("Audit log"),
+                               [_("Time"), _("By"), _("Action"), _("Record type"), _("Record no."), _("Field"),
+                                _("Old value"), _("New value")],
+                               ([r.entry.at, r.actor, r.action, r.record_type, r.entry.row_id, r.entry.field or "",
+                                 r.old or "", r.new or ""] for r in rows))
+    # no total: the log only grows, and counting it whole on every page would cost more than the page
+    page = keyset_page(db, query, sort_col=AuditEntry.at, id_col=AuditEntry.id, descending=True,
+                       after=params.get("after"), before=params.get("before"),
+                       size=site.settings.get("core.page_size", db), count=False)
+    people = db.execute(select(Staff.id, Staff.name).order_by(Staff.name)).all()
+    choices = sorted(((key, t.label) for key, t in types.items()), key=lambda pair: pair[1])
+    if table and table not in types:
+        choices.append((table, table))  # a table with no name for people, chosen from a row
+    return request.app.state.templates.render(
+        request, "core/audit/list.html",
+        {"page": page, "rows": [log_row(entry, types) for entry in page.rows],
+         "record_types": choices, "people": [(str(i), name) for i, name in people], "actions": ACTIONS,
+         "row": row or "", "title": _("Audit log")},
+        fragment="results")
+
+
+def routes() -> list:
+    return [Route("/audit", audit_log, name="audit_log")]

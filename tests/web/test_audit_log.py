@@ -1,0 +1,142 @@
+"""The audit log page: who changed what, filtered to a record from its page,
+for the holders of ``core.audit.view`` only, exported, at a cost that does
+not grow with its rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from sqlalchemy import select
+
+from fuwu.audit import AuditEntry
+from fuwu.models import Customer, Staff
+from tests.web.test_performance import counting
+
+ROW = re.compile(r"<tr>\s*<td class=\"date\">")
+
+
+def _customer(site, name: str) -> int:
+    def work(s):
+        customer = Customer(name=name, region="华东", address="杭州市文三路 1 号")
+        s.add(customer)
+        s.flush()
+        return customer.id
+
+    return site.db.run(work)
+
+
+def _edit_address(browser, customer_id: int, address: str):
+    page = browser.get(f"/customers/{customer_id}/edit").text
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    return browser.submit(f"/customers/{customer_id}/edit", {
+        "name": re.search(r'name="name"[^>]*value="([^"]*)"', page).group(1), "account_type": "retail",
+        "region": "华东", "address": address, "version": version}, page=f"/customers/{customer_id}/edit")
+
+
+def test_a_record_page_links_to_its_history_showing_who_changed_what(web):
+    site, app, browser = web(demo=False, users={"boss": ["admin"], "gm": ["general_manager"]})
+    customer_id = _customer(site, "杭州恒通电子科技有限公司")
+    other_id = _customer(site, "苏州新元机械有限公司")
+    boss = browser("boss")
+    assert _edit_address(boss, customer_id, "杭州市西湖区文三路 90 号").status_code == 303
+
+    gm = browser("gm")
+    detail = gm.get(f"/customers/{customer_id}").text
+    link = f'href="/audit?table=customer&amp;row={customer_id}"'
+    assert link in detail and "Change history" in detail
+    history = gm.get(f"/audit?table=customer&row={customer_id}")
+    assert history.status_code == 200
+    text = history.text
+    # the change, with both values, who made it and a link back to the record
+    assert "杭州市文三路 1 号" in text and "杭州市西湖区文三路 90 号" in text
+    assert "<code>address</code>" in text and "<td>boss</td>" in text and '">Field changed</span>' in text
+    assert f'<a href="/customers/{customer_id}">Customer #{customer_id}</a>' in text
+    # its creation (by no one signed in: the setup above) is there too, other records are not
+    assert '">Record created</span>' in text and "<td>System</td>" in text
+    assert f"Customer #{other_id}" not in text
+    # the whole log has both; filtered by person, only what boss did
+    assert f"Customer #{other_id}" in gm.get("/audit").text
+    boss_id = site.db.run(lambda s: s.scalar(select(Staff.id).where(Staff.username == "boss")))
+    by_boss = gm.get("/audit", params={"actor": str(boss_id)}).text
+    assert "杭州市西湖区文三路 90 号" in by_boss and '">Record created</span>' not in by_boss
+    # and the menu has it under system administration
+    assert '<a href="/audit"' in gm.get("/").text
+
+
+def test_the_log_is_for_those_granted_it(web):
+    site, app, browser = web(demo=False, users={"mgr": ["service_manager"]})
+    customer_id = _customer(site, "杭州恒通电子科技有限公司")
+    mgr = browser("mgr")
+    assert mgr.get("/audit").status_code == 403
+    assert mgr.get(f"/audit?table=customer&row={customer_id}").status_code == 403
+    detail = mgr.get(f"/customers/{customer_id}").text
+    assert "/audit" not in detail and "Change history" not in detail
+
+
+def test_the_log_reads_in_chinese_hides_digests_and_takes_odd_filters(web):
+    site, app, browser = web(demo=False, users={"boss": ["admin"]})
+    customer_id = _customer(site, "杭州恒通电子科技有限公司")
+    site.db.run(lambda s: s.add(AuditEntry(table_name="serial_keys_api_token", row_id=7, action="update",
+                                           field="token_hash", old="a" * 64, new="b" * 64)))
+    boss = browser("boss")
+    page = boss.get("/audit", headers={"Accept-Language": "zh-CN"}).text
+    assert "审计日志" in page and f"客户 #{customer_id}" in page and '">新建记录</span>' in page
+    assert "a" * 64 not in page and "b" * 64 not in page and "（已隐藏）" in page
+    for odd in ({"row": "abc"}, {"actor": "-1"}, {"since": "2026-13-45"}, {"until": "x"}, {"action": "drop"},
+                {"table": "x" * 500}, {"after": "garbage"}):
+        assert boss.get("/audit", params=odd).status_code == 200, odd
+    # a day range in the site's time zone: everything was written today
+    assert f"Customer #{customer_id}" not in boss.get("/audit", params={"until": "2020-01-01"}).text
+    assert f"Customer #{customer_id}" in boss.get("/audit", params={"since": "2020-01-01"}).text
+
+
+def test_the_log_exports_what_it_lists(web):
+    site, app, browser = web(demo=False, users={"boss": ["admin"]})
+    customer_id = _customer(site, "杭州恒通电子科技有限公司")
+    boss = browser("boss")
+    assert _edit_address(boss, customer_id, "杭州市西湖区文三路 90 号").status_code == 303
+    exported = boss.get("/audit", params={"table": "customer", "row": str(customer_id), "format": "csv"})
+    assert exported.status_code == 200
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["Time", "By", "Action"]
+    assert ["boss", "Field changed", "Customer", str(customer_id), "address", "杭州市文三路 1 号", "杭州市西湖区文三路 90 号"] \
+        in [r[1:] for r in rows[1:]]
+
+
+def test_the_log_costs_the_same_for_10_and_200_rows(web):
+    site, app, browser = web(demo=False, users={"boss": ["admin"]})
+    boss = browser("boss")
+    assert boss.submit("/settings/core.page_size", {"value": "200"}).status_code == 303
+
+    def add(first: int, count: int) -> None:
+        site.db.run(lambda s: s.add_all([Customer(name=f"审计客户{i:04d}") for i in range(first, first + count)]))
+
+    add(0, 9)
+    boss.get("/audit")
+    with counting(site.db.engine) as few:
+        page = boss.get("/audit", params={"table": "customer"})
+    assert len(ROW.findall(page.text)) == 9
+    add(9, 191)
+    with counting(site.db.engine) as many:
+        page = boss.get("/audit", params={"table": "customer"})
+    assert len(ROW.findall(page.text)) == 200
+    assert len(many) == len(few)
+
+
+def test_a_third_party_plugins_records_are_named_by_their_workflow(web, thirdparty_path):
+    site, app, browser = web(["hotline"], demo=False, users={"boss": ["admin"]})
+    customer_id = _customer(site, "杭州恒通电子科技有限公司")
+    from fuwu_hotline.models import HotlineCall
+
+    def add_call(s):
+        call = HotlineCall(customer_id=customer_id, summary="打印模块打不开")
+        s.add(call)
+        s.flush()
+        return call.id
+
+    call_id = site.db.run(add_call)
+    page = browser("boss").get("/audit", params={"table": "hotline_call"}).text
+    assert f"Hotline call #{call_id}" in page and "<code>hotline_call</code>" not in page
+    assert "Hotline call" in re.search(r'<select id="table".*?</select>', page, re.S).group(0)
