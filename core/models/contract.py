@@ -38,18 +38,21 @@ class Contract(Model):
     __changed_event__ = "contract_changed"
     __event_arg__ = "contract"
 
-    number: Mapped[str] = mapped_column(String(60), unique=True)
-    kind: Mapped[str] = mapped_column(String(10), default="service")
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"), index=True)
-    signed_on: Mapped[date]
+    number: Mapped[str] = mapped_column(String(60), unique=True, info={"label": _l("Contract number")})
+    kind: Mapped[str] = mapped_column(String(10), default="service",
+                                      info={"label": _l("Kind"), "choices": CONTRACT_KINDS})
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"), index=True,
+                                             info={"label": _l("Customer")})
+    signed_on: Mapped[date] = mapped_column(info={"label": _l("Signed on")})
     #: unknown until the software is installed; CON-1 then falls back to signed_on.
-    installed_on: Mapped[date | None]
-    starts_on: Mapped[date | None]
-    ends_on: Mapped[date | None] = mapped_column(index=True)
-    amount: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
-    service_level: Mapped[str] = mapped_column(String(40), default="")
-    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
-    notes: Mapped[str] = mapped_column(Text, default="")
+    installed_on: Mapped[date | None] = mapped_column(info={"label": _l("Installed on")})
+    starts_on: Mapped[date | None] = mapped_column(info={"label": _l("Service starts on")})
+    ends_on: Mapped[date | None] = mapped_column(index=True, info={"label": _l("Service ends on")})
+    amount: Mapped[Decimal] = mapped_column(default=Decimal("0.00"), info={"label": _l("Amount (yuan)")})
+    service_level: Mapped[str] = mapped_column(String(40), default="", info={"label": _l("Service level")})
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"),
+                                                     info={"label": _l("Signed by")})
+    notes: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Notes")})
 
     customer: Mapped[Customer] = relationship()
     products: Mapped[list[Product]] = relationship(secondary=contract_product)

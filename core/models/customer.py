@@ -38,16 +38,19 @@ class Customer(Model):
     __changed_event__ = "customer_changed"
     __event_arg__ = "customer"
 
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    address: Mapped[str] = mapped_column(String(300), default="")
-    region: Mapped[str] = mapped_column(String(100), default="", index=True)
-    office: Mapped[str] = mapped_column(String(100), default="")
-    account_type: Mapped[str] = mapped_column(String(10), default="retail")
-    phone: Mapped[str] = mapped_column(String(40), default="")
-    notes: Mapped[str] = mapped_column(Text, default="")
-    sales_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(200), unique=True, info={"label": _l("Company name")})
+    address: Mapped[str] = mapped_column(String(300), default="", info={"label": _l("Address")})
+    region: Mapped[str] = mapped_column(String(100), default="", index=True, info={"label": _l("Region")})
+    office: Mapped[str] = mapped_column(String(100), default="", info={"label": _l("Office")})
+    account_type: Mapped[str] = mapped_column(String(10), default="retail",
+                                              info={"label": _l("Account type"), "choices": ACCOUNT_TYPES})
+    phone: Mapped[str] = mapped_column(String(40), default="", info={"label": _l("Phone")})
+    notes: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Notes")})
+    sales_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"),
+                                                       info={"label": _l("Salesperson")})
     #: department responsible for the customer; record rules use it.
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="SET NULL"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="SET NULL"),
+                                                      info={"label": _l("Responsible department")})
 
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="Contact.id"
@@ -68,11 +71,11 @@ class Contact(Model):
     __tablename__ = "contact"
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(100))
-    title: Mapped[str] = mapped_column(String(100), default="")
-    phone: Mapped[str] = mapped_column(String(40), default="")
-    email: Mapped[str] = mapped_column(String(200), default="")
-    is_primary: Mapped[bool] = mapped_column(default=False)
+    name: Mapped[str] = mapped_column(String(100), info={"label": _l("Full name")})
+    title: Mapped[str] = mapped_column(String(100), default="", info={"label": _l("Position")})
+    phone: Mapped[str] = mapped_column(String(40), default="", info={"label": _l("Phone")})
+    email: Mapped[str] = mapped_column(String(200), default="", info={"label": _l("E-mail")})
+    is_primary: Mapped[bool] = mapped_column(default=False, info={"label": _l("Primary contact")})
 
     customer: Mapped[Customer] = relationship(back_populates="contacts")
 

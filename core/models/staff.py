@@ -61,12 +61,12 @@ class Department(Model):
     __record_label__ = _l("Department")  # the audit log's name for it
     __record_url__ = "/departments/{id}"
 
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    kind: Mapped[str] = mapped_column(String(40), default="other")
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    name: Mapped[str] = mapped_column(String(100), unique=True, info={"label": _l("Name")})
+    kind: Mapped[str] = mapped_column(String(40), default="other",
+                                      info={"label": _l("Kind"), "choices": DEPARTMENT_KINDS})
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), info={"label": _l("Part of")})
     manager_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff.id", use_alter=True, ondelete="SET NULL")
-    )
+        ForeignKey("staff.id", use_alter=True, ondelete="SET NULL"), info={"label": _l("Manager")})
 
     parent: Mapped[Department | None] = relationship(remote_side="Department.id")
     manager: Mapped[Staff | None] = relationship(foreign_keys=[manager_id], post_update=True)
@@ -81,8 +81,8 @@ class Position(Model):
     __tablename__ = "position"
     __table_args__ = (UniqueConstraint("name", "grade"),)
 
-    name: Mapped[str] = mapped_column(String(100))
-    grade: Mapped[str] = mapped_column(String(20), default="junior")
+    name: Mapped[str] = mapped_column(String(100), info={"label": _l("Job title")})
+    grade: Mapped[str] = mapped_column(String(20), default="junior", info={"label": _l("Grade"), "choices": GRADES})
 
     def __str__(self) -> str:
         return self.name
@@ -93,9 +93,9 @@ class Role(Model):
     __record_label__ = _l("Role")  # the audit log's name for it
     __record_url__ = "/roles/{id}"
 
-    key: Mapped[str] = mapped_column(String(60), unique=True)
-    name: Mapped[str] = mapped_column(String(100))
-    description: Mapped[str] = mapped_column(String(500), default="")
+    key: Mapped[str] = mapped_column(String(60), unique=True, info={"label": _l("Key")})
+    name: Mapped[str] = mapped_column(String(100), info={"label": _l("Name")})
+    description: Mapped[str] = mapped_column(String(500), default="", info={"label": _l("Description")})
     builtin: Mapped[bool] = mapped_column(Boolean, default=False)
 
     permissions: Mapped[list[RolePermission]] = relationship(
@@ -143,19 +143,21 @@ class Staff(Model):
                         name="probation_after_hire"),
     )
 
-    code: Mapped[str] = mapped_column(String(40), unique=True)
-    name: Mapped[str] = mapped_column(String(100))
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="SET NULL"))
-    position_id: Mapped[int | None] = mapped_column(ForeignKey("position.id", ondelete="SET NULL"))
-    email: Mapped[str] = mapped_column(String(200), default="")
-    phone: Mapped[str] = mapped_column(String(40), default="")
-    hired_on: Mapped[date | None]
-    probation_ends_on: Mapped[date | None]
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True, info={"label": _l("Staff number")})
+    name: Mapped[str] = mapped_column(String(100), info={"label": _l("Full name")})
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="SET NULL"),
+                                                      info={"label": _l("Department")})
+    position_id: Mapped[int | None] = mapped_column(ForeignKey("position.id", ondelete="SET NULL"),
+                                                    info={"label": _l("Position")})
+    email: Mapped[str] = mapped_column(String(200), default="", info={"label": _l("E-mail")})
+    phone: Mapped[str] = mapped_column(String(40), default="", info={"label": _l("Phone")})
+    hired_on: Mapped[date | None] = mapped_column(info={"label": _l("Hired on")})
+    probation_ends_on: Mapped[date | None] = mapped_column(info={"label": _l("Probation ends on")})
+    active: Mapped[bool] = mapped_column(Boolean, default=True, info={"label": _l("Works here (active)")})
     # Sign-in (the web shell uses these; argon2id hashes only).
-    username: Mapped[str | None] = mapped_column(String(60), unique=True)
+    username: Mapped[str | None] = mapped_column(String(60), unique=True, info={"label": _l("Username")})
     password_hash: Mapped[str | None] = mapped_column(String(200))
-    language: Mapped[str | None] = mapped_column(String(10))
+    language: Mapped[str | None] = mapped_column(String(10), info={"label": _l("Language")})
 
     department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
     position: Mapped[Position | None] = relationship()

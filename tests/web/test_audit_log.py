@@ -11,7 +11,7 @@ import re
 from sqlalchemy import select
 
 from fuwu.audit import AuditEntry
-from fuwu.models import Customer, Staff
+from fuwu.models import Customer, Department, Staff
 from tests.web.test_performance import counting
 
 ROW = re.compile(r"<tr>\s*<td class=\"date\">")
@@ -27,20 +27,22 @@ def _customer(site, name: str) -> int:
     return site.db.run(work)
 
 
-def _edit_address(browser, customer_id: int, address: str):
+def _edit_address(browser, customer_id: int, address: str, **more):
     page = browser.get(f"/customers/{customer_id}/edit").text
     version = re.search(r'name="version" value="(\d+)"', page).group(1)
     return browser.submit(f"/customers/{customer_id}/edit", {
         "name": re.search(r'name="name"[^>]*value="([^"]*)"', page).group(1), "account_type": "retail",
-        "region": "华东", "address": address, "version": version}, page=f"/customers/{customer_id}/edit")
+        "region": "华东", "address": address, "version": version, **more}, page=f"/customers/{customer_id}/edit")
 
 
 def test_a_record_page_links_to_its_history_showing_who_changed_what(web):
     site, app, browser = web(demo=False, users={"boss": ["admin"], "gm": ["general_manager"]})
     customer_id = _customer(site, "杭州恒通电子科技有限公司")
     other_id = _customer(site, "苏州新元机械有限公司")
+    department_id = site.db.run(lambda s: (s.add(d := Department(name="华东服务组")), s.flush(), d.id)[-1])
     boss = browser("boss")
-    assert _edit_address(boss, customer_id, "杭州市西湖区文三路 90 号").status_code == 303
+    assert _edit_address(boss, customer_id, "杭州市西湖区文三路 90 号", account_type="key",
+                         department_id=str(department_id)).status_code == 303
 
     gm = browser("gm")
     detail = gm.get(f"/customers/{customer_id}").text
@@ -51,8 +53,11 @@ def test_a_record_page_links_to_its_history_showing_who_changed_what(web):
     text = history.text
     # the change, with both values, who made it and a link back to the record
     assert "杭州市文三路 1 号" in text and "杭州市西湖区文三路 90 号" in text
-    assert "<code>address</code>" in text and "<td>boss</td>" in text and '">Field changed</span>' in text
+    assert "<td>Address</td>" in text and "<td>boss</td>" in text and '">Field changed</span>' in text
     assert f'<a href="/customers/{customer_id}">Customer #{customer_id}</a>' in text
+    # a choice by its label, another record by its name, not as stored
+    assert "<td>Retail (pays on the spot)</td>" in text and "<td>Key account (monthly settlement)</td>" in text
+    assert "<td>Responsible department</td>" in text and "<td>华东服务组</td>" in text
     # its creation (by no one signed in: the setup above) is there too, other records are not
     assert '">Record created</span>' in text and "<td>System</td>" in text
     assert f"Customer #{other_id}" not in text
@@ -101,7 +106,7 @@ def test_the_log_exports_what_it_lists(web):
     assert exported.status_code == 200
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["Time", "By", "Action"]
-    assert ["boss", "Field changed", "Customer", str(customer_id), "address", "杭州市文三路 1 号", "杭州市西湖区文三路 90 号"] \
+    assert ["boss", "Field changed", "Customer", str(customer_id), "Address", "杭州市文三路 1 号", "杭州市西湖区文三路 90 号"] \
         in [r[1:] for r in rows[1:]]
 
 

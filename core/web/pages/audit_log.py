@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Boolean, Date, DateTime, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from ...audit import AuditEntry
 from ...dates import parse_date
-from ...i18n import current_zone
+from ...i18n import current_zone, format_day
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ...db import Model
@@ -76,23 +76,78 @@ class LogRow:
     named: bool
     #: the record's page, or ""
     url: str
+    #: the column's label (``info["label"]``), else None: the page shows its name
+    field: str | None
     old: str | None
     new: str | None
 
 
-def _shown(field: str | None, value: str | None) -> str | None:
-    # a digest of a secret (an API token's) is no one's business, even here
-    if value is not None and field and field.endswith("_hash"):
-        return _("(hidden)")
+def _column(table_name: str, field: str | None):
+    table = Model.metadata.tables.get(table_name)
+    return table.c.get(field) if table is not None and field else None
+
+
+def _target(column):
+    """The table a foreign-key column points at and the column naming its rows, or None."""
+    for key in column.foreign_keys:
+        table = key.column.table
+        for name in ("name", "number", "title", "code"):
+            if name in table.c:
+                return table, table.c[name]
+    return None
+
+
+def referenced_names(db, entries) -> dict[tuple[str, str], str]:
+    """{(table, id as stored): the record's name} for the foreign keys the
+    rows changed: one query per table they point at, not one per row."""
+    wanted: dict[Any, tuple[Any, set[int]]] = {}
+    for entry in entries:
+        column = _column(entry.table_name, entry.field)
+        target = _target(column) if column is not None else None
+        if target is None:
+            continue
+        ids = wanted.setdefault(target[0].name, (target, set()))[1]
+        ids.update(int(v) for v in (entry.old, entry.new) if v is not None and v.isdigit())
+    names = {}
+    for table_name, ((table, name), ids) in wanted.items():
+        if ids:
+            for row_id, text in db.execute(select(table.c.id, name).where(table.c.id.in_(sorted(ids)))):
+                names[(table_name, str(row_id))] = str(text)
+    return names
+
+
+def _shown(column, field: str | None, value: str | None, names: dict) -> str | None:
+    """A stored value as people read it: a choice's label, a record's name,
+    yes or no, a day in the reader's format."""
+    if value is None:
+        return None
+    if field and field.endswith("_hash"):
+        return _("(hidden)")  # a digest of a secret (an API token's) is no one's business, even here
+    if column is None:
+        return value
+    choices = column.info.get("choices")
+    if choices and value in choices:
+        return str(choices[value])
+    target = _target(column)
+    if target is not None:
+        return names.get((target[0].name, value), f"#{value}")
+    if isinstance(column.type, Boolean):
+        return _("Yes") if value == "True" else _("No")
+    if isinstance(column.type, Date) and not isinstance(column.type, DateTime):
+        day = parse_date(value)
+        return format_day(day) if day else value
     return value
 
 
-def log_row(entry, types: dict[str, RecordType]) -> LogRow:
+def log_row(entry, types: dict[str, RecordType], names: dict) -> LogRow:
     kind = types.get(entry.table_name)
     url = kind.url.format(id=entry.row_id) if kind and kind.url and entry.action != "delete" else ""
+    column = _column(entry.table_name, entry.field)
+    label = column.info.get("label") if column is not None else None
     return LogRow(entry, entry.actor_name or _("System"), str(ACTIONS.get(entry.action, entry.action)),
                   kind.label if kind else entry.table_name, kind is not None, url,
-                  _shown(entry.field, entry.old), _shown(entry.field, entry.new))
+                  str(label) if label is not None else None,
+                  _shown(column, entry.field, entry.old, names), _shown(column, entry.field, entry.new, names))
 
 
 def _day_start(day) -> datetime:
@@ -123,24 +178,27 @@ def audit_log(request: Request) -> Response:
     if until:
         query = query.where(AuditEntry.at < _day_start(until + timedelta(days=1)))
     if params.get("format") in ("csv", "xlsx"):
-        found = db.execute(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(MAX_ROWS))
-        rows = (log_row(entry, types) for entry in found)
+        found = db.execute(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(MAX_ROWS)).all()
+        names = referenced_names(db, found)
+        rows = (log_row(entry, types, names) for entry in found)
         return export_response(params["format"], _("Audit log"),
                                [_("Time"), _("By"), _("Action"), _("Record type"), _("Record no."), _("Field"),
                                 _("Old value"), _("New value")],
-                               ([r.entry.at, r.actor, r.action, r.record_type, r.entry.row_id, r.entry.field or "",
+                               ([r.entry.at, r.actor, r.action, r.record_type, r.entry.row_id,
+                                 r.field or r.entry.field or "",
                                  r.old or "", r.new or ""] for r in rows))
     # no total: the log only grows, and counting it whole on every page would cost more than the page
     page = keyset_page(db, query, sort_col=AuditEntry.at, id_col=AuditEntry.id, descending=True,
                        after=params.get("after"), before=params.get("before"),
                        size=site.settings.get("core.page_size", db), count=False)
+    names = referenced_names(db, page.rows)
     people = db.execute(select(Staff.id, Staff.name).order_by(Staff.name)).all()
     choices = sorted(((key, t.label) for key, t in types.items()), key=lambda pair: pair[1])
     if table and table not in types:
         choices.append((table, table))  # a table with no name for people, chosen from a row
     return request.app.state.templates.render(
         request, "core/audit/list.html",
-        {"page": page, "rows": [log_row(entry, types) for entry in page.rows],
+        {"page": page, "rows": [log_row(entry, types, names) for entry in page.rows],
          "record_types": choices, "people": [(str(i), name) for i, name in people], "actions": ACTIONS,
          "row": row or "", "title": _("Audit log")},
         fragment="results")
