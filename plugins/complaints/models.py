@@ -18,6 +18,8 @@ from fuwu.db import Model
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Contact, Customer, Department, Staff
 
+from .rules import CATEGORIES, CAUSES, CHANNELS, REPLY_KINDS, SOURCES, STATES
+
 
 class Complaint(Model):
     __tablename__ = "complaints_complaint"
@@ -31,49 +33,63 @@ class Complaint(Model):
         Index("ix_complaints_complaint_customer", "customer_id", "received_at"),
     )
 
-    number: Mapped[str] = mapped_column(String(30), unique=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True, info={"label": _l("Complaint number")})
     #: CMP-1: directly from the user, or forwarded by headquarters
-    source: Mapped[str] = mapped_column(String(20), default="direct")
+    source: Mapped[str] = mapped_column(String(20), default="direct",
+                                        info={"label": _l("Complaint source"), "choices": SOURCES})
     #: phone, visit, letter, link (the customer's own signed link)
-    channel: Mapped[str] = mapped_column(String(20), default="phone")
-    hq_reference: Mapped[str] = mapped_column(String(60), default="")
-    received_at: Mapped[datetime]
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20), default="phone",
+                                         info={"label": _l("Received through"), "choices": CHANNELS})
+    hq_reference: Mapped[str] = mapped_column(String(60), default="", info={"label": _l("Headquarters' reference")})
+    received_at: Mapped[datetime] = mapped_column(info={"label": _l("Received at")})
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"),
+                                             info={"label": _l("Customer")})
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="SET NULL"))
-    contact_name: Mapped[str] = mapped_column(String(100), default="")
-    contact_phone: Mapped[str] = mapped_column(String(40), default="")
-    category: Mapped[str] = mapped_column(String(20), default="other", index=True)
-    description: Mapped[str] = mapped_column(Text, default="")
-    concerned_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), index=True)
-    concerned_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="SET NULL"))
-    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    contact_name: Mapped[str] = mapped_column(String(100), default="", info={"label": _l("Complainant")})
+    contact_phone: Mapped[str] = mapped_column(String(40), default="", info={"label": _l("Complainant's phone")})
+    category: Mapped[str] = mapped_column(String(20), default="other", index=True,
+                                          info={"label": _l("Complaint category"), "choices": CATEGORIES})
+    description: Mapped[str] = mapped_column(Text, default="", info={"label": _l("What happened")})
+    concerned_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), index=True,
+                                                           info={"label": _l("Staff concerned")})
+    concerned_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="SET NULL"),
+                                                                info={"label": _l("Department concerned")})
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"),
+                                                       info={"label": _l("Received by")})
     #: received, handling, replied, follow_up, escalated, to_archive, archived
-    state: Mapped[str] = mapped_column(String(20), default="received", index=True)
+    state: Mapped[str] = mapped_column(String(20), default="received", index=True,
+                                       info={"label": _l("Complaint state"), "choices": STATES})
     # CMP-2
-    validity: Mapped[str | None] = mapped_column(String(10))
-    invalid_explanation: Mapped[str] = mapped_column(Text, default="")
-    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
-    responsible_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="SET NULL"))
+    validity: Mapped[str | None] = mapped_column(String(10), info={"label": _l("Validity")})
+    invalid_explanation: Mapped[str] = mapped_column(Text, default="",
+                                                     info={"label": _l("Explanation given to the complainant")})
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"),
+                                                       info={"label": _l("Reviewed by")})
+    responsible_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="SET NULL"),
+                                                                  info={"label": _l("Responsible department")})
     # CMP-3
-    cause: Mapped[str] = mapped_column(Text, default="")
-    cause_category: Mapped[str | None] = mapped_column(String(20))
-    responsible_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), index=True)
-    measures: Mapped[str] = mapped_column(Text, default="")
-    reply_kind: Mapped[str | None] = mapped_column(String(20))
-    reply_text: Mapped[str] = mapped_column(Text, default="")
-    compensation: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
-    result_text: Mapped[str] = mapped_column(Text, default="")
+    cause: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Cause")})
+    cause_category: Mapped[str | None] = mapped_column(String(20),
+                                                       info={"label": _l("Kind of cause"), "choices": CAUSES})
+    responsible_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), index=True,
+                                                             info={"label": _l("Person responsible")})
+    measures: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Measures taken")})
+    reply_kind: Mapped[str | None] = mapped_column(
+        String(20), info={"label": _l("Reply to the complainant"), "choices": REPLY_KINDS})
+    reply_text: Mapped[str] = mapped_column(Text, default="", info={"label": _l("What the complainant was told")})
+    compensation: Mapped[Decimal] = mapped_column(default=Decimal("0.00"), info={"label": _l("Compensation (yuan)")})
+    result_text: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Handling result")})
     gm_call_needed: Mapped[bool] = mapped_column(Boolean, default=False)
-    gm_called: Mapped[bool] = mapped_column(Boolean, default=False)
+    gm_called: Mapped[bool] = mapped_column(Boolean, default=False, info={"label": _l("General manager's call")})
     # CMP-4
-    resolved: Mapped[bool | None] = mapped_column(Boolean)
-    customer_opinion: Mapped[str] = mapped_column(Text, default="")
-    hq_answer: Mapped[str] = mapped_column(Text, default="")
+    resolved: Mapped[bool | None] = mapped_column(Boolean, info={"label": _l("Outcome of the follow-up call")})
+    customer_opinion: Mapped[str] = mapped_column(Text, default="", info={"label": _l("The user's opinion")})
+    hq_answer: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Headquarters' answer")})
     # CMP-5
-    corrective_measures: Mapped[str] = mapped_column(Text, default="")
-    preventive_measures: Mapped[str] = mapped_column(Text, default="")
+    corrective_measures: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Corrective measures")})
+    preventive_measures: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Preventive measures")})
     #: staff-only remarks; never shown through the customer's link (issue §9)
-    internal_note: Mapped[str] = mapped_column(Text, default="")
+    internal_note: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Internal note")})
     # CMP-7: booked once per complaint
     fine_emitted: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -168,8 +184,8 @@ class MonthlyReport(Model):
     __record_label__ = _l("Complaint report")  # the audit log's name for it
     __record_url__ = "/complaints/reports/{id}"
 
-    month: Mapped[date] = mapped_column(unique=True)
-    due_on: Mapped[date]
+    month: Mapped[date] = mapped_column(unique=True, info={"label": _l("Month")})
+    due_on: Mapped[date] = mapped_column(info={"label": _l("Due on")})
     built_at: Mapped[datetime]
-    sent_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None] = mapped_column(info={"label": _l("Sent at")})
     data: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -111,13 +111,14 @@ class ServicePeriod(Model):
         Index("ix_contracts_period_contract_ends", "contract_id", "ends_on"),
     )
 
-    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"))
-    starts_on: Mapped[date]
-    ends_on: Mapped[date] = mapped_column(index=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"),
+                                             info={"label": _l("Contract")})
+    starts_on: Mapped[date] = mapped_column(info={"label": _l("Starts on")})
+    ends_on: Mapped[date] = mapped_column(index=True, info={"label": _l("Ends on")})
     #: signing (CON-1/CON-2 from the contract), renewal (CON-5), manual, migration
     source: Mapped[str] = mapped_column(String(20), default="manual")
-    amount: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
-    notes: Mapped[str] = mapped_column(Text, default="")
+    amount: Mapped[Decimal] = mapped_column(default=Decimal("0.00"), info={"label": _l("Amount (yuan)")})
+    notes: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Notes")})
 
     contract: Mapped[Contract] = relationship()
 
@@ -184,17 +185,21 @@ class Renewal(WorkflowMixin, Model):
         CheckConstraint("amount >= 0", name="amount_not_negative"),
     )
 
-    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"), index=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"), index=True,
+                                             info={"label": _l("Contract")})
     #: the period being renewed, and the one the agreement created
-    period_id: Mapped[int | None] = mapped_column(ForeignKey("contracts_period.id", ondelete="SET NULL"))
-    new_period_id: Mapped[int | None] = mapped_column(ForeignKey("contracts_period.id", ondelete="SET NULL"))
-    starts_on: Mapped[date]
-    ends_on: Mapped[date]
-    amount: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    period_id: Mapped[int | None] = mapped_column(ForeignKey("contracts_period.id", ondelete="SET NULL"),
+                                                  info={"label": _l("Service period")})
+    new_period_id: Mapped[int | None] = mapped_column(ForeignKey("contracts_period.id", ondelete="SET NULL"),
+                                                      info={"label": _l("New period")})
+    starts_on: Mapped[date] = mapped_column(info={"label": _l("New period starts on")})
+    ends_on: Mapped[date] = mapped_column(info={"label": _l("New period ends on")})
+    amount: Mapped[Decimal] = mapped_column(default=Decimal("0.00"), info={"label": _l("Amount (yuan)")})
     #: who drives the renewal (not ``assignee_id``: the workflow engine would then show
     #: each step only to this person, hiding the agreement from the salespeople)
-    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
-    notes: Mapped[str] = mapped_column(Text, default="")
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"),
+                                                       info={"label": _l("Assignee")})
+    notes: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Notes")})
 
     contract: Mapped[Contract] = relationship()
     assigned_to: Mapped[Staff | None] = relationship(foreign_keys=[assigned_to_id], lazy="joined")

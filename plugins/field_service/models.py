@@ -27,25 +27,28 @@ class MobileJob(Model):
                         name="answer"),
     )
 
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
-    technician_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"), index=True)
-    coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
-    problem: Mapped[str] = mapped_column(String(300))
-    kind: Mapped[str] = mapped_column(String(40))
-    state: Mapped[str] = mapped_column(String(20), default="assigned", index=True)
-    assigned_at: Mapped[datetime] = mapped_column(index=True)
-    departed_at: Mapped[datetime | None]
-    left_in_time: Mapped[bool | None] = mapped_column(Boolean)
-    arrived_at: Mapped[datetime | None]
-    finished_at: Mapped[datetime | None] = mapped_column(index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True,
+                                             info={"label": _l("Customer")})
+    technician_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"), index=True,
+                                               info={"label": _l("Mobile technician")})
+    coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"),
+                                                       info={"label": _l("Coordinator")})
+    problem: Mapped[str] = mapped_column(String(300), info={"label": _l("Problem reported")})
+    kind: Mapped[str] = mapped_column(String(40), info={"label": _l("Kind of job")})
+    state: Mapped[str] = mapped_column(String(20), default="assigned", index=True, info={"label": _l("Job state")})
+    assigned_at: Mapped[datetime] = mapped_column(index=True, info={"label": _l("Assigned at")})
+    departed_at: Mapped[datetime | None] = mapped_column(info={"label": _l("Departed at")})
+    left_in_time: Mapped[bool | None] = mapped_column(Boolean, info={"label": _l("Left in time")})
+    arrived_at: Mapped[datetime | None] = mapped_column(info={"label": _l("Arrived at")})
+    finished_at: Mapped[datetime | None] = mapped_column(index=True, info={"label": _l("Finished at")})
     #: the finish day in Asia/Shanghai: the return-visit list and the month read it
-    finished_on: Mapped[date | None] = mapped_column(index=True)
-    score: Mapped[int] = mapped_column(Integer, default=0)
-    work_done: Mapped[str] = mapped_column(Text, default="")
-    answer: Mapped[str | None] = mapped_column(String(20))
-    answer_comment: Mapped[str] = mapped_column(Text, default="")
-    visit_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    visit_failed_note: Mapped[str] = mapped_column(Text, default="")
+    finished_on: Mapped[date | None] = mapped_column(index=True, info={"label": _l("Finished on")})
+    score: Mapped[int] = mapped_column(Integer, default=0, info={"label": _l("Workload score")})
+    work_done: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Work done")})
+    answer: Mapped[str | None] = mapped_column(String(20), info={"label": _l("Customer's answer")})
+    answer_comment: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Comments")})
+    visit_attempts: Mapped[int] = mapped_column(Integer, default=0, info={"label": _l("Failed attempts")})
+    visit_failed_note: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Comments")})
     visited_at: Mapped[datetime | None]
     visited_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
 
@@ -85,20 +88,23 @@ class Project(Model):
         CheckConstraint("expected_finish >= expected_start", name="dates_in_order"),
     )
 
-    title: Mapped[str] = mapped_column(String(200))
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
-    manager_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
-    leader_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
-    expected_start: Mapped[date]
-    expected_finish: Mapped[date]
-    actual_start: Mapped[date | None]
-    actual_finish: Mapped[date | None]
-    state: Mapped[str] = mapped_column(String(20), default="running", index=True)
-    summary: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[str] = mapped_column(String(200), info={"label": _l("Project title")})
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True,
+                                             info={"label": _l("Customer")})
+    manager_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"),
+                                            info={"label": _l("Project manager")})
+    leader_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"),
+                                           info={"label": _l("Group leader")})
+    expected_start: Mapped[date] = mapped_column(info={"label": _l("Expected start")})
+    expected_finish: Mapped[date] = mapped_column(info={"label": _l("Expected finish")})
+    actual_start: Mapped[date | None] = mapped_column(info={"label": _l("Actual start")})
+    actual_finish: Mapped[date | None] = mapped_column(info={"label": _l("Actual finish")})
+    state: Mapped[str] = mapped_column(String(20), default="running", index=True, info={"label": _l("Project state")})
+    summary: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Summary report")})
     #: "satisfied" / "dissatisfied" from the customer's survey
-    survey: Mapped[str | None] = mapped_column(String(20))
-    survey_comment: Mapped[str] = mapped_column(Text, default="")
-    bonus: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    survey: Mapped[str | None] = mapped_column(String(20), info={"label": _l("Customer survey")})
+    survey_comment: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Comments")})
+    bonus: Mapped[Decimal] = mapped_column(default=Decimal("0.00"), info={"label": _l("Project bonus (yuan)")})
 
     customer: Mapped[Customer] = relationship()
     manager: Mapped[Staff] = relationship(foreign_keys=[manager_id])

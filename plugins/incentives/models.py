@@ -28,35 +28,40 @@ class Entry(Model):
         Index("ix_incentives_entry_month_department", "month", "department_id"),
     )
 
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"), info={"label": _l("Employee")})
     #: the department when the entry was booked: the month's summary stays put when people move
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="SET NULL"))
-    amount: Mapped[Decimal]
-    rule_id: Mapped[str] = mapped_column(String(20), index=True)
-    reason: Mapped[str] = mapped_column(Text)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="SET NULL"),
+                                                      info={"label": _l("Department")})
+    amount: Mapped[Decimal] = mapped_column(info={"label": _l("Amount (yuan)")})
+    rule_id: Mapped[str] = mapped_column(String(20), index=True, info={"label": _l("Rule ID")})
+    reason: Mapped[str] = mapped_column(Text, info={"label": _l("Reason for the entry")})
     #: the record that caused it, e.g. ("complaints.complaint", 12); "manual" for entries made by hand
     source_kind: Mapped[str] = mapped_column(String(80))
     source_id: Mapped[str] = mapped_column(String(80), default="")
     #: one entry per source and rule (the idempotency key)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     #: YYYY-MM of the payroll it belongs to
-    month: Mapped[str] = mapped_column(String(7))
-    state: Mapped[str] = mapped_column(String(12), default="proposed")
+    month: Mapped[str] = mapped_column(String(7), info={"label": _l("Payroll month")})
+    state: Mapped[str] = mapped_column(String(12), default="proposed", info={"label": _l("Entry state")})
     #: who booked it by hand; None when a rule plugin emitted it
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     #: a correction of an entry in a closed month
-    correction_of_id: Mapped[int | None] = mapped_column(ForeignKey("incentives_entry.id", ondelete="SET NULL"))
+    correction_of_id: Mapped[int | None] = mapped_column(ForeignKey("incentives_entry.id", ondelete="SET NULL"),
+                                                         info={"label": _l("Corrects")})
     # the manager's review
-    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
-    reviewed_at: Mapped[datetime | None]
-    review_note: Mapped[str] = mapped_column(Text, default="")
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"),
+                                                       info={"label": _l("Reviewed by")})
+    reviewed_at: Mapped[datetime | None] = mapped_column(info={"label": _l("Reviewed")})
+    review_note: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Remark")})
     # the employee's dispute and its decision
-    dispute_reason: Mapped[str] = mapped_column(Text, default="")
-    disputed_at: Mapped[datetime | None]
-    dispute_outcome: Mapped[str] = mapped_column(String(10), default="")  # "", "upheld", "rejected"
-    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    dispute_reason: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Why is it wrong?")})
+    disputed_at: Mapped[datetime | None] = mapped_column(info={"label": _l("Disputed")})
+    dispute_outcome: Mapped[str] = mapped_column(String(10), default="",  # "", "upheld", "rejected"
+                                                 info={"label": _l("Decision")})
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"),
+                                                      info={"label": _l("Decided by")})
     decided_at: Mapped[datetime | None]
-    decision_note: Mapped[str] = mapped_column(Text, default="")
+    decision_note: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Reason for the decision")})
 
     staff: Mapped[Staff] = relationship(foreign_keys=[staff_id], lazy="joined", innerjoin=True)
     department: Mapped[Department | None] = relationship(foreign_keys=[department_id], lazy="joined")

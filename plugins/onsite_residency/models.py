@@ -23,13 +23,16 @@ class Residency(Model):
     __record_url__ = "/onsite_residency/residencies/{id}"
     __table_args__ = (Index("ix_onsite_residency_residency_engineer", "engineer_id", "starts_on"),)
 
-    engineer_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
-    lead_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), index=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"), index=True)
-    site_name: Mapped[str] = mapped_column(String(200), default="")
-    starts_on: Mapped[date]
-    ends_on: Mapped[date | None]
-    notes: Mapped[str] = mapped_column(Text, default="")
+    engineer_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"),
+                                             info={"label": _l("Resident engineer")})
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), index=True,
+                                                info={"label": _l("Supervising group lead")})
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"), index=True,
+                                             info={"label": _l("Customer")})
+    site_name: Mapped[str] = mapped_column(String(200), default="", info={"label": _l("Customer site")})
+    starts_on: Mapped[date] = mapped_column(info={"label": _l("Resident from")})
+    ends_on: Mapped[date | None] = mapped_column(info={"label": _l("Resident until")})
+    notes: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Notes")})
 
     engineer: Mapped[Staff] = relationship(foreign_keys=[engineer_id], lazy="joined")
     lead: Mapped[Staff | None] = relationship(foreign_keys=[lead_id], lazy="joined")
@@ -77,13 +80,14 @@ class ResidentReport(WorkflowMixin, Model):
     __workflow__ = "onsite_residency.report"
     __table_args__ = (UniqueConstraint("residency_id", "month"),)
 
-    residency_id: Mapped[int] = mapped_column(ForeignKey("onsite_residency_residency.id", ondelete="CASCADE"))
-    month: Mapped[date] = mapped_column(index=True)
-    work_done: Mapped[str] = mapped_column(Text, default="")
-    problems: Mapped[str] = mapped_column(Text, default="")
-    suggestions: Mapped[str] = mapped_column(Text, default="")
+    residency_id: Mapped[int] = mapped_column(ForeignKey("onsite_residency_residency.id", ondelete="CASCADE"),
+                                              info={"label": _l("Residency")})
+    month: Mapped[date] = mapped_column(index=True, info={"label": _l("Month")})
+    work_done: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Work done")})
+    problems: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Problems found")})
+    suggestions: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Suggestions")})
     #: the engineer's own service quality evaluation form (RES-6)
-    evaluation: Mapped[str] = mapped_column(Text, default="")
+    evaluation: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Service quality self-evaluation")})
     #: RES-1/RES-2 figures filled in from the sheet and the call log
     figures: Mapped[dict] = mapped_column(JSON, default=dict)
     #: RES-6: when each document first reached the chain ({doc: iso datetime})
@@ -91,8 +95,8 @@ class ResidentReport(WorkflowMixin, Model):
     stamped_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     stamped_at: Mapped[datetime | None]
     stamp_hash: Mapped[str] = mapped_column(String(64), default="")
-    sent_at: Mapped[datetime | None]
-    contact_name: Mapped[str] = mapped_column(String(100), default="")
+    sent_at: Mapped[datetime | None] = mapped_column(info={"label": _l("Submitted at")})
+    contact_name: Mapped[str] = mapped_column(String(100), default="", info={"label": _l("Customer contact")})
 
     residency: Mapped[Residency] = relationship(lazy="joined")
     stamped_by: Mapped[Staff | None] = relationship(foreign_keys=[stamped_by_id])

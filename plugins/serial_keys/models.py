@@ -23,19 +23,22 @@ class ProductKey(Model):
         Index("ix_serial_keys_key_customer", "customer_id", "id"),
     )
 
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"))
-    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="RESTRICT"))
-    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id", ondelete="SET NULL"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"),
+                                             info={"label": _l("Customer")})
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="RESTRICT"),
+                                            info={"label": _l("Product")})
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id", ondelete="SET NULL"), index=True,
+                                                    info={"label": _l("Contract number")})
     period_id: Mapped[int | None] = mapped_column(ForeignKey("contracts_period.id", ondelete="SET NULL"))
-    serial_number: Mapped[str] = mapped_column(String(80), unique=True)
-    service_code: Mapped[str] = mapped_column(String(80), index=True)
+    serial_number: Mapped[str] = mapped_column(String(80), unique=True, info={"label": _l("Serial number")})
+    service_code: Mapped[str] = mapped_column(String(80), index=True, info={"label": _l("Service code")})
     #: hardware encryption dongle (加密锁); unique when present
-    dongle_number: Mapped[str | None] = mapped_column(String(80), unique=True)
-    installed_on: Mapped[date | None]
+    dongle_number: Mapped[str | None] = mapped_column(String(80), unique=True, info={"label": _l("Dongle number")})
+    installed_on: Mapped[date | None] = mapped_column(info={"label": _l("Installation date")})
     #: end of the service period the key is valid for (SK-2)
-    expires_on: Mapped[date | None] = mapped_column(index=True)
-    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
-    notes: Mapped[str] = mapped_column(Text, default="")
+    expires_on: Mapped[date | None] = mapped_column(index=True, info={"label": _l("Valid until")})
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False, info={"label": _l("Revoked")})
+    notes: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Notes")})
 
     customer: Mapped[Customer] = relationship()
     product: Mapped[Product] = relationship()
@@ -107,17 +110,20 @@ class Application(Model):
     __record_url__ = "/serial_keys/applications/{id}"
     __table_args__ = (CheckConstraint("kind IN ('password', 'clear_data')", name="kind"),)
 
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"), index=True)
-    key_id: Mapped[int | None] = mapped_column(ForeignKey("serial_keys_key.id", ondelete="SET NULL"))
-    kind: Mapped[str] = mapped_column(String(12))
-    received_on: Mapped[date]
-    applicant: Mapped[str] = mapped_column(String(100))
-    approver_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"), index=True,
+                                             info={"label": _l("Customer")})
+    key_id: Mapped[int | None] = mapped_column(ForeignKey("serial_keys_key.id", ondelete="SET NULL"),
+                                               info={"label": _l("Product key")})
+    kind: Mapped[str] = mapped_column(String(12), info={"label": _l("Request")})
+    received_on: Mapped[date] = mapped_column(info={"label": _l("Application received on")})
+    applicant: Mapped[str] = mapped_column(String(100), info={"label": _l("Signed by (customer)")})
+    approver_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"),
+                                                    info={"label": _l("Approved by")})
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="SET NULL"))
     #: the person told the password / told the data was cleared
-    contact_name: Mapped[str] = mapped_column(String(100))
-    done_on: Mapped[date | None]
-    notes: Mapped[str] = mapped_column(Text, default="")
+    contact_name: Mapped[str] = mapped_column(String(100), info={"label": _l("Contact who was told")})
+    done_on: Mapped[date | None] = mapped_column(info={"label": _l("Done on")})
+    notes: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Notes")})
     file_name: Mapped[str] = mapped_column(String(200))
     file_type: Mapped[str] = mapped_column(String(60))
     file_size: Mapped[int] = mapped_column(Integer)

@@ -22,14 +22,15 @@ class Course(Model):
     __record_label__ = _l("Course")  # the audit log's name for it
     __record_url__ = "/training/courses/{id}"
 
-    code: Mapped[str] = mapped_column(String(40), unique=True)
-    title: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(String(40), unique=True, info={"label": _l("Course code")})
+    title: Mapped[str] = mapped_column(String(200), info={"label": _l("Course title")})
     #: operation / upgrade / business / internal (TRN-1, TRN-7)
-    category: Mapped[str] = mapped_column(String(20), default="operation")
-    goals: Mapped[str] = mapped_column(Text, default="")
-    outline: Mapped[str] = mapped_column(Text, default="")
-    hours: Mapped[int] = mapped_column(Integer, default=4)
-    trainer_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    category: Mapped[str] = mapped_column(String(20), default="operation", info={"label": _l("Course type")})
+    goals: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Training goals")})
+    outline: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Course outline")})
+    hours: Mapped[int] = mapped_column(Integer, default=4, info={"label": _l("Duration (hours)")})
+    trainer_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"),
+                                                   info={"label": _l("Trainer")})
     trainer: Mapped[Staff | None] = relationship(lazy="joined")
 
 
@@ -65,20 +66,22 @@ class Plan(WorkflowMixin, Model):
     __tablename__ = "training_plan"
     __workflow__ = "training.plan"
 
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True, info={"label": _l("Customer")})
     customer: Mapped[Customer] = relationship(lazy="joined")
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id", ondelete="SET NULL"))
-    course_id: Mapped[int | None] = mapped_column(ForeignKey("training_course.id", ondelete="SET NULL"))
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("training_course.id", ondelete="SET NULL"),
+                                                  info={"label": _l("Course")})
     course: Mapped[Course | None] = relationship(lazy="joined")
-    title: Mapped[str] = mapped_column(String(200))
-    goals: Mapped[str] = mapped_column(Text, default="")
-    content: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[str] = mapped_column(String(200), info={"label": _l("Plan title")})
+    goals: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Training goals")})
+    content: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Training content")})
     #: on_site / remote / room
-    place: Mapped[str] = mapped_column(String(10), default="on_site")
-    starts_on: Mapped[date | None]
-    ends_on: Mapped[date | None]
-    trainees: Mapped[str] = mapped_column(Text, default="")
-    trainer_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), index=True)
+    place: Mapped[str] = mapped_column(String(10), default="on_site", info={"label": _l("Where")})
+    starts_on: Mapped[date | None] = mapped_column(info={"label": _l("From")})
+    ends_on: Mapped[date | None] = mapped_column(info={"label": _l("Until")})
+    trainees: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Trainees")})
+    trainer_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), index=True,
+                                                   info={"label": _l("Responsible trainer")})
     trainer: Mapped[Staff | None] = relationship(foreign_keys=[trainer_id], lazy="joined")
     #: TRN-6: made by the plugin when a contract is installed
     first_use: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -97,20 +100,24 @@ class TrainingSession(Model):
     __record_label__ = _l("Training session")  # the audit log's name for it
     __record_url__ = "/training/sessions/{id}"
 
-    course_id: Mapped[int] = mapped_column(ForeignKey("training_course.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("training_course.id"), index=True, info={"label": _l("Course")})
     course: Mapped[Course] = relationship(lazy="joined")
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True,
+                                                    info={"label": _l("Customer")})
     customer: Mapped[Customer | None] = relationship(lazy="joined")
-    plan_id: Mapped[int | None] = mapped_column(ForeignKey("training_plan.id", ondelete="SET NULL"))
-    starts_at: Mapped[datetime]
-    place: Mapped[str] = mapped_column(String(200), default="")
-    trainer_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), index=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("training_plan.id", ondelete="SET NULL"),
+                                                info={"label": _l("Training plan")})
+    starts_at: Mapped[datetime] = mapped_column(info={"label": _l("Starts at")})
+    place: Mapped[str] = mapped_column(String(200), default="", info={"label": _l("Place")})
+    trainer_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), index=True,
+                                                   info={"label": _l("Trainer")})
     trainer: Mapped[Staff | None] = relationship(lazy="joined")
-    capacity: Mapped[int] = mapped_column(Integer, default=20)
+    capacity: Mapped[int] = mapped_column(Integer, default=20, info={"label": _l("Capacity")})
     #: exam (TRN-4): how many questions are drawn (0: the whole bank, fixed order)
-    exam_questions: Mapped[int] = mapped_column(Integer, default=0)
-    exam_minutes: Mapped[int] = mapped_column(Integer, default=30)
-    pass_mark: Mapped[int] = mapped_column(Integer, default=60)
+    exam_questions: Mapped[int] = mapped_column(Integer, default=0,
+                                                info={"label": _l("Exam questions drawn (0: the whole bank)")})
+    exam_minutes: Mapped[int] = mapped_column(Integer, default=30, info={"label": _l("Exam time limit (minutes)")})
+    pass_mark: Mapped[int] = mapped_column(Integer, default=60, info={"label": _l("Pass mark (%)")})
 
 
 class Registration(Model):

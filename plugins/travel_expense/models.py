@@ -55,17 +55,20 @@ class Trip(WorkflowMixin, Model):
         Index("ix_travel_expense_trip_owner", "owner_id", "id"),
     )
 
-    destinations: Mapped[str] = mapped_column(String(200))
-    region: Mapped[str] = mapped_column(String(100), default="", index=True)
-    itinerary: Mapped[str] = mapped_column(Text, default="")
-    purpose: Mapped[str] = mapped_column(Text, default="")
-    transport_class: Mapped[str] = mapped_column(String(40))
-    depart_on: Mapped[date]
-    return_on: Mapped[date]
-    est_transport: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
-    est_lodging: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
-    est_meals: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
-    est_other: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    destinations: Mapped[str] = mapped_column(String(200), info={"label": _l("Destination(s)")})
+    region: Mapped[str] = mapped_column(String(100), default="", index=True, info={"label": _l("Region of the trip")})
+    itinerary: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Itinerary")})
+    purpose: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Purpose of the trip")})
+    transport_class: Mapped[str] = mapped_column(String(40), info={"label": _l("Transport")})
+    depart_on: Mapped[date] = mapped_column(info={"label": _l("Departure date")})
+    return_on: Mapped[date] = mapped_column(info={"label": _l("Return date")})
+    est_transport: Mapped[Decimal] = mapped_column(default=Decimal("0.00"),
+                                                   info={"label": _l("Estimated transport (yuan)")})
+    est_lodging: Mapped[Decimal] = mapped_column(default=Decimal("0.00"),
+                                                 info={"label": _l("Estimated lodging (yuan)")})
+    est_meals: Mapped[Decimal] = mapped_column(default=Decimal("0.00"), info={"label": _l("Estimated meals (yuan)")})
+    est_other: Mapped[Decimal] = mapped_column(default=Decimal("0.00"),
+                                               info={"label": _l("Estimated other costs (yuan)")})
 
     owner: Mapped[Staff | None] = relationship(foreign_keys="Trip.owner_id", lazy="joined")
     customers: Mapped[list[Customer]] = relationship(secondary=trip_customer, order_by="Customer.name")
@@ -92,16 +95,17 @@ class Advance(WorkflowMixin, Model):
         Index("ix_travel_expense_advance_owner_state", "owner_id", "state"),
     )
 
-    trip_id: Mapped[int] = mapped_column(ForeignKey("travel_expense_trip.id", ondelete="CASCADE"), index=True)
-    amount: Mapped[Decimal]
-    purpose: Mapped[str] = mapped_column(Text, default="")
+    trip_id: Mapped[int] = mapped_column(ForeignKey("travel_expense_trip.id", ondelete="CASCADE"), index=True,
+                                         info={"label": _l("Trip")})
+    amount: Mapped[Decimal] = mapped_column(info={"label": _l("Amount requested (yuan)")})
+    purpose: Mapped[str] = mapped_column(Text, default="", info={"label": _l("What the money is for")})
     #: TRV-5: cheque unless the approver accepted a written explanation
-    method: Mapped[str] = mapped_column(String(20), default="cheque")
-    method_reason: Mapped[str] = mapped_column(Text, default="")
-    paid_on: Mapped[date | None]
+    method: Mapped[str] = mapped_column(String(20), default="cheque", info={"label": _l("Payment method")})
+    method_reason: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Why not by cheque")})
+    paid_on: Mapped[date | None] = mapped_column(info={"label": _l("Paid on")})
     paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
-    reference: Mapped[str] = mapped_column(String(100), default="")
-    cleared_on: Mapped[date | None]
+    reference: Mapped[str] = mapped_column(String(100), default="", info={"label": _l("Cheque or transfer number")})
+    cleared_on: Mapped[date | None] = mapped_column(info={"label": _l("Cleared on")})
 
     trip: Mapped[Trip] = relationship(lazy="joined")
     owner: Mapped[Staff | None] = relationship(foreign_keys="Advance.owner_id", lazy="joined")
@@ -126,28 +130,33 @@ class Claim(WorkflowMixin, Model):
                         name="settlement_kind"),
     )
 
-    trip_id: Mapped[int] = mapped_column(ForeignKey("travel_expense_trip.id", ondelete="CASCADE"), unique=True)
-    departed_at: Mapped[datetime]
-    returned_at: Mapped[datetime] = mapped_column(index=True)
+    trip_id: Mapped[int] = mapped_column(ForeignKey("travel_expense_trip.id", ondelete="CASCADE"), unique=True,
+                                         info={"label": _l("Trip")})
+    departed_at: Mapped[datetime] = mapped_column(info={"label": _l("Departure of the transport")})
+    returned_at: Mapped[datetime] = mapped_column(index=True, info={"label": _l("Return of the transport")})
     #: TRV-1 snapshot: the standard in force when the trip began
     grade: Mapped[str] = mapped_column(String(20))
     std_transport_class: Mapped[str] = mapped_column(String(40))
     std_lodging_cap: Mapped[Decimal]
     std_meal_rate: Mapped[Decimal]
-    days: Mapped[Decimal]
-    total: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
-    employee_bears: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
-    above_class: Mapped[bool] = mapped_column(Boolean, default=False)
+    days: Mapped[Decimal] = mapped_column(info={"label": _l("Trip days")})
+    total: Mapped[Decimal] = mapped_column(default=Decimal("0.00"), info={"label": _l("Total payable")})
+    employee_bears: Mapped[Decimal] = mapped_column(default=Decimal("0.00"),
+                                                    info={"label": _l("Borne by the employee")})
+    above_class: Mapped[bool] = mapped_column(Boolean, default=False,
+                                              info={"label": _l("Transport above the standard class")})
     #: why a higher transport class was used (the approver reads it)
-    remarks: Mapped[str] = mapped_column(Text, default="")
+    remarks: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Remarks for the approver")})
     filed_on: Mapped[date | None]
     late: Mapped[bool] = mapped_column(Boolean, default=False)
-    advance_id: Mapped[int | None] = mapped_column(ForeignKey("travel_expense_advance.id", ondelete="SET NULL"))
-    settlement_kind: Mapped[str | None] = mapped_column(String(10))
+    advance_id: Mapped[int | None] = mapped_column(ForeignKey("travel_expense_advance.id", ondelete="SET NULL"),
+                                                   info={"label": _l("Advance")})
+    settlement_kind: Mapped[str | None] = mapped_column(String(10), info={"label": _l("Settlement")})
     settlement_amount: Mapped[Decimal | None]
     settled_on: Mapped[date | None]
     settled_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
-    settlement_reference: Mapped[str] = mapped_column(String(100), default="")
+    settlement_reference: Mapped[str] = mapped_column(String(100), default="",
+                                                      info={"label": _l("Receipt or transfer number")})
 
     trip: Mapped[Trip] = relationship(lazy="joined")
     owner: Mapped[Staff | None] = relationship(foreign_keys="Claim.owner_id", lazy="joined")

@@ -85,8 +85,14 @@ def test_the_log_reads_in_chinese_hides_digests_and_takes_odd_filters(web):
     customer_id = _customer(site, "杭州恒通电子科技有限公司")
     site.db.run(lambda s: s.add(AuditEntry(table_name="serial_keys_api_token", row_id=7, action="update",
                                            field="token_hash", old="a" * 64, new="b" * 64)))
+    site.db.run(lambda s: s.add_all([
+        AuditEntry(table_name="staff", row_id=1, action="update", field="hired_on", old="2026-01-05", new="2026-02-01"),
+        AuditEntry(table_name="staff", row_id=1, action="update", field="active", old="True", new="False")]))
     boss = browser("boss")
     page = boss.get("/audit", headers={"Accept-Language": "zh-CN"}).text
+    # days and yes/no as the reader writes them, under the columns' labels
+    assert "<td>入职日期</td>" in page and "<td>2026年1月5日</td>" in page and "<td>2026年2月1日</td>" in page
+    assert "<td>是</td>" in page and "<td>否</td>" in page
     assert "审计日志" in page and f"客户 #{customer_id}" in page and '">新建记录</span>' in page
     assert "a" * 64 not in page and "b" * 64 not in page and "（已隐藏）" in page
     for odd in ({"row": "abc"}, {"actor": "-1"}, {"since": "2026-13-45"}, {"until": "x"}, {"action": "drop"},

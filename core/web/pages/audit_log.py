@@ -21,11 +21,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ...audit import AuditEntry
-from ...dates import parse_date
-from ...i18n import current_zone, format_day
+from ...dates import parse_date, parse_datetime
+from ...i18n import current_zone, format_day, format_moment
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
-from ...db import Model
+from ...db import AwareDateTime, Model
 from ...models import Staff
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
@@ -133,6 +133,9 @@ def _shown(column, field: str | None, value: str | None, names: dict) -> str | N
         return names.get((target[0].name, value), f"#{value}")
     if isinstance(column.type, Boolean):
         return _("Yes") if value == "True" else _("No")
+    if isinstance(column.type, AwareDateTime):
+        moment = parse_datetime(value)
+        return format_moment(moment) if moment and moment.tzinfo else value
     if isinstance(column.type, Date) and not isinstance(column.type, DateTime):
         day = parse_date(value)
         return format_day(day) if day else value
