@@ -18,7 +18,7 @@ from fuwu.db import Model
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Contact, Customer, Department, Staff
 
-from .rules import CATEGORIES, CAUSES, CHANNELS, REPLY_KINDS, SOURCES, STATES
+from .rules import CATEGORIES, CAUSES, CHANNELS, REPLY_KINDS, SOURCES, STATES, VALIDITY
 
 
 class Complaint(Model):
@@ -60,7 +60,7 @@ class Complaint(Model):
     state: Mapped[str] = mapped_column(String(20), default="received", index=True,
                                        info={"label": _l("Complaint state"), "choices": STATES})
     # CMP-2
-    validity: Mapped[str | None] = mapped_column(String(10), info={"label": _l("Validity")})
+    validity: Mapped[str | None] = mapped_column(String(10), info={"label": _l("Validity"), "choices": VALIDITY})
     invalid_explanation: Mapped[str] = mapped_column(Text, default="",
                                                      info={"label": _l("Explanation given to the complainant")})
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"),

@@ -146,7 +146,7 @@ def complaint_list(request: Request) -> Response:
 
 
 def _validity(value) -> str:
-    return {"valid": _("Valid"), "invalid": _("Not valid")}.get(value or "", _("Not reviewed yet"))
+    return str(rules.VALIDITY[value]) if value in rules.VALIDITY else _("Not reviewed yet")
 
 
 # --- Intake (CMP-1) --------------------------------------------------------------------

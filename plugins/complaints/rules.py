@@ -20,6 +20,8 @@ CATEGORIES = {
 SOURCES = {"direct": _l("Directly from the user"), "headquarters": _l("Forwarded by headquarters")}
 CHANNELS = {"phone": _l("Phone"), "visit": _l("In person"), "letter": _l("Letter or e-mail"),
             "link": _l("Customer's own link")}
+#: the quality supervisor's finding (CMP-2)
+VALIDITY = {"valid": _l("Valid"), "invalid": _l("Not valid")}
 # CMP-3: how the complainant was answered
 REPLY_KINDS = {"serve_again": _l("Serve again"), "apologise": _l("Apologise"), "compensate": _l("Compensate")}
 # the Pareto chart's causes (issue §7); the regulations name none, these are ours
