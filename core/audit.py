@@ -9,16 +9,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, inspect, insert
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, event, inspect, insert
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 
-from .db import Base, utcnow
+from .db import Base, Model, utcnow
 
 
 class AuditEntry(Base):
     __tablename__ = "core_audit"
     #: one record's history (the audit log filtered by record) without reading the whole log
-    __table_args__ = (Index("ix_core_audit_record", "table_name", "row_id"),)
+    __table_args__ = (Index("ix_core_audit_record", "table_name", "row_id"),
+                      Index("ix_core_audit_parent", "parent_table", "parent_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -29,6 +30,10 @@ class AuditEntry(Base):
     field: Mapped[str | None] = mapped_column(String(80))
     old: Mapped[str | None] = mapped_column(Text)
     new: Mapped[str | None] = mapped_column(Text)
+    #: the record this one belongs to (``Model.__audit_parent__``): a contact's
+    #: customer, a grant's role; its history lists this row too
+    parent_table: Mapped[str | None] = mapped_column(String(80))
+    parent_id: Mapped[int | None] = mapped_column(Integer)
 
 
 SKIPPED = {"created_at", "updated_at", "version", "password_hash"}
@@ -77,6 +82,53 @@ FLUSH_CHANGES = "fuwu_flush_changes"
 def forget_flush_changes(session: Session, _flush_context) -> None:
     """``after_flush_postexec``: the next flush computes its own."""
     session.info.pop(FLUSH_CHANGES, None)
+    session.info.pop(DELETED, None)
+
+
+#: ``session.info`` key: the records this flush deleted
+DELETED = "fuwu_audit_deleted"
+
+
+def forget_deleted(session: Session, _previous_transaction) -> None:
+    """``after_soft_rollback``: a failed flush deleted nothing."""
+    session.info.pop(DELETED, None)
+
+
+@event.listens_for(Model, "after_delete", propagate=True)
+def _note_delete(_mapper, _connection, obj) -> None:
+    # A record removed from its parent's list (delete-orphan) is deleted by
+    # the flush itself and never appears in ``session.deleted``; this sees it.
+    session = object_session(obj)
+    if session is not None:
+        session.info.setdefault(DELETED, []).append(obj)
+
+
+#: the columns that name a record, tried in this order
+TITLE_COLUMNS = ("name", "number", "title", "code", "permission")
+
+
+def _title(obj) -> str | None:
+    """What a created or deleted record is called, from what is loaded (no query in a flush)."""
+    for key in TITLE_COLUMNS:
+        value = obj.__dict__.get(key)
+        if value:
+            return str(value)
+    return None
+
+
+def _row(obj, actor, action: str, field=None, old=None, new=None) -> dict:
+    parent = getattr(obj, "__audit_parent__", None)
+    return dict(actor_id=actor, table_name=obj.__tablename__, row_id=obj.id, action=action, field=field,
+                old=old, new=new, parent_table=parent[0] if parent else None,
+                parent_id=_parent_id(obj, parent[1]) if parent else None)
+
+
+def _parent_id(obj, key: str):
+    value = obj.__dict__.get(key)
+    if value is None:
+        # removed from its parent's list (delete-orphan): the key was cleared in this flush
+        value = next((v for v in inspect(obj).attrs[key].history.deleted if v is not None), None)
+    return value
 
 
 def record_flush(session: Session, _flush_context) -> None:
@@ -86,17 +138,14 @@ def record_flush(session: Session, _flush_context) -> None:
     rows = []
     for obj in session.new:
         if getattr(obj, "__audited__", False):
-            rows.append(dict(actor_id=actor, table_name=obj.__tablename__, row_id=obj.id,
-                             action="create", field=None, old=None, new=None))
+            rows.append(_row(obj, actor, "create", new=_title(obj)))
     for obj, changes in changed.items():
         if getattr(obj, "__audited__", False):
             for field, (old, new) in changes.items():
-                rows.append(dict(actor_id=actor, table_name=obj.__tablename__, row_id=obj.id,
-                                 action="update", field=field, old=_text(old), new=_text(new)))
-    for obj in session.deleted:
+                rows.append(_row(obj, actor, "update", field, _text(old), _text(new)))
+    for obj in dict.fromkeys([*session.deleted, *session.info.get(DELETED, ())]):
         if getattr(obj, "__audited__", False):
-            rows.append(dict(actor_id=actor, table_name=obj.__tablename__, row_id=obj.id,
-                             action="delete", field=None, old=None, new=None))
+            rows.append(_row(obj, actor, "delete", old=_title(obj)))
     if rows:
         now = utcnow()
         for row in rows:

@@ -136,6 +136,9 @@ class Model(Base):
     #: e.g. ``"/complaints/{id}"``); without a label the log shows the table's name
     __record_label__: Any = None
     __record_url__: str = ""
+    #: (table, foreign-key attribute) of the record this one belongs to, whose
+    #: history then lists this one's changes: ``("customer", "customer_id")``
+    __audit_parent__: tuple[str, str] | None = None
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -38,6 +38,7 @@ class Events:
         event.listen(sessions, "after_flush", audit.record_flush)
         event.listen(sessions, "after_flush", self._queue_orm_events)
         event.listen(sessions, "after_flush_postexec", audit.forget_flush_changes)
+        event.listen(sessions, "after_soft_rollback", audit.forget_deleted)
         event.listen(sessions, "before_commit", self._deliver)
 
     @staticmethod

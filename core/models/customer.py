@@ -69,6 +69,8 @@ class Customer(Model):
 
 class Contact(Model):
     __tablename__ = "contact"
+    __record_label__ = _l("Contact")  # the audit log's name for it
+    __audit_parent__ = ("customer", "customer_id")
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100), info={"label": _l("Full name")})
@@ -87,6 +89,8 @@ class CustomerProduct(Model):
     """A product a customer bought (CORE-1 "purchased software")."""
 
     __tablename__ = "customer_product"
+    __record_label__ = _l("Purchased software")  # the audit log's name for it
+    __audit_parent__ = ("customer", "customer_id")
     __table_args__ = (
         UniqueConstraint("customer_id", "product_id"),
         CheckConstraint("quantity > 0", name="quantity_positive"),

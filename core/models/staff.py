@@ -122,12 +122,14 @@ def grants_allow(role_keys, permissions, permission: str) -> bool:
 
 class RolePermission(Model):
     __tablename__ = "role_permission"
+    __record_label__ = _l("Permission")  # the audit log's name for it
+    __audit_parent__ = ("role", "role_id")
     __table_args__ = (UniqueConstraint("role_id", "permission"),)
 
     role_id: Mapped[int] = mapped_column(ForeignKey("role.id", ondelete="CASCADE"))
-    permission: Mapped[str] = mapped_column(String(120))
+    permission: Mapped[str] = mapped_column(String(120), info={"label": _l("Permission")})
     #: An admin removed a seeded grant: the row stays so upgrades never re-add it.
-    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False, info={"label": _l("Revoked")})
 
     role: Mapped[Role] = relationship(back_populates="permissions")
 

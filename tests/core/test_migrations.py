@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect, select, text
+from sqlalchemy import insert, inspect, select, text
 
 from fuwu import migrate
 from fuwu.seed import sync_roles
@@ -68,11 +68,11 @@ def test_upgrade_translates_the_form_name_of_notifications_written_before(make_s
     waiting = "%(form)s “%(title)s” is waiting for you"
 
     def old_rows(db):
-        staff = Staff(code="S1", name="王芳", username="wang", password_hash="")
-        db.add(staff)
-        db.flush()
-        db.add_all([Notification(staff_id=staff.id, message=waiting, params={"form": "Contracts", "title": "FW-7"}),
-                    Notification(staff_id=staff.id, message="Report ready", params={"form": "Contracts"})])
+        # Core, not the ORM: an ORM save would write today's audit row, which the old schema cannot hold
+        staff_id = db.execute(insert(Staff).values(code="S1", name="王芳", username="wang", password_hash="")
+                              .returning(Staff.id)).scalar_one()
+        db.add_all([Notification(staff_id=staff_id, message=waiting, params={"form": "Contracts", "title": "FW-7"}),
+                    Notification(staff_id=staff_id, message="Report ready", params={"form": "Contracts"})])
 
     site.db.run(old_rows)
     migrate.upgrade(site)

@@ -11,7 +11,7 @@ import re
 from sqlalchemy import select
 
 from fuwu.audit import AuditEntry
-from fuwu.models import Customer, Department, Staff
+from fuwu.models import Contact, Customer, Department, Role, Staff
 from tests.web.test_performance import counting
 
 ROW = re.compile(r"<tr>\s*<td class=\"date\">")
@@ -151,3 +151,28 @@ def test_a_third_party_plugins_records_are_named_by_their_workflow(web, thirdpar
     page = browser("boss").get("/audit", params={"table": "hotline_call"}).text
     assert f"Hotline call #{call_id}" in page and "<code>hotline_call</code>" not in page
     assert "Hotline call" in re.search(r'<select id="table".*?</select>', page, re.S).group(0)
+
+
+def test_a_customers_history_lists_its_contacts_and_a_roles_its_grants(web):
+    site, app, browser = web(demo=False, users={"boss": ["admin"]})
+    customer_id = _customer(site, "杭州恒通电子科技有限公司")
+    boss = browser("boss")
+    page = f"/customers/{customer_id}"
+    assert boss.submit(f"{page}/contacts", {"name": "杨建国", "phone": "021-64881234"}, page=page).status_code == 303
+    contact_id = site.db.run(lambda s: s.scalar(select(Contact.id).where(Contact.customer_id == customer_id)))
+    assert boss.submit(f"{page}/contacts/{contact_id}/delete", {}, page=page).status_code == 303
+    history = boss.get("/audit", params={"table": "customer", "row": str(customer_id)}).text
+    created, deleted = (re.search(rf'">{action}</span></td>\s*<td>Contact #{contact_id}.*?</tr>', history, re.S)
+                        for action in ("Record created", "Record deleted"))
+    assert created and "杨建国" in created.group(0) and deleted and "杨建国" in deleted.group(0)
+
+    def revoke(s):
+        role = s.scalar(select(Role).where(Role.key == "engineer"))
+        grant = next(p for p in role.permissions if p.permission == "core.customer.view")
+        grant.revoked = True
+        return role.id, grant.id
+
+    role_id, grant_id = site.db.run(revoke)
+    history = boss.get("/audit", params={"table": "role", "row": str(role_id)}).text
+    assert f"Permission #{grant_id}" in history and "<td>Revoked</td>" in history
+    assert "<td>No</td>" in history and "<td>Yes</td>" in history

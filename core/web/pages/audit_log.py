@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, select
+from sqlalchemy import Boolean, Date, DateTime, and_, or_, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -165,10 +165,14 @@ def audit_log(request: Request) -> Response:
     types = record_types(request)
     query = select(*LOG_COLUMNS).outerjoin(Staff, Staff.id == AuditEntry.actor_id)
     table = (params.get("table") or "").strip()[:80]
-    if table:
-        query = query.where(AuditEntry.table_name == table)
     row = record_id(params.get("row"))
-    if row:
+    if table and row:
+        # one record's history: its own rows and those of the records that belong to it (its contacts, …)
+        query = query.where(or_(and_(AuditEntry.table_name == table, AuditEntry.row_id == row),
+                                and_(AuditEntry.parent_table == table, AuditEntry.parent_id == row)))
+    elif table:
+        query = query.where(AuditEntry.table_name == table)
+    elif row:
         query = query.where(AuditEntry.row_id == row)
     actor = record_id(params.get("actor"))
     if actor:
