@@ -104,7 +104,7 @@ def _note_delete(_mapper, _connection, obj) -> None:
 
 
 #: the columns that name a record, tried in this order
-TITLE_COLUMNS = ("name", "number", "title", "code", "permission")
+TITLE_COLUMNS = ("name", "number", "title", "code", "serial_number", "filename", "permission")
 
 
 def _title(obj) -> str | None:

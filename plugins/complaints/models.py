@@ -118,6 +118,8 @@ class ComplaintEvent(Model):
     """One dated step of a complaint; the deadlines are derived from these."""
 
     __tablename__ = "complaints_event"
+    __record_label__ = _l("Handling step")  # the audit log's name for it
+    __audit_parent__ = ("complaints_complaint", "complaint_id")
 
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints_complaint.id", ondelete="CASCADE"), index=True)
     #: received, validated, invalidated, replied, handled, followed_up, escalated,
@@ -137,6 +139,8 @@ class Promise(Model):
     """CMP-6: what the customer was told, due when, kept or broken."""
 
     __tablename__ = "complaints_promise"
+    __record_label__ = _l("Promise")  # the audit log's name for it
+    __audit_parent__ = ("complaints_complaint", "complaint_id")
     __table_args__ = (CheckConstraint("status IN ('open', 'kept', 'broken')", name="status"),)
 
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints_complaint.id", ondelete="CASCADE"), index=True)
@@ -155,6 +159,8 @@ class Reminder(Model):
     """An overdue deadline already notified: once per deadline (issue §5)."""
 
     __tablename__ = "complaints_reminder"
+    __record_label__ = _l("Reminder")  # the audit log's name for it
+    __audit_parent__ = ("complaints_complaint", "complaint_id")
     __table_args__ = (UniqueConstraint("complaint_id", "key"),)
 
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints_complaint.id", ondelete="CASCADE"))

@@ -105,6 +105,8 @@ class ServicePeriod(Model):
     """One service period of a contract (CON-1, CON-2); renewals add the next."""
 
     __tablename__ = "contracts_period"
+    __record_label__ = _l("Service period")  # the audit log's name for it
+    __audit_parent__ = ("contract", "contract_id")
     __table_args__ = (
         CheckConstraint("ends_on >= starts_on", name="dates_in_order"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
@@ -130,6 +132,8 @@ class Visit(Model):
     """An on-site visit and whether it is free or charged, and why (CON-4)."""
 
     __tablename__ = "contracts_visit"
+    __record_label__ = _l("On-site visit")  # the audit log's name for it
+    __audit_parent__ = ("contract", "contract_id")
     __table_args__ = (
         CheckConstraint("fee >= 0", name="fee_not_negative"),
         CheckConstraint("problem IN ('software', 'hardware')", name="problem"),
@@ -179,6 +183,7 @@ class Renewal(WorkflowMixin, Model):
     -> software updated -> done. Each step is logged by the workflow engine."""
 
     __tablename__ = "contracts_renewal"
+    __audit_parent__ = ("contract", "contract_id")
     __workflow__ = "contracts.renewal"
     __table_args__ = (
         CheckConstraint("ends_on >= starts_on", name="dates_in_order"),

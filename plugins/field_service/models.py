@@ -123,6 +123,8 @@ class Project(Model):
 
 class ProjectMember(Model):
     __tablename__ = "field_service_member"
+    __record_label__ = _l("Project member")  # the audit log's name for it
+    __audit_parent__ = ("field_service_project", "project_id")
     __table_args__ = (UniqueConstraint("project_id", "staff_id"),)
 
     project_id: Mapped[int] = mapped_column(ForeignKey("field_service_project.id", ondelete="CASCADE"))
@@ -137,6 +139,8 @@ class ProjectDocument(Model):
     """A plan, daily report, work record or summary report, with its due day."""
 
     __tablename__ = "field_service_document"
+    __record_label__ = _l("Project document")  # the audit log's name for it
+    __audit_parent__ = ("field_service_project", "project_id")
     __table_args__ = (CheckConstraint("kind IN ('plan', 'daily', 'work_record', 'summary')", name="kind"),)
 
     project_id: Mapped[int] = mapped_column(ForeignKey("field_service_project.id", ondelete="CASCADE"), index=True)

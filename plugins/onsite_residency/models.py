@@ -49,6 +49,8 @@ class ResidentAttendance(Model):
     """One day of the resident lead's attendance sheet (RES-1)."""
 
     __tablename__ = "onsite_residency_attendance"
+    __record_label__ = _l("Attendance")  # the audit log's name for it
+    __audit_parent__ = ("onsite_residency_residency", "residency_id")
     __table_args__ = (UniqueConstraint("residency_id", "day"),)
 
     residency_id: Mapped[int] = mapped_column(ForeignKey("onsite_residency_residency.id", ondelete="CASCADE"))
@@ -62,6 +64,8 @@ class ResidentCall(Model):
     """A repair call at the site: called, acknowledged, reached (RES-2)."""
 
     __tablename__ = "onsite_residency_call"
+    __record_label__ = _l("Repair call")  # the audit log's name for it
+    __audit_parent__ = ("onsite_residency_residency", "residency_id")
     __table_args__ = (Index("ix_onsite_residency_call_residency", "residency_id", "called_at"),)
 
     residency_id: Mapped[int] = mapped_column(ForeignKey("onsite_residency_residency.id", ondelete="CASCADE"))
@@ -77,6 +81,7 @@ class ResidentReport(WorkflowMixin, Model):
     """The resident service monthly report (驻场服务月度报表) and its chain (RES-3, RES-6)."""
 
     __tablename__ = "onsite_residency_report"
+    __audit_parent__ = ("onsite_residency_residency", "residency_id")
     __workflow__ = "onsite_residency.report"
     __table_args__ = (UniqueConstraint("residency_id", "month"),)
 
@@ -122,6 +127,8 @@ class ResidentRating(Model):
     """The customer's satisfaction survey and service evaluation (RES-3)."""
 
     __tablename__ = "onsite_residency_rating"
+    __record_label__ = _l("Customer rating")  # the audit log's name for it
+    __audit_parent__ = ("onsite_residency_report", "report_id")
 
     report_id: Mapped[int] = mapped_column(ForeignKey("onsite_residency_report.id", ondelete="CASCADE"),
                                            unique=True)

@@ -54,6 +54,7 @@ class KeyEvent(Model):
     """Key history: issued, renewed, revoked, edited, with who and when."""
 
     __tablename__ = "serial_keys_event"
+    __audit_parent__ = ("serial_keys_key", "key_id")
     __record_label__ = _l("Product key event")  # the audit log's name for it
     __table_args__ = (CheckConstraint("action IN ('issued', 'renewed', 'revoked', 'edited', 'imported')",
                                       name="action"),)

@@ -38,6 +38,8 @@ class Material(Model):
     """An uploaded course file (manual, slides), size- and type-checked."""
 
     __tablename__ = "training_material"
+    __record_label__ = _l("Course material")  # the audit log's name for it
+    __audit_parent__ = ("training_course", "course_id")
 
     course_id: Mapped[int] = mapped_column(ForeignKey("training_course.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(String(200))
@@ -48,6 +50,8 @@ class Material(Model):
 
 class Question(Model):
     __tablename__ = "training_question"
+    __record_label__ = _l("Question")  # the audit log's name for it
+    __audit_parent__ = ("training_course", "course_id")
 
     course_id: Mapped[int] = mapped_column(ForeignKey("training_course.id", ondelete="CASCADE"), index=True)
     #: single / multiple / truefalse / short
@@ -122,6 +126,8 @@ class TrainingSession(Model):
 
 class Registration(Model):
     __tablename__ = "training_registration"
+    __record_label__ = _l("Registration")  # the audit log's name for it
+    __audit_parent__ = ("training_session", "session_id")
     __table_args__ = (UniqueConstraint("session_id", "email", name="uq_training_registration_email"),)
 
     session_id: Mapped[int] = mapped_column(ForeignKey("training_session.id", ondelete="CASCADE"), index=True)
@@ -140,6 +146,8 @@ class Invitation(Model):
     """What a customer's contact's self-registration link names."""
 
     __tablename__ = "training_invitation"
+    __record_label__ = _l("Invitation")  # the audit log's name for it
+    __audit_parent__ = ("training_session", "session_id")
 
     session_id: Mapped[int] = mapped_column(ForeignKey("training_session.id", ondelete="CASCADE"), index=True)
     session: Mapped[TrainingSession] = relationship(lazy="joined")

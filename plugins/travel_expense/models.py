@@ -174,6 +174,8 @@ class Claim(WorkflowMixin, Model):
 
 class ClaimLine(Model):
     __tablename__ = "travel_expense_claim_line"
+    __record_label__ = _l("Expense line")  # the audit log's name for it
+    __audit_parent__ = ("travel_expense_claim", "claim_id")
     __table_args__ = (
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         CheckConstraint("kind IN ('transport', 'lodging', 'local', 'other')", name="kind"),
@@ -196,6 +198,8 @@ class ServiceRecord(Model):
     """TRV-8: the trip written into a customer's service record."""
 
     __tablename__ = "travel_expense_record"
+    __record_label__ = _l("Service record")  # the audit log's name for it
+    __audit_parent__ = ("travel_expense_trip", "trip_id")
 
     trip_id: Mapped[int] = mapped_column(ForeignKey("travel_expense_trip.id", ondelete="CASCADE"), index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)

@@ -176,3 +176,23 @@ def test_a_customers_history_lists_its_contacts_and_a_roles_its_grants(web):
     history = boss.get("/audit", params={"table": "role", "row": str(role_id)}).text
     assert f"Permission #{grant_id}" in history and "<td>Revoked</td>" in history
     assert "<td>No</td>" in history and "<td>Yes</td>" in history
+
+
+def test_a_plugin_records_parts_show_in_its_history(web):
+    site, app, browser = web(["training"], demo=False, users={"boss": ["admin"]})
+    from fuwu_plugins.training.models import Course, Material
+
+    def add(s):
+        course = Course(code="ERP-101", title="企业管理软件入门")
+        s.add(course)
+        s.flush()
+        s.add(Material(course_id=course.id, filename="操作手册.pdf", content_type="application/pdf", size=3,
+                       data=b"pdf"))
+        return course.id
+
+    course_id = site.db.run(add)
+    page = browser("boss").get("/audit", params={"table": "training_course", "row": str(course_id)},
+                               headers={"Accept-Language": "zh-CN"}).text
+    assert f"课程 #{course_id}" in page and "企业管理软件入门" in page
+    material = re.search(r"<td>课程资料 #\d+.*?</tr>", page, re.S)
+    assert material and "操作手册.pdf" in material.group(0)
