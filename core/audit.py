@@ -96,8 +96,8 @@ def forget_deleted(session: Session, _previous_transaction) -> None:
 
 @event.listens_for(Model, "after_delete", propagate=True)
 def _note_delete(_mapper, _connection, obj) -> None:
-    # A record removed from its parent's list (delete-orphan) is deleted by
-    # the flush itself and never appears in ``session.deleted``; this sees it.
+    # Every record the flush deletes, including one removed from its parent's
+    # list (delete-orphan), which never appears in ``session.deleted``.
     session = object_session(obj)
     if session is not None:
         session.info.setdefault(DELETED, []).append(obj)
@@ -143,7 +143,7 @@ def record_flush(session: Session, _flush_context) -> None:
         if getattr(obj, "__audited__", False):
             for field, (old, new) in changes.items():
                 rows.append(_row(obj, actor, "update", field, _text(old), _text(new)))
-    for obj in dict.fromkeys([*session.deleted, *session.info.get(DELETED, ())]):
+    for obj in session.info.get(DELETED, ()):
         if getattr(obj, "__audited__", False):
             rows.append(_row(obj, actor, "delete", old=_title(obj)))
     if rows:

@@ -119,6 +119,16 @@ def test_audit_rows_record_who_what_old_new(site):
     assert (rows[1].field, rows[1].old, rows[1].new, rows[1].actor_id) == ("address", "", "北京市", staff_id)
 
 
+def test_a_deleted_record_is_audited_with_its_name(site):
+    cid = add_customer(site)
+    site.db.run(lambda s: s.delete(s.get(Customer, cid)))
+    with site.db.session(write=False) as s:
+        rows = s.scalars(select(AuditEntry).where(AuditEntry.table_name == "customer", AuditEntry.row_id == cid)
+                         .order_by(AuditEntry.id)).all()
+    name = rows[0].new
+    assert [r.action for r in rows] == ["create", "delete"] and name and rows[1].old == name
+
+
 def test_listener_failure_rolls_back_change_audit_and_timeline(make_plugin, make_site):
     make_plugin("strict", plugin="""
         from fuwu import timeline

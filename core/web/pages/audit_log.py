@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, and_, or_, select
+from sqlalchemy import Boolean, Date, and_, or_, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ...audit import AuditEntry
+from ...audit import TITLE_COLUMNS, AuditEntry
 from ...dates import parse_date, parse_datetime
 from ...i18n import current_zone, format_day, format_moment
 from ...i18n import gettext as _
@@ -91,7 +91,7 @@ def _target(column):
     """The table a foreign-key column points at and the column naming its rows, or None."""
     for key in column.foreign_keys:
         table = key.column.table
-        for name in ("name", "number", "title", "code"):
+        for name in TITLE_COLUMNS:
             if name in table.c:
                 return table, table.c[name]
     return None
@@ -136,7 +136,7 @@ def _shown(column, field: str | None, value: str | None, names: dict) -> str | N
     if isinstance(column.type, AwareDateTime):
         moment = parse_datetime(value)
         return format_moment(moment) if moment and moment.tzinfo else value
-    if isinstance(column.type, Date) and not isinstance(column.type, DateTime):
+    if isinstance(column.type, Date):
         day = parse_date(value)
         return format_day(day) if day else value
     return value
