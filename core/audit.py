@@ -131,6 +131,38 @@ def _parent_id(obj, key: str):
     return value
 
 
+#: {mapper: keys of its many-to-many lists}, found once per model
+_LIST_KEYS: dict = {}
+
+
+def _list_keys(mapper) -> tuple[str, ...]:
+    keys = _LIST_KEYS.get(mapper)
+    if keys is None:
+        keys = _LIST_KEYS[mapper] = tuple(r.key for r in mapper.relationships if r.secondary is not None)
+    return keys
+
+
+def ids_text(ids) -> str:
+    """A list's members as stored in ``old``/``new``: their ids, sorted, comma-separated."""
+    return ",".join(str(i) for i in sorted(ids))
+
+
+def list_changes(obj, created: bool) -> dict[str, tuple[str | None, str]]:
+    """Changes of a record's many-to-many lists (a person's roles, a contract's
+    software): ``{key: (old ids, new ids)}``. Their rows live in an association
+    table that no model maps, so the column changes never show them."""
+    state = inspect(obj)
+    result = {}
+    for key in _list_keys(state.mapper):
+        hist = state.attrs[key].history  # nothing is loaded for it: an untouched list has none
+        if hist.added or hist.deleted:
+            before = {o.id for o in (*hist.unchanged, *hist.deleted)}
+            after = {o.id for o in (*hist.unchanged, *hist.added)}
+            if before != after:
+                result[key] = (None if created else ids_text(before), ids_text(after))
+    return result
+
+
 def record_flush(session: Session, _flush_context) -> None:
     """``after_flush`` listener: write the audit rows of this flush."""
     actor = session.info.get("actor_id")
@@ -139,10 +171,16 @@ def record_flush(session: Session, _flush_context) -> None:
     for obj in session.new:
         if getattr(obj, "__audited__", False):
             rows.append(_row(obj, actor, "create", new=_title(obj)))
+            for field, (old, new) in list_changes(obj, created=True).items():
+                rows.append(_row(obj, actor, "update", field, old, new))
     for obj, changes in changed.items():
         if getattr(obj, "__audited__", False):
             for field, (old, new) in changes.items():
                 rows.append(_row(obj, actor, "update", field, _text(old), _text(new)))
+    for obj in session.dirty:
+        if getattr(obj, "__audited__", False) and _list_keys(inspect(obj).mapper):
+            for field, (old, new) in list_changes(obj, created=False).items():
+                rows.append(_row(obj, actor, "update", field, old, new))
     for obj in session.info.get(DELETED, ()):
         if getattr(obj, "__audited__", False):
             rows.append(_row(obj, actor, "delete", old=_title(obj)))

@@ -139,6 +139,9 @@ class Model(Base):
     #: (table, foreign-key attribute) of the record this one belongs to, whose
     #: history then lists this one's changes: ``("customer", "customer_id")``
     __audit_parent__: tuple[str, str] | None = None
+    #: True when ``name`` holds a msgid shown translated (the built-in roles'):
+    #: the audit log then names such a record in the reader's language
+    __name_is_msgid__ = False
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -55,7 +55,7 @@ class Contract(Model):
     notes: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Notes")})
 
     customer: Mapped[Customer] = relationship()
-    products: Mapped[list[Product]] = relationship(secondary=contract_product)
+    products: Mapped[list[Product]] = relationship(secondary=contract_product, info={"label": _l("Software")})
 
     def __str__(self) -> str:
         return self.number

@@ -92,6 +92,7 @@ class Role(Model):
     __tablename__ = "role"
     __record_label__ = _l("Role")  # the audit log's name for it
     __record_url__ = "/roles/{id}"
+    __name_is_msgid__ = True  # the built-in roles' names are translated for the reader
 
     key: Mapped[str] = mapped_column(String(60), unique=True, info={"label": _l("Key")})
     name: Mapped[str] = mapped_column(String(100), info={"label": _l("Name")})
@@ -163,7 +164,7 @@ class Staff(Model):
 
     department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
     position: Mapped[Position | None] = relationship()
-    roles: Mapped[list[Role]] = relationship(secondary=staff_role, lazy="selectin")
+    roles: Mapped[list[Role]] = relationship(secondary=staff_role, lazy="selectin", info={"label": _l("Roles")})
 
     #: (role keys, permission names) set by the sign-in lookup, so a request
     #: need not load role objects; None means "compute from ``roles``".

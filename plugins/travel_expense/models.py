@@ -71,7 +71,8 @@ class Trip(WorkflowMixin, Model):
                                                info={"label": _l("Estimated other costs (yuan)")})
 
     owner: Mapped[Staff | None] = relationship(foreign_keys="Trip.owner_id", lazy="joined")
-    customers: Mapped[list[Customer]] = relationship(secondary=trip_customer, order_by="Customer.name")
+    customers: Mapped[list[Customer]] = relationship(secondary=trip_customer, order_by="Customer.name",
+                                                     info={"label": _l("Customers served")})
 
     @property
     def estimate(self) -> Decimal:

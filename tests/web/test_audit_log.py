@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from fuwu.audit import AuditEntry
 from fuwu.models import Contact, Customer, Department, Role, Staff
+from tests.web.test_contracts import field_value, selected, version_of
 from tests.web.test_performance import counting
 
 ROW = re.compile(r"<tr>\s*<td class=\"date\">")
@@ -196,3 +197,38 @@ def test_a_plugin_records_parts_show_in_its_history(web):
     assert f"课程 #{course_id}" in page and "企业管理软件入门" in page
     material = re.search(r"<td>课程资料 #\d+.*?</tr>", page, re.S)
     assert material and "操作手册.pdf" in material.group(0)
+
+
+def test_a_persons_roles_given_and_taken_show_in_their_history(web):
+    site, app, browser = web(demo=False, users={"boss": ["admin"], "li": ["engineer"]})
+    li = site.db.run(lambda s: s.scalar(select(Staff.id).where(Staff.username == "li")))
+    role = site.db.run(lambda s: {r.key: r.id for r in s.scalars(select(Role))})
+    boss = browser("boss")
+
+    def save_roles(*keys: str):
+        page = boss.get(f"/staff/{li}/edit").text
+        data = {name: field_value(page, name) for name in ("code", "name", "email", "phone")}
+        data.update(department_id=(selected(page, "department_id") or [""])[0], active="on",
+                    version=version_of(page), roles=[str(role[k]) for k in keys])
+        return boss.submit(f"/staff/{li}/edit", data, page=f"/staff/{li}/edit")
+
+    assert save_roles("engineer", "service_manager").status_code == 303
+    assert save_roles("service_manager").status_code == 303
+    history = boss.get("/audit", params={"table": "staff", "row": str(li)},
+                       headers={"Accept-Language": "zh-CN"}).text
+    changes = [re.sub(r"\s+", " ", row) for row in re.findall(r"<td>角色</td>.*?</tr>", history, re.S)]
+    # newest first, each list by the roles' names in the reader's language; the first is li's hiring
+    assert changes == ["<td>角色</td> <td>服务工程师和服务经理</td> <td>服务经理</td> </tr>",
+                       "<td>角色</td> <td>服务工程师</td> <td>服务工程师和服务经理</td> </tr>",
+                       "<td>角色</td> <td></td> <td>服务工程师</td> </tr>"]
+
+    # a record with the list set from the start has its first members in its history too
+    def hire(s):
+        new = Staff(code="S900", name="欧阳娜", roles=[s.get(Role, role["finance"])])
+        s.add(new)
+        s.flush()
+        return new.id
+
+    new_id = site.db.run(hire)
+    page = boss.get("/audit", params={"table": "staff", "row": str(new_id)}).text
+    assert re.search(r"<td>Roles</td>\s*<td></td>\s*<td>Finance</td>", page), page

@@ -16,13 +16,14 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Boolean, Date, and_, or_, select
+from sqlalchemy.orm import RelationshipProperty
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from ...audit import TITLE_COLUMNS, AuditEntry
 from ...dates import parse_date, parse_datetime
-from ...i18n import current_zone, format_day, format_moment
+from ...i18n import current_zone, format_day, format_moment, listed
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ...db import AwareDateTime, Model
@@ -31,7 +32,7 @@ from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
 from ..forms import record_id
 from ..pagination import keyset_page
-from ..templating import root_path
+from ..templating import root_path, translate
 
 ACTIONS = {"create": _l("Record created"), "update": _l("Field changed"), "delete": _l("Record deleted")}
 
@@ -87,70 +88,100 @@ def _column(table_name: str, field: str | None):
     return table.c.get(field) if table is not None and field else None
 
 
-def _target(column):
-    """The table a foreign-key column points at and the column naming its rows, or None."""
-    for key in column.foreign_keys:
-        table = key.column.table
-        for name in TITLE_COLUMNS:
-            if name in table.c:
-                return table, table.c[name]
+def many_to_many_lists() -> dict[tuple[str, str], Any]:
+    """{(table, key): relationship} of the lists the audit writes as ids
+    (``fuwu.audit.list_changes``: a person's roles, a contract's software)."""
+    return {(mapper.local_table.name, rel.key): rel for mapper in Model.registry.mappers
+            for rel in mapper.relationships if rel.secondary is not None}
+
+
+def _field(table_name: str, field: str | None, lists: dict):
+    """The column a row changed, or the many-to-many list, or None."""
+    column = _column(table_name, field)
+    return column if column is not None else lists.get((table_name, field))
+
+
+def _naming(table):
+    """(table, the column naming its rows), or None."""
+    return next(((table, table.c[name]) for name in TITLE_COLUMNS if name in table.c), None)
+
+
+def _target(field):
+    """The table a foreign-key column or a list points at and the column naming its rows, or None."""
+    if isinstance(field, RelationshipProperty):
+        return _naming(field.mapper.local_table)
+    for key in field.foreign_keys:
+        found = _naming(key.column.table)
+        if found is not None:
+            return found
     return None
 
 
-def referenced_names(db, entries) -> dict[tuple[str, str], str]:
-    """{(table, id as stored): the record's name} for the foreign keys the
-    rows changed: one query per table they point at, not one per row."""
+def _ids(field, value: str | None) -> list[str]:
+    if value is None:
+        return []
+    return value.split(",") if isinstance(field, RelationshipProperty) and value else [value]
+
+
+def referenced_names(db, entries, lists: dict) -> dict[tuple[str, str], str]:
+    """{(table, id as stored): the record's name} for the foreign keys and
+    lists the rows changed: one query per table they point at, not one per row."""
     wanted: dict[Any, tuple[Any, set[int]]] = {}
     for entry in entries:
-        column = _column(entry.table_name, entry.field)
-        target = _target(column) if column is not None else None
+        field = _field(entry.table_name, entry.field, lists)
+        target = _target(field) if field is not None else None
         if target is None:
             continue
         ids = wanted.setdefault(target[0].name, (target, set()))[1]
-        ids.update(int(v) for v in (entry.old, entry.new) if v is not None and v.isdigit())
+        ids.update(int(v) for value in (entry.old, entry.new) for v in _ids(field, value) if v.isdigit())
+    translated = {mapper.local_table.name for mapper in Model.registry.mappers
+                  if getattr(mapper.class_, "__name_is_msgid__", False)}
     names = {}
     for table_name, ((table, name), ids) in wanted.items():
         if ids:
             for row_id, text in db.execute(select(table.c.id, name).where(table.c.id.in_(sorted(ids)))):
-                names[(table_name, str(row_id))] = str(text)
+                names[(table_name, str(row_id))] = translate(text) if table_name in translated else str(text)
     return names
 
 
-def _shown(column, field: str | None, value: str | None, names: dict) -> str | None:
-    """A stored value as people read it: a choice's label, a record's name,
-    yes or no, a day in the reader's format."""
+def _shown(field, key: str | None, value: str | None, names: dict) -> str | None:
+    """A stored value as people read it: a choice's label, a record's name
+    (a list's names), yes or no, a day in the reader's format."""
     if value is None:
         return None
-    if field and field.endswith("_hash"):
+    if key and key.endswith("_hash"):
         return _("(hidden)")  # a digest of a secret (an API token's) is no one's business, even here
-    if column is None:
+    if field is None:
         return value
-    choices = column.info.get("choices")
+    target = _target(field)
+    if isinstance(field, RelationshipProperty):
+        return listed(sorted(names.get((target[0].name, i), f"#{i}") if target else f"#{i}"
+                             for i in _ids(field, value)))
+    choices = field.info.get("choices")
     if choices and value in choices:
         return str(choices[value])
-    target = _target(column)
     if target is not None:
         return names.get((target[0].name, value), f"#{value}")
-    if isinstance(column.type, Boolean):
+    if isinstance(field.type, Boolean):
         return _("Yes") if value == "True" else _("No")
-    if isinstance(column.type, AwareDateTime):
+    if isinstance(field.type, AwareDateTime):
         moment = parse_datetime(value)
         return format_moment(moment) if moment and moment.tzinfo else value
-    if isinstance(column.type, Date):
+    if isinstance(field.type, Date):
         day = parse_date(value)
         return format_day(day) if day else value
     return value
 
 
-def log_row(entry, types: dict[str, RecordType], names: dict) -> LogRow:
+def log_row(entry, types: dict[str, RecordType], names: dict, lists: dict) -> LogRow:
     kind = types.get(entry.table_name)
     url = kind.url.format(id=entry.row_id) if kind and kind.url and entry.action != "delete" else ""
-    column = _column(entry.table_name, entry.field)
-    label = column.info.get("label") if column is not None else None
+    field = _field(entry.table_name, entry.field, lists)
+    label = field.info.get("label") if field is not None else None
     return LogRow(entry, entry.actor_name or _("System"), str(ACTIONS.get(entry.action, entry.action)),
                   kind.label if kind else entry.table_name, kind is not None, url,
                   str(label) if label is not None else None,
-                  _shown(column, entry.field, entry.old, names), _shown(column, entry.field, entry.new, names))
+                  _shown(field, entry.field, entry.old, names), _shown(field, entry.field, entry.new, names))
 
 
 def _day_start(day) -> datetime:
@@ -186,8 +217,9 @@ def audit_log(request: Request) -> Response:
         query = query.where(AuditEntry.at < _day_start(until + timedelta(days=1)))
     if params.get("format") in ("csv", "xlsx"):
         found = db.execute(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(MAX_ROWS)).all()
-        names = referenced_names(db, found)
-        rows = (log_row(entry, types, names) for entry in found)
+        lists = many_to_many_lists()
+        names = referenced_names(db, found, lists)
+        rows = (log_row(entry, types, names, lists) for entry in found)
         return export_response(params["format"], _("Audit log"),
                                [_("Time"), _("By"), _("Action"), _("Record type"), _("Record no."), _("Field"),
                                 _("Old value"), _("New value")],
@@ -198,14 +230,15 @@ def audit_log(request: Request) -> Response:
     page = keyset_page(db, query, sort_col=AuditEntry.at, id_col=AuditEntry.id, descending=True,
                        after=params.get("after"), before=params.get("before"),
                        size=site.settings.get("core.page_size", db), count=False)
-    names = referenced_names(db, page.rows)
+    lists = many_to_many_lists()
+    names = referenced_names(db, page.rows, lists)
     people = db.execute(select(Staff.id, Staff.name).order_by(Staff.name)).all()
     choices = sorted(((key, t.label) for key, t in types.items()), key=lambda pair: pair[1])
     if table and table not in types:
         choices.append((table, table))  # a table with no name for people, chosen from a row
     return request.app.state.templates.render(
         request, "core/audit/list.html",
-        {"page": page, "rows": [log_row(entry, types, names) for entry in page.rows],
+        {"page": page, "rows": [log_row(entry, types, names, lists) for entry in page.rows],
          "record_types": choices, "people": [(str(i), name) for i, name in people], "actions": ACTIONS,
          "row": row or "", "title": _("Audit log")},
         fragment="results")
