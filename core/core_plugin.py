@@ -47,6 +47,8 @@ def register_settings():
                 minimum=1, maximum=1000),
         Setting("core.login_lockout_minutes", int, 15, _l("Sign-in pause after too many failures (minutes)"),
                 minimum=1, maximum=1440),
+        Setting("core.sign_in_history_days", int, 180, _l("Days the sign-in history is kept"),
+                help=_l("Older sign-in attempts are deleted by a daily job."), minimum=2, maximum=3650),
         Setting("core.smtp_host", str, "", _l("SMTP server"), help=_l("Empty: e-mail stays in the outbox.")),
         Setting("core.smtp_port", int, 25, _l("SMTP port"), minimum=1, maximum=65535),
         Setting("core.smtp_tls", str, "none", _l("SMTP encryption"), choices=("none", "starttls", "ssl")),
@@ -104,10 +106,12 @@ def register_jobs():
     from .first_visit import digest_job
     from .jobs import Job
     from .notifications import send_mail_job
+    from .web.sessions import prune_sign_ins
 
     return [
         # Checked often, sends once a day: the job itself waits for the digest time.
         Job("core.first_visit_digest", digest_job, every=timedelta(minutes=15),
             label=_l("Send the day's first-visit needs to the department heads")),
         Job("core.send_mail", send_mail_job, every=timedelta(minutes=5), label=_l("Send queued e-mail")),
+        Job("core.prune_sign_ins", prune_sign_ins, label=_l("Delete sign-in attempts older than the days kept")),
     ]

@@ -10,12 +10,13 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from ..dates import EARLIEST, LATEST
+from ..dates import EARLIEST, LATEST, parse_date
 from ..db import INTEGER_LIMIT, check_version
 from ..errors import StaleEdit
+from ..i18n import current_zone
 from ..i18n import lazy_gettext as _l
 from ..money import AMOUNT_LIMIT
 from ..money import parse as parse_money
@@ -247,6 +248,18 @@ def search_text(params, name: str = "q", *, limit: int = 200) -> str:
     that a Chinese keyboard types ("０２１－６４８８") are read as ASCII; Chinese
     punctuation ("（集团）") is kept, as names are stored the way they were typed."""
     return (params.get(name) or "").translate(_SEARCH_FOLDS).strip()[:limit]
+
+
+def within_days(query, column, params):
+    """``query`` narrowed to the days between the ``since`` and ``until``
+    parameters (both included, either may be missing or not a date), days as
+    the site's time zone counts them, for a log's moments in ``column``."""
+    since, until = parse_date(params.get("since")), parse_date(params.get("until"))
+    if since:
+        query = query.where(column >= datetime.combine(since, time(), tzinfo=current_zone()))
+    if until:
+        query = query.where(column < datetime.combine(until + timedelta(days=1), time(), tzinfo=current_zone()))
+    return query
 
 
 def format_value(value: Any, f: Field) -> Any:

@@ -12,7 +12,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, Integer, String, bindparam, func, select, update
+from sqlalchemy import ForeignKey, Integer, String, bindparam, delete, func, select, update
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from ..db import Base, utcnow
@@ -120,6 +120,21 @@ def revoke(db: Session, staff_id: int, *, keep_id: int | None = None, only_id: i
 def csrf_token(secret: str, session_token_hash: str) -> str:
     """The session's CSRF token: derived, so nothing extra is stored."""
     return hmac.new(secret.encode(), b"csrf:" + session_token_hash.encode(), hashlib.sha256).hexdigest()
+
+
+def prune_sign_ins(site, db: Session, now: datetime) -> None:
+    """Job ``core.prune_sign_ins``: forget attempts older than the days the
+    sign-in history is kept (at least two, so never one a pause still counts)."""
+    days = site.settings.get("core.sign_in_history_days", db)
+    db.execute(delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(days=days)))
+
+
+def pause_limits(site, db: Session) -> tuple[datetime, int, int]:
+    """The sign-in pause as the settings have it: since when failures count,
+    and how many of them pause an account and an address."""
+    get = lambda key: site.settings.get(key, db)  # noqa: E731
+    return (utcnow() - timedelta(minutes=get("core.login_lockout_minutes")),
+            get("core.login_max_failures_account"), get("core.login_max_failures_address"))
 
 
 def recent_failures(db: Session, *, username: str | None = None, ip: str | None = None,

@@ -31,6 +31,7 @@ CORE_MENU = [
     ("core.settings.manage", _l("Settings"), "settings", _l("System administration"), 85),
     ("core.settings.manage", _l("Working calendar"), "calendar", _l("System administration"), 86),
     ("core.audit.view", _l("Audit log"), "audit_log", _l("System administration"), 88),
+    ("core.audit.view", _l("Sign-in history"), "sign_in_log", _l("System administration"), 89),
 ]
 
 

@@ -12,7 +12,6 @@ grants reading it whole, as its label says.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Boolean, Date, and_, or_, select
@@ -23,14 +22,14 @@ from starlette.routing import Route
 
 from ...audit import TITLE_COLUMNS, AuditEntry
 from ...dates import parse_date, parse_datetime
-from ...i18n import current_zone, format_day, format_moment, listed
+from ...i18n import format_day, format_moment, listed
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ...db import AwareDateTime, Model
 from ...models import Staff
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
-from ..forms import record_id
+from ..forms import record_id, within_days
 from ..pagination import keyset_page
 from ..templating import root_path, translate
 
@@ -184,10 +183,6 @@ def log_row(entry, types: dict[str, RecordType], names: dict, lists: dict) -> Lo
                   _shown(field, entry.field, entry.old, names), _shown(field, entry.field, entry.new, names))
 
 
-def _day_start(day) -> datetime:
-    return datetime.combine(day, time(), tzinfo=current_zone())
-
-
 @requires("core.audit.view")
 def audit_log(request: Request) -> Response:
     db = request.state.db
@@ -210,11 +205,7 @@ def audit_log(request: Request) -> Response:
         query = query.where(AuditEntry.actor_id == actor)
     if params.get("action") in ACTIONS:
         query = query.where(AuditEntry.action == params["action"])
-    since, until = parse_date(params.get("since")), parse_date(params.get("until"))
-    if since:
-        query = query.where(AuditEntry.at >= _day_start(since))
-    if until:
-        query = query.where(AuditEntry.at < _day_start(until + timedelta(days=1)))
+    query = within_days(query, AuditEntry.at, params)
     if params.get("format") in ("csv", "xlsx"):
         found = db.execute(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(MAX_ROWS)).all()
         lists = many_to_many_lists()

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ... import i18n
-from ...db import utcnow
 from ...i18n import lazy_gettext as _l
 from ...models import Staff
 from ...passwords import hash_password, needs_rehash, verify
@@ -62,13 +59,12 @@ def login(request: Request) -> Response:
     username = str(form.get("username", "")).strip()[:60]
     password = str(form.get("password", ""))
     ip = client_ip(request)
-    get = lambda key: site.settings.get(key, db)  # noqa: E731
-    window = utcnow() - timedelta(minutes=get("core.login_lockout_minutes"))
-    if (sessions.recent_failures(db, username=username, since=window) >= get("core.login_max_failures_account")
-            or sessions.recent_failures(db, ip=ip, since=window) >= get("core.login_max_failures_address")):
+    window, per_account, per_address = sessions.pause_limits(site, db)
+    if (sessions.recent_failures(db, username=username, since=window) >= per_account
+            or sessions.recent_failures(db, ip=ip, since=window) >= per_address):
         return _render_login(request, username=username, status=429, error=_l(
             "Too many failed sign-ins. Wait %(minutes)s minutes and try again.",
-            minutes=get("core.login_lockout_minutes")))
+            minutes=site.settings.get("core.login_lockout_minutes", db)))
     staff = db.scalar(select(Staff).where(Staff.username == username, Staff.active.is_(True))) if username else None
     ok = verify(staff.password_hash if staff else _DUMMY, password) and staff is not None
     db.add(sessions.LoginAttempt(username=username, ip=ip, success=ok))

@@ -21,6 +21,8 @@ from ..templating import LANGUAGE_NAMES
 
 #: a bound on the list: a person has a handful of browsers, not thousands
 MAX_SESSIONS = 50
+#: the last attempts to sign in as you shown on your profile, failed ones too
+RECENT_SIGN_INS = 10
 
 
 def password_form() -> Form:
@@ -39,9 +41,13 @@ def _render(request: Request, *, password: Form | None = None, status: int = 200
         sessions.WebSession.staff_id == user.id, sessions.WebSession.revoked_at.is_(None),
         sessions.WebSession.expires_at > utcnow()).order_by(sessions.WebSession.last_seen_at.desc(),
                                                             sessions.WebSession.id.desc()).limit(MAX_SESSIONS))
+    attempts = db.execute(select(sessions.LoginAttempt.at, sessions.LoginAttempt.ip, sessions.LoginAttempt.success)
+                          .where(sessions.LoginAttempt.username == user.username)
+                          .order_by(sessions.LoginAttempt.at.desc(), sessions.LoginAttempt.id.desc())
+                          .limit(RECENT_SIGN_INS)).all()
     return request.app.state.templates.render(
         request, "core/profile/profile.html",
-        {"password_form": password or password_form(), "sessions": list(rows),
+        {"password_form": password or password_form(), "sessions": list(rows), "sign_ins": attempts,
          "current_session_id": request.state.web_session.id, "languages": LANGUAGE_NAMES,
          "chosen_language": user.language, "title": _("My profile")},
         status=status)

@@ -1,0 +1,83 @@
+"""Sign-in history: every attempt to sign in, who and from where, and the
+accounts and addresses paused right now for too many failures.
+
+The sign-in form records each attempt (``sessions.LoginAttempt``) to pause
+guessing; this page lets the holders of ``core.audit.view`` read them: the
+person who cannot sign in is found here, and so is the address guessing
+passwords. The job ``core.prune_sign_ins`` (``sessions.prune_sign_ins``) drops
+attempts older than the days kept.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ...i18n import gettext as _
+from ...i18n import lazy_gettext as _l
+from ...models import Staff
+from ..endpoint import requires
+from ..export import MAX_ROWS, export_response
+from ..forms import within_days
+from ..pagination import keyset_page
+from ..sessions import LoginAttempt, pause_limits
+from ..templating import is_fragment_request
+
+RESULTS = {"succeeded": _l("Signed in"), "failed": _l("Failed")}
+
+#: a row of the history: plain values, the account's owner by the username typed
+COLUMNS = (LoginAttempt.id, LoginAttempt.at, LoginAttempt.username, LoginAttempt.ip, LoginAttempt.success,
+           Staff.id.label("staff_id"), Staff.name.label("staff_name"))
+
+
+def paused_now(site, db) -> tuple[list[str], list[str]]:
+    """The accounts and the addresses the sign-in form refuses at this moment
+    (by ``sessions.pause_limits``, as ``auth.login`` decides)."""
+    window, per_account, per_address = pause_limits(site, db)
+    failed = select(func.count()).where(LoginAttempt.at >= window, LoginAttempt.success.is_(False))
+
+    def over(column, limit: int) -> list[str]:
+        query = failed.add_columns(column).group_by(column).having(func.count() >= limit).order_by(column)
+        return [value for _count, value in db.execute(query)]
+
+    return over(LoginAttempt.username, per_account), over(LoginAttempt.ip, per_address)
+
+
+@requires("core.audit.view")
+def sign_in_log(request: Request) -> Response:
+    db = request.state.db
+    site = request.app.state.site
+    params = request.query_params
+    query = select(*COLUMNS).outerjoin(Staff, Staff.username == LoginAttempt.username)
+    username = (params.get("username") or "").strip()[:60]
+    if username:
+        query = query.where(LoginAttempt.username == username)
+    ip = (params.get("ip") or "").strip()[:64]
+    if ip:
+        query = query.where(LoginAttempt.ip == ip)
+    if params.get("result") in RESULTS:
+        query = query.where(LoginAttempt.success.is_(params["result"] == "succeeded"))
+    query = within_days(query, LoginAttempt.at, params)
+    if params.get("format") in ("csv", "xlsx"):
+        rows = db.execute(query.order_by(LoginAttempt.at.desc(), LoginAttempt.id.desc()).limit(MAX_ROWS))
+        return export_response(params["format"], _("Sign-in history"),
+                               [_("Time"), _("Username"), _("Staff member"), _("IP address"), _("Result")],
+                               ([r.at, r.username, r.staff_name or "", r.ip,
+                                 str(RESULTS["succeeded" if r.success else "failed"])] for r in rows))
+    # no total: attempts only accumulate (until pruned), and a count of them all would cost more than the page
+    page = keyset_page(db, query, sort_col=LoginAttempt.at, id_col=LoginAttempt.id, descending=True,
+                       after=params.get("after"), before=params.get("before"),
+                       size=site.settings.get("core.page_size", db), count=False)
+    # the box above the filters: a fragment (the filters changed) leaves it as it is
+    accounts, addresses = ([], []) if is_fragment_request(request) else paused_now(site, db)
+    return request.app.state.templates.render(
+        request, "core/audit/sign_ins.html",
+        {"page": page, "results": RESULTS, "paused_accounts": accounts,
+         "paused_addresses": addresses, "title": _("Sign-in history")},
+        fragment="results")
+
+
+def routes() -> list:
+    return [Route("/audit/sign-ins", sign_in_log, name="sign_in_log")]
