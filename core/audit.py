@@ -36,7 +36,14 @@ class AuditEntry(Base):
     parent_id: Mapped[int | None] = mapped_column(Integer)
 
 
-SKIPPED = {"created_at", "updated_at", "version", "password_hash"}
+SKIPPED = {"created_at", "updated_at", "version"}
+
+
+def _kept(field: str, value) -> str | None:
+    """A changed value as the log keeps it. A column ending in ``_hash`` holds
+    a digest of a secret (a password, an API token): the log records that it
+    changed and who changed it, but copies no digest out of its table."""
+    return None if field.endswith("_hash") else _text(value)
 
 
 def _text(value) -> str | None:
@@ -176,7 +183,7 @@ def record_flush(session: Session, _flush_context) -> None:
     for obj, changes in changed.items():
         if getattr(obj, "__audited__", False):
             for field, (old, new) in changes.items():
-                rows.append(_row(obj, actor, "update", field, _text(old), _text(new)))
+                rows.append(_row(obj, actor, "update", field, _kept(field, old), _kept(field, new)))
     for obj in session.dirty:
         if getattr(obj, "__audited__", False) and _list_keys(inspect(obj).mapper):
             for field, (old, new) in list_changes(obj, created=False).items():

@@ -159,7 +159,8 @@ class Staff(Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True, info={"label": _l("Works here (active)")})
     # Sign-in (the web shell uses these; argon2id hashes only).
     username: Mapped[str | None] = mapped_column(String(60), unique=True, info={"label": _l("Username")})
-    password_hash: Mapped[str | None] = mapped_column(String(200))
+    #: audited as "changed" without its value (``fuwu.audit._kept``)
+    password_hash: Mapped[str | None] = mapped_column(String(200), info={"label": _l("Password")})
     language: Mapped[str | None] = mapped_column(String(10), info={"label": _l("Language")})
 
     department: Mapped[Department | None] = relationship(foreign_keys=[department_id])

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from fuwu.audit import AuditEntry
 from fuwu.models import Contact, Customer, Department, Role, Staff
+from tests.conftest import PASSWORD
 from tests.web.test_contracts import field_value, selected, version_of
 from tests.web.test_performance import counting
 
@@ -232,3 +233,24 @@ def test_a_persons_roles_given_and_taken_show_in_their_history(web):
     new_id = site.db.run(hire)
     page = boss.get("/audit", params={"table": "staff", "row": str(new_id)}).text
     assert re.search(r"<td>Roles</td>\s*<td></td>\s*<td>Finance</td>", page), page
+
+
+def test_a_password_change_is_logged_without_its_hash(web):
+    site, app, browser = web(demo=False, users={"boss": ["admin"], "li": ["engineer"]})
+    li_id = site.db.run(lambda s: s.scalar(select(Staff.id).where(Staff.username == "li")))
+    new = "a-new-password-2026"
+    assert browser("li").submit("/profile/password", {"current": PASSWORD, "new": new, "repeat": new},
+                                page="/profile").status_code == 303
+    boss = browser("boss")
+    assert boss.submit(f"/staff/{li_id}/password", {"password": new + "!", "password_again": new + "!"},
+                       page=f"/staff/{li_id}").status_code == 303
+    history = boss.get("/audit", params={"table": "staff", "row": str(li_id)}).text
+    rows = [[re.sub(r"<[^>]+>", "", cell).split("\n")[0].strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr>\s*<td class=\"date\">.*?</tr>", history, re.S)]
+    # newest first (time left out): boss set it, li changed it; both hidden, and no digest kept anywhere in the log
+    assert [r[1:] for r in rows if "Password" in r] == [
+        ["boss", "Field changed", f"Staff member #{li_id}", "Password", "(hidden)", "(hidden)"],
+        ["li", "Field changed", f"Staff member #{li_id}", "Password", "(hidden)", "(hidden)"]], rows
+    stored = site.db.run(lambda s: s.execute(select(AuditEntry.old, AuditEntry.new)
+                                             .where(AuditEntry.field == "password_hash")).all())
+    assert len(stored) == 2 and all(old is None and new is None for old, new in stored)

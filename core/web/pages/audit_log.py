@@ -146,10 +146,12 @@ def referenced_names(db, entries, lists: dict) -> dict[tuple[str, str], str]:
 def _shown(field, key: str | None, value: str | None, names: dict) -> str | None:
     """A stored value as people read it: a choice's label, a record's name
     (a list's names), yes or no, a day in the reader's format."""
+    if key and key.endswith("_hash"):
+        # a digest of a secret (a password's, an API token's) is no one's business, even here:
+        # the log keeps none now (``audit._kept``), rows written before may hold one
+        return _("(hidden)")
     if value is None:
         return None
-    if key and key.endswith("_hash"):
-        return _("(hidden)")  # a digest of a secret (an API token's) is no one's business, even here
     if field is None:
         return value
     target = _target(field)
