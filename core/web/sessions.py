@@ -12,7 +12,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, Integer, String, bindparam, delete, func, select, update
+from sqlalchemy import ForeignKey, Integer, String, bindparam, delete, false, func, select, update
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from ..db import Base, utcnow
@@ -54,6 +54,11 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(String(60), index=True)
     ip: Mapped[str] = mapped_column(String(64), index=True)
     success: Mapped[bool] = mapped_column(default=False)
+    #: made while the account or address was paused: not checked, and not
+    #: counted towards the pause (which would then last as long as the guessing)
+    refused: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: who forgave this failure ("lift the pause"): it no longer counts
+    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
 
 
 def token_hash(token: str) -> str:
@@ -137,10 +142,24 @@ def pause_limits(site, db: Session) -> tuple[datetime, int, int]:
             get("core.login_max_failures_account"), get("core.login_max_failures_address"))
 
 
+def counted_failures(since: datetime) -> tuple:
+    """The conditions of a failure that counts towards a pause: since
+    ``since``, failed, checked (not refused) and not lifted."""
+    return (LoginAttempt.at >= since, LoginAttempt.success.is_(False), LoginAttempt.refused.is_(False),
+            LoginAttempt.lifted_by_id.is_(None))
+
+
+def lift_pause(db: Session, site, by: int, *, username: str | None = None, ip: str | None = None) -> int:
+    """Forgive the failures that pause an account or an address now; returns
+    how many. The next attempt is checked as if there had been none."""
+    window, _per_account, _per_address = pause_limits(site, db)
+    match = LoginAttempt.username == username if username is not None else LoginAttempt.ip == ip
+    return db.execute(update(LoginAttempt).where(match, *counted_failures(window)).values(lifted_by_id=by)).rowcount
+
+
 def recent_failures(db: Session, *, username: str | None = None, ip: str | None = None,
                     since: datetime) -> int:
-    query = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.at >= since,
-                                                                  LoginAttempt.success.is_(False))
+    query = select(func.count()).select_from(LoginAttempt).where(*counted_failures(since))
     if username is not None:
         query = query.where(LoginAttempt.username == username)
     if ip is not None:

@@ -25,8 +25,8 @@ def _rows(page: str) -> list[str]:
     """The table's rows as text, each without its first cell (the time)."""
     body = re.search(r"<tbody>(.*?)</tbody>", page, re.S).group(1)
     cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in re.findall(r"<tr>.*?</tr>", body, re.S)]
-    return [" ".join(re.sub(r"<[^>]+>", "", c).strip() for c in row[1:]) if len(row) > 1 else
-            re.sub(r"<[^>]+>", "", row[0]).strip() for row in cells]
+    text = lambda cell: re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", cell)).strip()  # noqa: E731
+    return [" ".join(text(c) for c in row[1:]) if len(row) > 1 else text(row[0]) for row in cells]
 
 
 def test_the_history_lists_attempts_and_who_is_paused(web):
@@ -119,3 +119,54 @@ def test_the_daily_job_forgets_old_attempts(web):
     left = site.db.run(lambda s: set(s.scalars(select(LoginAttempt.username))))
     assert left == {"recent"}
     assert site.db.run(lambda s: s.scalar(select(func.count()).select_from(LoginAttempt))) == 1
+
+
+def test_a_role_manager_lifts_a_pause_and_refused_tries_are_listed(web):
+    site, app, browser = web(demo=False, users={"boss": ["admin"], "gm": ["general_manager"], "li": ["engineer"]},
+                             settings={"core.login_max_failures_account": 2})
+    li = browser()
+    for _ in range(2):
+        assert login(li, "li", "guess").status_code == 400
+    assert login(li, "li").status_code == 429  # the right password, refused during the pause
+    gm, boss = browser("gm"), browser("boss")
+    # the refused try is listed as such, and does not count as a failure
+    refused = _rows(gm.get("/audit/sign-ins", params={"result": "refused"}).text)
+    assert refused == ["li li testclient Refused (paused)"], refused
+    assert len(_rows(gm.get("/audit/sign-ins", params={"result": "failed"}).text)) == 2
+    # the general manager reads the log but manages no accounts: no button, and the form is refused
+    page = gm.get("/audit/sign-ins").text
+    assert "Lift the pause" not in page and ">li</a>" in page
+    assert gm.submit("/audit/sign-ins/lift", {"username": "li"}, page="/audit/sign-ins").status_code == 403
+    assert login(browser(), "li").status_code == 429
+    # the admin lifts it: li signs in at once, and the failures show who forgave them
+    page = boss.get("/audit/sign-ins").text
+    assert "Lift the pause" in page
+    r = boss.submit("/audit/sign-ins/lift", {"username": "li"}, page="/audit/sign-ins")
+    assert r.status_code == 303
+    after = boss.get(r.headers["location"]).text
+    assert "The pause on li is lifted" in after and 'id="paused"' not in after
+    assert login(browser(), "li").status_code == 303
+    failed = _rows(boss.get("/audit/sign-ins", params={"username": "li", "result": "failed"}).text)
+    assert failed == ["li li testclient Failed forgiven by boss"] * 2, failed
+    # nothing left to lift, and a form naming nothing, get a message, not a 500
+    r = boss.submit("/audit/sign-ins/lift", {"username": "li"}, page="/audit/sign-ins")
+    assert r.status_code == 303 and "li is not paused" in boss.get(r.headers["location"]).text
+    assert boss.submit("/audit/sign-ins/lift", {}, page="/audit/sign-ins").status_code == 400
+
+
+def test_lifting_an_address_pause_in_chinese(web):
+    site, app, browser = web(demo=False, users={"boss": ["admin"], "li": ["engineer"]},
+                             settings={"core.login_max_failures_address": 2, "core.login_max_failures_account": 50})
+    boss = browser("boss")  # signed in before the guessing from this address
+    guesser = browser()
+    for name in ("alice", "bob"):
+        assert login(guesser, name, "guess").status_code == 400
+    assert login(browser(), "li").status_code == 429
+    zh = {"Accept-Language": "zh-CN"}
+    page = boss.get("/audit/sign-ins", headers=zh).text
+    box = re.search(r'<div class="flash flash-warning".*?</div>', page, re.S).group(0)
+    assert "因登录失败次数过多，当前暂停登录" in box and "地址" in box and ">testclient</a>" in box and "解除暂停" in box
+    r = boss.submit("/audit/sign-ins/lift", {"ip": "testclient"}, page="/audit/sign-ins", headers=zh)
+    assert r.status_code == 303
+    assert "已解除对 testclient 的登录暂停" in boss.get(r.headers["location"], headers=zh).text
+    assert login(browser(), "li").status_code == 303

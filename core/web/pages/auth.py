@@ -62,6 +62,7 @@ def login(request: Request) -> Response:
     window, per_account, per_address = sessions.pause_limits(site, db)
     if (sessions.recent_failures(db, username=username, since=window) >= per_account
             or sessions.recent_failures(db, ip=ip, since=window) >= per_address):
+        db.add(sessions.LoginAttempt(username=username, ip=ip, success=False, refused=True))  # for the history
         return _render_login(request, username=username, status=429, error=_l(
             "Too many failed sign-ins. Wait %(minutes)s minutes and try again.",
             minutes=site.settings.get("core.login_lockout_minutes", db)))

@@ -41,7 +41,8 @@ def _render(request: Request, *, password: Form | None = None, status: int = 200
         sessions.WebSession.staff_id == user.id, sessions.WebSession.revoked_at.is_(None),
         sessions.WebSession.expires_at > utcnow()).order_by(sessions.WebSession.last_seen_at.desc(),
                                                             sessions.WebSession.id.desc()).limit(MAX_SESSIONS))
-    attempts = db.execute(select(sessions.LoginAttempt.at, sessions.LoginAttempt.ip, sessions.LoginAttempt.success)
+    attempts = db.execute(select(sessions.LoginAttempt.at, sessions.LoginAttempt.ip, sessions.LoginAttempt.success,
+                                 sessions.LoginAttempt.refused)
                           .where(sessions.LoginAttempt.username == user.username)
                           .order_by(sessions.LoginAttempt.at.desc(), sessions.LoginAttempt.id.desc())
                           .limit(RECENT_SIGN_INS)).all()
