@@ -142,7 +142,8 @@ def _parent_id(obj, key: str):
 _LIST_KEYS: dict = {}
 
 
-def _list_keys(mapper) -> tuple[str, ...]:
+def list_keys(mapper) -> tuple[str, ...]:
+    """The keys of a model's many-to-many lists (``relationship(secondary=...)``)."""
     keys = _LIST_KEYS.get(mapper)
     if keys is None:
         keys = _LIST_KEYS[mapper] = tuple(r.key for r in mapper.relationships if r.secondary is not None)
@@ -160,7 +161,7 @@ def list_changes(obj, created: bool) -> dict[str, tuple[str | None, str]]:
     table that no model maps, so the column changes never show them."""
     state = inspect(obj)
     result = {}
-    for key in _list_keys(state.mapper):
+    for key in list_keys(state.mapper):
         hist = state.attrs[key].history  # nothing is loaded for it: an untouched list has none
         if hist.added or hist.deleted:
             before = {o.id for o in (*hist.unchanged, *hist.deleted)}
@@ -185,7 +186,7 @@ def record_flush(session: Session, _flush_context) -> None:
             for field, (old, new) in changes.items():
                 rows.append(_row(obj, actor, "update", field, _kept(field, old), _kept(field, new)))
     for obj in session.dirty:
-        if getattr(obj, "__audited__", False) and _list_keys(inspect(obj).mapper):
+        if getattr(obj, "__audited__", False) and list_keys(inspect(obj).mapper):
             for field, (old, new) in list_changes(obj, created=False).items():
                 rows.append(_row(obj, actor, "update", field, old, new))
     for obj in session.info.get(DELETED, ()):

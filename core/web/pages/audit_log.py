@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ...audit import TITLE_COLUMNS, AuditEntry
+from ...audit import TITLE_COLUMNS, AuditEntry, list_keys
 from ...dates import parse_date, parse_datetime
 from ...i18n import format_day, format_moment, listed
 from ...i18n import gettext as _
@@ -90,8 +90,8 @@ def _column(table_name: str, field: str | None):
 def many_to_many_lists() -> dict[tuple[str, str], Any]:
     """{(table, key): relationship} of the lists the audit writes as ids
     (``fuwu.audit.list_changes``: a person's roles, a contract's software)."""
-    return {(mapper.local_table.name, rel.key): rel for mapper in Model.registry.mappers
-            for rel in mapper.relationships if rel.secondary is not None}
+    return {(mapper.local_table.name, key): mapper.relationships[key] for mapper in Model.registry.mappers
+            for key in list_keys(mapper)}
 
 
 def _field(table_name: str, field: str | None, lists: dict):
@@ -143,9 +143,9 @@ def referenced_names(db, entries, lists: dict) -> dict[tuple[str, str], str]:
     return names
 
 
-def _shown(field, key: str | None, value: str | None, names: dict) -> str | None:
+def _shown(field, target, key: str | None, value: str | None, names: dict) -> str | None:
     """A stored value as people read it: a choice's label, a record's name
-    (a list's names), yes or no, a day in the reader's format."""
+    (a list's names; ``target`` is ``_target(field)``), yes or no, a day in the reader's format."""
     if key and key.endswith("_hash"):
         # a digest of a secret (a password's, an API token's) is no one's business, even here:
         # the log keeps none now (``audit._kept``), rows written before may hold one
@@ -154,7 +154,6 @@ def _shown(field, key: str | None, value: str | None, names: dict) -> str | None
         return None
     if field is None:
         return value
-    target = _target(field)
     if isinstance(field, RelationshipProperty):
         return listed(sorted(names.get((target[0].name, i), f"#{i}") if target else f"#{i}"
                              for i in _ids(field, value)))
@@ -179,10 +178,12 @@ def log_row(entry, types: dict[str, RecordType], names: dict, lists: dict) -> Lo
     url = kind.url.format(id=entry.row_id) if kind and kind.url and entry.action != "delete" else ""
     field = _field(entry.table_name, entry.field, lists)
     label = field.info.get("label") if field is not None else None
+    target = _target(field) if field is not None else None
     return LogRow(entry, entry.actor_name or _("System"), str(ACTIONS.get(entry.action, entry.action)),
                   kind.label if kind else entry.table_name, kind is not None, url,
                   str(label) if label is not None else None,
-                  _shown(field, entry.field, entry.old, names), _shown(field, entry.field, entry.new, names))
+                  _shown(field, target, entry.field, entry.old, names),
+                  _shown(field, target, entry.field, entry.new, names))
 
 
 @requires("core.audit.view")
