@@ -16,6 +16,7 @@ from sqlalchemy import ForeignKey, Integer, String, bindparam, delete, false, fu
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from ..db import Base, utcnow
+from ..i18n import lazy_gettext as _l
 from ..epoch import mark_changed
 from ..models import Role, RolePermission, Staff
 from ..models.staff import staff_role
@@ -59,6 +60,15 @@ class LoginAttempt(Base):
     refused: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: who forgave this failure ("lift the pause"): it no longer counts
     lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+
+
+#: what came of an attempt, as the sign-in history and the profile name it
+ATTEMPT_RESULTS = {"succeeded": _l("Signed in"), "failed": _l("Failed"), "refused": _l("Refused (paused)")}
+
+
+def attempt_result(attempt) -> str:
+    """The key in ``ATTEMPT_RESULTS`` of an attempt (or a row with its ``success`` and ``refused``)."""
+    return "succeeded" if attempt.success else "refused" if attempt.refused else "failed"
 
 
 def token_hash(token: str) -> str:

@@ -49,6 +49,7 @@ def _render(request: Request, *, password: Form | None = None, status: int = 200
     return request.app.state.templates.render(
         request, "core/profile/profile.html",
         {"password_form": password or password_form(), "sessions": list(rows), "sign_ins": attempts,
+         "results": sessions.ATTEMPT_RESULTS, "result_of": sessions.attempt_result,
          "current_session_id": request.state.web_session.id, "languages": LANGUAGE_NAMES,
          "chosen_language": user.language, "title": _("My profile")},
         status=status)

@@ -25,12 +25,11 @@ from ..export import MAX_ROWS, export_response
 from ..forms import within_days
 from ..pagination import keyset_page
 from .. import sessions
-from ..sessions import LoginAttempt, counted_failures, pause_limits
+from ..sessions import ATTEMPT_RESULTS, LoginAttempt, attempt_result, counted_failures, pause_limits
 from ..shell import flash_redirect
 from ..templating import is_fragment_request
 
-RESULTS = {"succeeded": _l("Signed in"), "failed": _l("Failed"), "refused": _l("Refused (paused)")}
-#: the attempts of each result
+#: the attempts of each result (``sessions.ATTEMPT_RESULTS``)
 RESULT_CONDITIONS = {
     "succeeded": LoginAttempt.success.is_(True),
     "failed": and_(LoginAttempt.success.is_(False), LoginAttempt.refused.is_(False)),
@@ -42,10 +41,6 @@ LIFTER = aliased(Staff)
 COLUMNS = (LoginAttempt.id, LoginAttempt.at, LoginAttempt.username, LoginAttempt.ip, LoginAttempt.success,
            LoginAttempt.refused, Staff.id.label("staff_id"), Staff.name.label("staff_name"),
            LIFTER.name.label("lifted_by"))
-
-
-def result_of(row) -> str:
-    return "succeeded" if row.success else "refused" if row.refused else "failed"
 
 
 def paused_now(site, db) -> tuple[list[str], list[str]]:
@@ -74,14 +69,14 @@ def sign_in_log(request: Request) -> Response:
     ip = (params.get("ip") or "").strip()[:64]
     if ip:
         query = query.where(LoginAttempt.ip == ip)
-    if params.get("result") in RESULTS:
+    if params.get("result") in ATTEMPT_RESULTS:
         query = query.where(RESULT_CONDITIONS[params["result"]])
     query = within_days(query, LoginAttempt.at, params)
     if params.get("format") in ("csv", "xlsx"):
         rows = db.execute(query.order_by(LoginAttempt.at.desc(), LoginAttempt.id.desc()).limit(MAX_ROWS))
         return export_response(params["format"], _("Sign-in history"),
                                [_("Time"), _("Username"), _("Staff member"), _("IP address"), _("Result")],
-                               ([r.at, r.username, r.staff_name or "", r.ip, str(RESULTS[result_of(r)])]
+                               ([r.at, r.username, r.staff_name or "", r.ip, str(ATTEMPT_RESULTS[attempt_result(r)])]
                                 for r in rows))
     # no total: attempts only accumulate (until pruned), and a count of them all would cost more than the page
     page = keyset_page(db, query, sort_col=LoginAttempt.at, id_col=LoginAttempt.id, descending=True,
@@ -91,7 +86,7 @@ def sign_in_log(request: Request) -> Response:
     accounts, addresses = ([], []) if is_fragment_request(request) else paused_now(site, db)
     return request.app.state.templates.render(
         request, "core/audit/sign_ins.html",
-        {"page": page, "results": RESULTS, "result_of": result_of, "paused_accounts": accounts,
+        {"page": page, "results": ATTEMPT_RESULTS, "result_of": attempt_result, "paused_accounts": accounts,
          "paused_addresses": addresses, "title": _("Sign-in history")},
         fragment="results")
 
