@@ -20,11 +20,12 @@ CORE_DIR = Path(__file__).parent
 
 @hookimpl
 def register_models():
-    from . import audit, calendar_days, config, first_visit, jobs, links, models, notifications, timeline, workflow
+    from . import (audit, calendar_days, config, first_visit, importing, jobs, links, models, notifications, timeline,
+                   workflow)
     from .web import sessions
 
     return [models, audit, timeline, config, workflow, jobs, calendar_days, notifications, links, first_visit,
-            sessions]
+            sessions, importing]
 
 
 def _mail_address(value: str) -> None:
@@ -60,6 +61,10 @@ def register_settings():
                                        "heads at this local time.")),
         Setting("core.link_valid_days", int, 14, _l("Days a link sent to a customer stays valid"),
                 minimum=1, maximum=365),
+        Setting("core.import_max_kb", int, 2048, _l("Largest file a list import takes (KB)"),
+                minimum=16, maximum=10240),
+        Setting("core.import_max_rows", int, 5000, _l("Most rows a list import takes at once"),
+                minimum=10, maximum=50000),
     ]
 
 
@@ -67,6 +72,7 @@ PERMISSIONS = [
     ("core.customer.view", _l("View customers")),
     ("core.customer.view_all", _l("See the customers of every department")),
     ("core.customer.edit", _l("Create and edit customers")),
+    ("core.customer.import", _l("Import customers from a file")),
     ("core.first_visit.call", _l("Make first-visit calls")),
     ("core.contract.view", _l("View contracts")),
     ("core.contract.edit", _l("Create and edit contracts")),
@@ -89,11 +95,12 @@ def default_role_grants():
     return {
         "engineer": view,
         "group_lead": view,
-        "coordinator": view + ["core.customer.edit", "core.customer.view_all", "core.first_visit.call"],
+        "coordinator": view + ["core.customer.edit", "core.customer.view_all", "core.customer.import",
+                                "core.first_visit.call"],
         "trainer": view,
         "sales": view + ["core.customer.edit", "core.contract.edit"],
         "service_manager": view + ["core.customer.edit", "core.contract.edit", "core.customer.view_all",
-                                   "core.first_visit.call"],
+                                   "core.customer.import", "core.first_visit.call"],
         "quality_supervisor": view + ["core.customer.view_all"],
         "finance": view + ["core.customer.view_all"],
         "administration": view + ["core.staff.edit"],
@@ -104,6 +111,7 @@ def default_role_grants():
 @hookimpl
 def register_jobs():
     from .first_visit import digest_job
+    from .importing import prune_files
     from .jobs import Job
     from .notifications import send_mail_job
     from .web.sessions import prune_sign_ins
@@ -114,4 +122,5 @@ def register_jobs():
             label=_l("Send the day's first-visit needs to the department heads")),
         Job("core.send_mail", send_mail_job, every=timedelta(minutes=5), label=_l("Send queued e-mail")),
         Job("core.prune_sign_ins", prune_sign_ins, label=_l("Delete sign-in attempts older than the days kept")),
+        Job("core.prune_import_files", prune_files, label=_l("Delete uploaded import files never confirmed")),
     ]

@@ -2,20 +2,15 @@
 
 Two passes over one uploaded file: a dry run that validates every row and
 shows what would be imported, then the import itself, which validates again
-and writes all rows or none. Files saved by Excel on Chinese Windows are GBK,
-so a CSV that is not UTF-8 (with or without BOM) is read as GB18030 (a
-superset of GBK).
+and writes all rows or none. The file is read by ``fuwu.importing``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime
 
-from fuwu import dates, i18n, timeline
+from fuwu import importing, timeline
+from fuwu.importing import Problem, Result
 from fuwu.i18n import N_
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Contract, Customer, Product
@@ -42,159 +37,17 @@ REQUIRED = ("customer", "product", "serial_number", "service_code")
 BAD_NUMBER = _l("Use 3 to 80 letters, digits, dots, dashes, slashes or underscores.")
 
 
-@dataclass
-class Problem:
-    row: int  # 0: the file itself
-    column: str  # a COLUMNS key, or ""
-    message: object  # lazy string with params applied at render time
-    params: dict = field(default_factory=dict)
-
-    def text(self) -> str:
-        return str(self.message) % self.params if self.params else str(self.message)
-
-    def column_label(self) -> str:
-        return str(COLUMNS[self.column][0]) if self.column in COLUMNS else ""
-
-
-@dataclass
-class Result:
-    rows: list[dict] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and bool(self.rows)
-
-
-def _header_key(text) -> str | None:
-    name = " ".join(str(text or "").replace("_", " ").split()).lower()
-    for key, (_label, names) in COLUMNS.items():
-        if name in {n.replace("_", " ").lower() for n in names}:
-            return key
-    return None
-
-
-def _decode(content: bytes) -> str:
-    if content.startswith(b"\xef\xbb\xbf"):
-        return content[3:].decode("utf-8")
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError:
-        return content.decode("gb18030")  # GBK, as Excel saves CSV on Chinese Windows
-
-
-def read_table(name: str, content: bytes) -> tuple[list[list], list[tuple[int, int]]]:
-    """Rows of cells (header first, empty rows dropped) and their line numbers;
-    for XLSX also the (row, column) of formulas without a saved result."""
-    lower = name.lower()
-    if lower.endswith(".xlsx"):
-        return _read_xlsx(content)
-    if lower.endswith(".csv") or lower.endswith(".txt"):
-        text = _decode(content)
-        rows, numbers = [], []
-        for i, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-            if any(str(c).strip() for c in row):
-                rows.append(row)
-                numbers.append(i)
-        return rows, [(n, -1) for n in numbers]
-    raise ValueError("format")
-
-
-def _read_xlsx(content: bytes):
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # a corrupt or non-XLSX file
-        raise ValueError("xlsx") from exc
-    sheet = book.worksheets[0]
-    rows, numbers = [], []
-    for i, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-        if any(c is not None and str(c).strip() for c in row):
-            rows.append(list(row))
-            numbers.append((i, -1))
-    book.close()
-    return rows, numbers
-
-
-def _formula_cells(content: bytes) -> set[tuple[int, int]]:
-    """Cells that hold a formula (looked at only when a value is missing)."""
-    from openpyxl import load_workbook
-
-    book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    found = set()
-    for r, row in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
-        for c, value in enumerate(row):
-            if isinstance(value, str) and value.startswith("="):
-                found.add((r, c))
-    book.close()
-    return found
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # numbers typed into Excel cells come back as floats
-    return str(value).strip()
-
-
-def _date(value) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = _text(value)
-    for sep in ("-", "/", "."):
-        parts = text.split(sep)
-        if len(parts) == 3 and all(p.isdigit() for p in parts):
-            try:
-                value = date(int(parts[0]), int(parts[1]), int(parts[2]))
-            except ValueError:
-                return None
-            return value if dates.accepted(value) else None
-    return None
-
-
 def validate(session: Session, name: str, content: bytes, *, visible, max_bytes: int, max_rows: int) -> Result:
     """Every row checked; problems per row and column. ``visible``: the
     record rule on ``Customer`` (a user imports only for customers they see)."""
     result = Result()
     problems = result.problems
-    if len(content) > max_bytes:
-        problems.append(Problem(0, "", _l("The file is %(size)s KB; the limit is %(limit)s KB. Split it into "
-                                          "smaller files."),
-                                {"size": (len(content) + 1023) // 1024, "limit": max_bytes // 1024}))
+    table = importing.read(name, content, COLUMNS, REQUIRED, max_bytes=max_bytes, max_rows=max_rows)
+    if table.problems:
+        problems.extend(table.problems)
         return result
-    try:
-        table, numbers = read_table(name, content)
-    except ValueError:
-        problems.append(Problem(0, "", _l("Upload a CSV (UTF-8 or GBK) or XLSX file.")))
-        return result
-    except UnicodeDecodeError:
-        problems.append(Problem(0, "", _l("The file's text is neither UTF-8 nor GBK.")))
-        return result
-    if not table:
-        problems.append(Problem(0, "", _l("The file is empty.")))
-        return result
-    header = [_header_key(h) for h in table[0]]
-    missing = [k for k in REQUIRED if k not in header]
-    unknown = [_text(h) for h, k in zip(table[0], header, strict=False) if k is None and _text(h)]
-    if missing or unknown:
-        problems.append(Problem(0, "", _l("The header row must name the columns %(expected)s (missing: %(missing)s; "
-                                          "not recognised: %(unknown)s)."),
-                                {"expected": i18n.listed(COLUMNS[k][0] for k in COLUMNS),
-                                 "missing": i18n.listed(COLUMNS[k][0] for k in missing) or "—",
-                                 "unknown": i18n.listed(unknown) or "—"}))
-        return result
-    if len(table) - 1 > max_rows:
-        problems.append(Problem(0, "", _l("The file has %(n)s rows; at most %(limit)s are imported at once."),
-                                {"n": len(table) - 1, "limit": max_rows}))
-        return result
-    index = {k: i for i, k in enumerate(header) if k is not None}
-    raw_rows = []
-    for cells, (line, _c) in zip(table[1:], numbers[1:], strict=True):
-        raw_rows.append((line, {k: cells[i] if i < len(cells) else None for k, i in index.items()}))
+    index = table.positions
+    raw_rows = table.rows
 
     def lookup(model, column, values, where=None):
         found: dict[str, object] = {}
@@ -214,7 +67,7 @@ def validate(session: Session, name: str, content: bytes, *, visible, max_bytes:
             taken.update(session.scalars(select(column).where(column.in_(values[start:start + 500]))))
         return taken
 
-    texts = [(line, {k: (_text(v) if k != "installed_on" else v) for k, v in cells.items()})
+    texts = [(line, {k: (importing.text(v) if k != "installed_on" else v) for k, v in cells.items()})
              for line, cells in raw_rows]
     customers = lookup(Customer, Customer.name, [c.get("customer", "") for _l2, c in texts], visible)
     products = lookup(Product, Product.code, [c.get("product", "") for _l2, c in texts])
@@ -229,16 +82,15 @@ def validate(session: Session, name: str, content: bytes, *, visible, max_bytes:
 
     for line, cells in texts:
         def bad(column, message, line=line, **params):
-            problems.append(Problem(line, column, message, params))
+            problems.append(Problem(line, column, message, params, COLUMNS[column][0]))
 
         for key in REQUIRED:
             if not cells.get(key):
                 if name.lower().endswith(".xlsx"):
                     if formulas is None:
-                        formulas = _formula_cells(content)
+                        formulas = importing.formula_cells(content)
                     if (line, index[key]) in formulas:
-                        bad(key, _l("The cell holds a formula without a saved result: open the file in Excel, "
-                                    "save it and upload it again."))
+                        bad(key, importing.FORMULA_WITHOUT_RESULT)
                         continue
                 bad(key, _l("Required."))
         customer = customers.get(cells.get("customer", ""))
@@ -263,9 +115,9 @@ def validate(session: Session, name: str, content: bytes, *, visible, max_bytes:
         installed = None
         raw_date = cells.get("installed_on")
         if raw_date not in (None, ""):
-            installed = _date(raw_date)
+            installed = importing.cell_date(raw_date)
             if installed is None:
-                bad("installed_on", _l("Not a date: %(value)s (use YYYY-MM-DD)."), value=_text(raw_date))
+                bad("installed_on", _l("Not a date: %(value)s (use YYYY-MM-DD)."), value=importing.text(raw_date))
         contract = None
         if cells.get("contract"):
             contract = contract_rows.get(cells["contract"])

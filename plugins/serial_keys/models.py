@@ -87,18 +87,6 @@ class ApiToken(Model):
     issued_by: Mapped[Staff | None] = relationship(foreign_keys=[issued_by_id], lazy="joined")
 
 
-class ImportBatch(Model):
-    """An uploaded installed-base file between its dry run and its import."""
-
-    __tablename__ = "serial_keys_import"
-
-    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
-    file_name: Mapped[str] = mapped_column(String(200))
-    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
-    rows: Mapped[int] = mapped_column(Integer, default=0)
-    imported_at: Mapped[datetime | None]
-
-
 APPLICATION_KINDS = ("password", "clear_data")
 
 

@@ -8,9 +8,7 @@ documented hooks and modules of the core and of the contracts plugin are used.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from fuwu import Job, Permission, Setting, hookimpl
+from fuwu import Permission, Setting, hookimpl
 from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
 
@@ -80,18 +78,6 @@ def register_settings():
         Setting("serial_keys.application_max_kb", int, 5120, _l("Largest scanned application (KB)"), rule="SK-5",
                 minimum=1, maximum=10240),
     ]
-
-
-def _purge(site, session, now):
-    from .services import purge_import_files
-
-    purge_import_files(session, now)
-
-
-@hookimpl
-def register_jobs():
-    return [Job("serial_keys.purge_import_files", _purge, every=timedelta(days=1),
-                label=_l("Delete uploaded installed-base files that were never imported (after a day)"))]
 
 
 @hookimpl

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from fuwu import importing
 from fuwu.errors import NotFound, ValidationError
 from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
@@ -27,7 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import importer, rules, services
-from .models import APPLICATION_KINDS, ApiToken, Application, ImportBatch, KeyEvent, ProductKey
+from .models import APPLICATION_KINDS, ApiToken, Application, KeyEvent, ProductKey
 
 VIEW = "serial_keys.key.view"
 MANAGE = "serial_keys.key.manage"
@@ -348,6 +349,10 @@ def public_keys(request: Request) -> Response:
 # --- Import ---------------------------------------------------------------------------------
 
 
+#: this import's files in ``core_import_file``
+IMPORT_KIND = "serial_keys"
+
+
 def _limits(request: Request) -> dict:
     return {"max_bytes": _setting(request, "serial_keys.import_max_kb") * 1024,
             "max_rows": _setting(request, "serial_keys.import_max_rows")}
@@ -357,6 +362,8 @@ def _import_page(request, status: int = 200, **context):
     return _render(request, "serial_keys/import.html",
                    {"columns": importer.COLUMNS, "required": importer.REQUIRED, "result": None, "batch": None,
                     "title": _("Import installed base"), "max_kb": _setting(request, "serial_keys.import_max_kb"),
+                    "upload_url": _url(request, "import"), "template_url": _url(request, "import_template"),
+                    "confirm_url": lambda batch_id: _url(request, "import_confirm", batch_id=batch_id),
                     **context}, status=status)
 
 
@@ -373,10 +380,8 @@ def import_page(request: Request) -> Response:
                                **limits)
     batch = None
     if result.ok:  # the dry run passed: keep the file for the confirmation
-        batch = ImportBatch(staff_id=request.state.user.id, file_name=upload.filename[:200], content=content,
-                            rows=len(result.rows))
-        request.state.db.add(batch)
-        request.state.db.flush()
+        batch = importing.hold(request.state.db, IMPORT_KIND, request.state.user, upload.filename, content,
+                               len(result.rows))
     return _import_page(request, 200 if result.ok else 422, result=result, batch=batch, preview=result.rows[:50])
 
 
@@ -390,9 +395,7 @@ def import_template(request: Request) -> Response:
 @requires("serial_keys.key.import")
 def import_confirm(request: Request) -> Response:
     db = request.state.db
-    batch = db.scalar(select(ImportBatch).where(ImportBatch.id == record_id(request.path_params["batch_id"]),
-                                                ImportBatch.staff_id == request.state.user.id,
-                                                ImportBatch.imported_at.is_(None)))
+    batch = importing.held(db, IMPORT_KIND, request.state.user, record_id(request.path_params["batch_id"]))
     if batch is None:
         raise NotFound()
     # validated again: the database may have changed since the dry run
@@ -401,8 +404,7 @@ def import_confirm(request: Request) -> Response:
     if not result.ok:
         return _import_page(request, 422, result=result)
     n = importer.apply(db, result, request.state.user)
-    batch.imported_at = datetime.now(UTC)
-    batch.content = b""  # imported: the rows are in the tables now
+    importing.imported(batch, datetime.now(UTC))
     return flash_redirect(request, _url(request, "list"), _("%(n)s product keys imported.", n=n))
 
 

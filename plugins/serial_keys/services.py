@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from fuwu import timeline
 from fuwu.errors import FuwuError
@@ -22,7 +22,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from . import rules
-from .models import ApiToken, Application, ImportBatch, KeyEvent, ProductKey
+from .models import ApiToken, Application, KeyEvent, ProductKey
 
 SOURCE = "serial_keys"
 
@@ -271,16 +271,3 @@ def record_application(session: Session, application: Application) -> Applicatio
                     kind="application", ref=application, number=f"SA-{application.id:05d}",
                     contact=application.contact_name)
     return application
-
-
-# --- Import files ---------------------------------------------------------------------------
-
-
-def purge_import_files(session: Session, at: datetime) -> int:
-    """A dry run keeps the uploaded file for its confirmation; a file never
-    confirmed within a day is deleted (it may hold a whole customer list)."""
-    stale = list(session.scalars(select(ImportBatch).where(ImportBatch.imported_at.is_(None),
-                                                           ImportBatch.created_at < at - timedelta(days=1))))
-    for batch in stale:
-        session.delete(batch)
-    return len(stale)

@@ -185,16 +185,16 @@ def test_import_needs_its_permission(skweb):
 def test_unconfirmed_upload_is_purged_by_the_daily_job(skweb):
     from datetime import UTC, datetime, timedelta
 
+    from fuwu.importing import ImportFile
     from fuwu.jobs import run_due
-    from fuwu_plugins.serial_keys.models import ImportBatch
 
     site, _app, browser = skweb
     _setup(site)
     b = browser("manager")
     page = _upload(b, "a.csv", (HEADER + "导入客户甲,SK-ERP,ERP-PURGE-01,FWM-1,,,\n").encode()).text
-    assert site.db.run(lambda s: len(s.scalars(select(ImportBatch)).all())) == 1
-    run_due(site, only="serial_keys.purge_import_files", now=datetime.now(UTC) + timedelta(days=2))
-    assert site.db.run(lambda s: len(s.scalars(select(ImportBatch)).all())) == 0
+    assert site.db.run(lambda s: len(s.scalars(select(ImportFile)).all())) == 1
+    run_due(site, only="core.prune_import_files", now=datetime.now(UTC) + timedelta(days=2))
+    assert site.db.run(lambda s: len(s.scalars(select(ImportFile)).all())) == 0
     assert _confirm(b, page).status_code == 404 and _count(site) == 0
 
 
