@@ -122,7 +122,9 @@ def _contact_visible(user, contact: Contact) -> bool:
 
 
 def core_purposes() -> list[LinkPurpose]:
-    return [LinkPurpose(
+    from .password_reset import purposes as password_purposes
+
+    return password_purposes() + [LinkPurpose(
         key="core.contact_confirm", label=_l("Contact confirms their phone and e-mail"), model=Contact,
         handler=contact_confirm, permission="core.customer.edit", visible=_contact_visible,
         describe=lambda c: f"{c.name} · {c.customer.name}",
