@@ -39,11 +39,15 @@ class AuditEntry(Base):
 SKIPPED = {"created_at", "updated_at", "version"}
 
 
+#: a column whose name ends so holds a secret or its digest (a password's hash,
+#: an API token's, an authenticator's key): the log records that it changed and
+#: who changed it, but copies no value out of its table
+SECRET_SUFFIXES = ("_hash", "_secret")
+
+
 def _kept(field: str, value) -> str | None:
-    """A changed value as the log keeps it. A column ending in ``_hash`` holds
-    a digest of a secret (a password, an API token): the log records that it
-    changed and who changed it, but copies no digest out of its table."""
-    return None if field.endswith("_hash") else _text(value)
+    """A changed value as the log keeps it (none of a secret)."""
+    return None if field.endswith(SECRET_SUFFIXES) else _text(value)
 
 
 def _text(value) -> str | None:
@@ -60,8 +64,9 @@ def changes_of(obj) -> dict[str, tuple[object, object]]:
     """Column changes of a pending object: ``{field: (old, new)}``."""
     state = inspect(obj)
     result = {}
+    skipped = SKIPPED | getattr(type(obj), "__audit_skip__", frozenset())
     for attr in state.mapper.column_attrs:
-        if attr.key in SKIPPED:
+        if attr.key in skipped:
             continue
         hist = state.attrs[attr.key].history
         if hist.has_changes():

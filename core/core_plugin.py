@@ -21,11 +21,11 @@ CORE_DIR = Path(__file__).parent
 @hookimpl
 def register_models():
     from . import (audit, calendar_days, config, first_visit, importing, jobs, links, models, notifications, timeline,
-                   workflow)
+                   two_factor, workflow)
     from .web import sessions
 
     return [models, audit, timeline, config, workflow, jobs, calendar_days, notifications, links, first_visit,
-            sessions, importing]
+            sessions, importing, two_factor]
 
 
 def _mail_address(value: str) -> None:

@@ -8,6 +8,7 @@ PUBLIC = {
     "/login",  # the sign-in form and its POST
     "/language",  # choosing a language works before sign-in
     "/password/forgot",  # "forgot your password?" on the sign-in page: a link by e-mail
+    "/login/code",  # sign-in's second step: the authenticator code after the password
 }
 STATIC_PREFIX = "/static/"
 SIGNED_LINK = "/l/{token}"
@@ -23,7 +24,7 @@ def audit(app):
 
 
 def expected_public(public: list[str]) -> list[str]:
-    expected = ["/login", "/login", "/language", "/password/forgot"]
+    expected = ["/login", "/login", "/login/code", "/language", "/password/forgot"]
     expected += [p for p in public if p.startswith(STATIC_PREFIX)]
     if SIGNED_LINK in public:
         expected.append(SIGNED_LINK)

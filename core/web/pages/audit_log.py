@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ...audit import TITLE_COLUMNS, AuditEntry, list_keys
+from ...audit import SECRET_SUFFIXES, TITLE_COLUMNS, AuditEntry, list_keys
 from ...dates import parse_date, parse_datetime
 from ...i18n import format_day, format_moment, listed
 from ...i18n import gettext as _
@@ -146,8 +146,8 @@ def referenced_names(db, entries, lists: dict) -> dict[tuple[str, str], str]:
 def _shown(field, target, key: str | None, value: str | None, names: dict) -> str | None:
     """A stored value as people read it: a choice's label, a record's name
     (a list's names; ``target`` is ``_target(field)``), yes or no, a day in the reader's format."""
-    if key and key.endswith("_hash"):
-        # a digest of a secret (a password's, an API token's) is no one's business, even here:
+    if key and key.endswith(SECRET_SUFFIXES):
+        # a secret or its digest (a password's, an API token's) is no one's business, even here:
         # the log keeps none now (``audit._kept``), rows written before may hold one
         return _("(hidden)")
     if value is None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ... import i18n
+from ... import i18n, two_factor
 from ...i18n import lazy_gettext as _l
 from ...models import Staff
 from ...passwords import hash_password, needs_rehash, verify
@@ -51,14 +53,9 @@ def login_form(request: Request) -> Response:
     return _render_login(request)
 
 
-@public("signing in (CSRF checked with the login token)")
-def login(request: Request) -> Response:
-    site = request.app.state.site
-    db = request.state.db
-    form = request.state.form
-    username = str(form.get("username", "")).strip()[:60]
-    password = str(form.get("password", ""))
-    ip = client_ip(request)
+def paused(request: Request, username: str) -> Response | None:
+    """The sign-in form's answer while the account or the address is paused (429), else None."""
+    site, db, ip = request.app.state.site, request.state.db, client_ip(request)
     window, per_account, per_address = sessions.pause_limits(site, db)
     if (sessions.recent_failures(db, username=username, since=window) >= per_account
             or sessions.recent_failures(db, ip=ip, since=window) >= per_address):
@@ -66,21 +63,47 @@ def login(request: Request) -> Response:
         return _render_login(request, username=username, status=429, error=_l(
             "Too many failed sign-ins. Wait %(minutes)s minutes and try again.",
             minutes=site.settings.get("core.login_lockout_minutes", db)))
-    staff = db.scalar(select(Staff).where(Staff.username == username, Staff.active.is_(True))) if username else None
-    ok = verify(staff.password_hash if staff else _DUMMY, password) and staff is not None
-    db.add(sessions.LoginAttempt(username=username, ip=ip, success=ok))
-    if not ok:
-        return _render_login(request, username=username, status=400,
-                             error=_l("Wrong username or password."))
-    if needs_rehash(staff.password_hash):
-        staff.password_hash = hash_password(password)
-    token = sessions.start(db, staff, ip=ip, user_agent=request.headers.get("user-agent", ""),
-                           lifetime=SESSION_LIFETIME)
-    response = RedirectResponse(safe_next(form.get("next")), status_code=303)
+    return None
+
+
+def signed_in(request: Request, staff: Staff, target: str | None) -> Response:
+    """Start a session for ``staff`` and go on to ``target``."""
+    site = request.app.state.site
+    token = sessions.start(request.state.db, staff, ip=client_ip(request),
+                           user_agent=request.headers.get("user-agent", ""), lifetime=SESSION_LIFETIME)
+    response = RedirectResponse(safe_next(target), status_code=303)
     response.set_cookie(sessions.COOKIE, token, httponly=True, samesite="lax",
                         secure=site.config.https, max_age=int(SESSION_LIFETIME.total_seconds()))
     response.delete_cookie(LOGIN_COOKIE)
     return response
+
+
+@public("signing in (CSRF checked with the login token)")
+def login(request: Request) -> Response:
+    site = request.app.state.site
+    db = request.state.db
+    form = request.state.form
+    username = str(form.get("username", "")).strip()[:60]
+    password = str(form.get("password", ""))
+    refused = paused(request, username)
+    if refused is not None:
+        return refused
+    staff = db.scalar(select(Staff).where(Staff.username == username, Staff.active.is_(True))) if username else None
+    ok = verify(staff.password_hash if staff else _DUMMY, password) and staff is not None
+    if ok and needs_rehash(staff.password_hash):
+        staff.password_hash = hash_password(password)
+    if ok and two_factor.of(db, staff.id) is not None:
+        # the password was right; the attempt is recorded once the code is typed (or is not)
+        response = RedirectResponse(f"/login/code?next={quote(safe_next(form.get('next')))}", status_code=303)
+        response.set_cookie(two_factor.COOKIE, two_factor.pending_token(site.config.secret_key, staff),
+                            httponly=True, samesite="lax", secure=site.config.https,
+                            max_age=two_factor.CODE_WINDOW)
+        return response
+    db.add(sessions.LoginAttempt(username=username, ip=client_ip(request), success=ok))
+    if not ok:
+        return _render_login(request, username=username, status=400,
+                             error=_l("Wrong username or password."))
+    return signed_in(request, staff, form.get("next"))
 
 
 @requires(AUTHENTICATED)

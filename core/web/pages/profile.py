@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ... import i18n
+from ... import i18n, two_factor
 from ...db import utcnow
 from ...errors import NotFound
 from ...i18n import gettext as _
@@ -51,7 +51,8 @@ def _render(request: Request, *, password: Form | None = None, status: int = 200
         {"password_form": password or password_form(), "sessions": list(rows), "sign_ins": attempts,
          "results": sessions.ATTEMPT_RESULTS, "result_of": sessions.attempt_result,
          "current_session_id": request.state.web_session.id, "languages": LANGUAGE_NAMES,
-         "chosen_language": user.language, "title": _("My profile")},
+         "chosen_language": user.language, "two_factor_on": two_factor.of(db, user.id) is not None,
+         "title": _("My profile")},
         status=status)
 
 

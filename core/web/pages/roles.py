@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ... import two_factor
 from ...db import check_version, utcnow
 from ...errors import NotFound, StaleEdit
 from ...i18n import gettext as _
@@ -256,7 +257,8 @@ def account_context(request: Request, staff: Staff, *, username: Form | None = N
     if username is None:
         username = username_form().fill(staff)
     return {"account": {"username_form": username, "password_form": password or password_form(),
-                        "sessions": live, "error": error, "is_self": staff.id == request.state.user.id}}
+                        "sessions": live, "error": error, "is_self": staff.id == request.state.user.id,
+                        "two_factor": two_factor.of(db, staff.id) is not None}}
 
 
 def _back_to_staff(request: Request, staff: Staff, message) -> Response:

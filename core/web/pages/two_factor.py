@@ -1,0 +1,165 @@
+"""Two-step sign-in pages: the code after the password, turning it on and off
+in one's profile, and a role manager turning it off for someone who lost
+their phone. The codes themselves: ``fuwu.two_factor``."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from ... import two_factor
+from ...i18n import gettext as _
+from ...i18n import lazy_gettext as _l
+from ...models import Staff
+from ...passwords import verify
+from .. import sessions
+from ..endpoint import AUTHENTICATED, public, requires
+from ..shell import flash_redirect
+from .auth import client_ip, paused, safe_next, signed_in
+from .links import render_public
+from .organisation import visible_staff
+
+WRONG_CODE = _l("That code is not right. Type the code your app shows now, or one of your recovery codes.")
+
+
+def _pending_staff(request: Request) -> Staff | None:
+    """Whose password was just checked, from the signed cookie (None: start again)."""
+    found = two_factor.pending_staff_id(request.cookies.get(two_factor.COOKIE))
+    if found is None:
+        return None
+    staff_id, expires, signature = found
+    staff = request.state.db.get(Staff, staff_id)
+    if staff is None or not staff.active or not two_factor.token_valid(
+            request.app.state.site.config.secret_key, staff, expires, signature):
+        return None
+    return staff
+
+
+def _code_page(request: Request, *, error=None, status: int = 200) -> Response:
+    return render_public(request, "core/login_code.html",
+                         {"error": error, "next": safe_next(request.query_params.get("next")
+                                                            or request.state.form.get("next")),
+                          "title": _("Two-step sign-in")}, status=status)
+
+
+@public("the second step of signing in: the code, for the account whose password the signed cookie vouches for")
+def login_code(request: Request) -> Response:
+    staff = _pending_staff(request)
+    record = two_factor.of(request.state.db, staff.id) if staff is not None else None
+    if record is None:  # no password checked lately (or it changed): sign in again
+        return RedirectResponse("/login", status_code=303)
+    if request.method != "POST":
+        return _code_page(request)
+    refused = paused(request, staff.username)
+    if refused is not None:
+        return refused
+    ok = two_factor.check(record, str(request.state.form.get("code", "")))
+    request.state.db.add(sessions.LoginAttempt(username=staff.username, ip=client_ip(request), success=ok))
+    if not ok:
+        return _code_page(request, error=WRONG_CODE, status=400)
+    response = signed_in(request, staff, request.state.form.get("next"))
+    response.delete_cookie(two_factor.COOKIE)
+    return response
+
+
+# --- My profile: turn it on, new recovery codes, turn it off ----------------------------------
+
+
+def _setup_signature(request: Request, secret: str) -> str:
+    """Binds a key offered on the page to the person it was offered to (the form carries both)."""
+    payload = f"two-factor-setup|{request.state.user.id}|{secret}"
+    return hmac.new(request.app.state.site.config.secret_key.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def _page(request: Request, *, secret: str | None = None, codes: list[str] | None = None, error=None,
+          status: int = 200) -> Response:
+    user = request.state.user
+    record = two_factor.of(request.state.db, user.id)
+    context = {"record": record, "codes": codes, "error": error, "title": _("Two-step sign-in")}
+    if record is None:
+        secret = secret or two_factor.new_secret()
+        uri = two_factor.setup_uri(secret, user.username or user.code)
+        context.update(secret=secret, signature=_setup_signature(request, secret), qr=two_factor.qr_svg(uri),
+                       spaced_secret=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)))
+    else:
+        context["left"] = two_factor.recovery_left(record)
+    return request.app.state.templates.render(request, "core/profile/two_factor.html", context, status=status)
+
+
+@requires(AUTHENTICATED)
+def settings_page(request: Request) -> Response:
+    return _page(request)
+
+
+@requires(AUTHENTICATED)
+def turn_on(request: Request) -> Response:
+    db, user, posted = request.state.db, request.state.user, request.state.form
+    secret = str(posted.get("secret", ""))
+    if not hmac.compare_digest(_setup_signature(request, secret), str(posted.get("signature", ""))):
+        return _page(request, status=400, error=_l("The page was out of date. Scan the new QR code."))
+    if two_factor.of(db, user.id) is not None:
+        return flash_redirect(request, request.url_for("two_factor").path, _("Two-step sign-in is already on."))
+    step = two_factor.code_matches(secret, str(posted.get("code", "")))
+    if step is None:
+        return _page(request, secret=secret, status=422, error=_l(
+            "That code is not right. Check that the phone's clock is right, and type the code the app shows now."))
+    record = two_factor.TwoFactor(staff_id=user.id, totp_secret=secret, last_step=step)
+    codes = two_factor.new_recovery_codes(record)
+    db.add(record)
+    db.flush()
+    return _page(request, codes=codes)
+
+
+def _password_ok(request: Request) -> bool:
+    return verify(request.state.user.password_hash, str(request.state.form.get("password", "")))
+
+
+@requires(AUTHENTICATED)
+def new_codes(request: Request) -> Response:
+    record = two_factor.of(request.state.db, request.state.user.id)
+    if record is None:
+        return flash_redirect(request, request.url_for("two_factor").path, _("Two-step sign-in is off."))
+    if not _password_ok(request):
+        return _page(request, status=422, error=_l("This is not your current password."))
+    return _page(request, codes=two_factor.new_recovery_codes(record))
+
+
+@requires(AUTHENTICATED)
+def turn_off(request: Request) -> Response:
+    record = two_factor.of(request.state.db, request.state.user.id)
+    if record is None:
+        return flash_redirect(request, request.url_for("two_factor").path, _("Two-step sign-in is off."))
+    if not _password_ok(request):
+        return _page(request, status=422, error=_l("This is not your current password."))
+    request.state.db.delete(record)
+    return flash_redirect(request, request.url_for("profile").path,
+                          _("Two-step sign-in is off: signing in asks for the password only."))
+
+
+# --- A role manager, for someone who lost their phone and their recovery codes ---------------
+
+
+@requires("core.role.manage")
+def staff_turn_off(request: Request) -> Response:
+    staff = visible_staff(request, request.path_params["staff_id"])
+    record = two_factor.of(request.state.db, staff.id)
+    if record is not None:
+        request.state.db.delete(record)
+    return flash_redirect(request, request.url_for("staff_detail", staff_id=staff.id).path + "#account",
+                          _("Two-step sign-in is off for %(name)s: they sign in with their password and can turn "
+                            "it on again in their profile.", name=staff.name))
+
+
+def routes() -> list:
+    return [
+        Route("/login/code", login_code, methods=["GET", "POST"], name="login_code"),
+        Route("/profile/two-factor", settings_page, name="two_factor"),
+        Route("/profile/two-factor/on", turn_on, methods=["POST"], name="two_factor_on"),
+        Route("/profile/two-factor/codes", new_codes, methods=["POST"], name="two_factor_codes"),
+        Route("/profile/two-factor/off", turn_off, methods=["POST"], name="two_factor_off"),
+        Route("/staff/{staff_id:int}/two-factor/off", staff_turn_off, methods=["POST"], name="staff_two_factor_off"),
+    ]
