@@ -118,6 +118,15 @@ def read(name: str, content: bytes, columns: Columns, required, *, max_bytes: in
     return table
 
 
+def upload_of(posted, max_bytes: int) -> tuple[str, bytes] | None:
+    """The file a form posted as ``file``: its name and at most ``max_bytes`` + 1
+    bytes (one more than allowed, so ``read`` can tell it is too large); None if none."""
+    upload = posted.get("file")
+    if upload is None or not getattr(upload, "filename", ""):
+        return None
+    return upload.filename, upload.file.read(max_bytes + 1)
+
+
 def header_key(columns: Columns, heading) -> str | None:
     """The column a header cell names (case, spaces and underscores aside)."""
     name = " ".join(str(heading or "").replace("_", " ").split()).lower()

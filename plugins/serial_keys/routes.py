@@ -371,16 +371,16 @@ def _import_page(request, status: int = 200, **context):
 def import_page(request: Request) -> Response:
     if request.method == "GET":
         return _import_page(request)
-    upload = request.state.form.get("file")
-    if upload is None or not getattr(upload, "filename", ""):
-        return _import_page(request, 422, error=_("Choose a file."))
     limits = _limits(request)
-    content = upload.file.read(limits["max_bytes"] + 1)
-    result = importer.validate(request.state.db, upload.filename, content, visible=scope.customers(request.state.user),
+    upload = importing.upload_of(request.state.form, limits["max_bytes"])
+    if upload is None:
+        return _import_page(request, 422, error=_("Choose a file."))
+    file_name, content = upload
+    result = importer.validate(request.state.db, file_name, content, visible=scope.customers(request.state.user),
                                **limits)
     batch = None
     if result.ok:  # the dry run passed: keep the file for the confirmation
-        batch = importing.hold(request.state.db, IMPORT_KIND, request.state.user, upload.filename, content,
+        batch = importing.hold(request.state.db, IMPORT_KIND, request.state.user, file_name, content,
                                len(result.rows))
     return _import_page(request, 200 if result.ok else 422, result=result, batch=batch, preview=result.rows[:50])
 

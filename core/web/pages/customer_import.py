@@ -49,14 +49,14 @@ def _page(request: Request, status: int = 200, **context) -> Response:
 def import_page(request: Request) -> Response:
     if request.method == "GET":
         return _page(request)
-    upload = request.state.form.get("file")
-    if upload is None or not getattr(upload, "filename", ""):
+    upload = importing.upload_of(request.state.form, _limits(request)["max_bytes"])
+    if upload is None:
         return _page(request, 422, error=_("Choose a file."))
-    content = upload.file.read(_limits(request)["max_bytes"] + 1)
-    result = _check(request, upload.filename, content)
+    file_name, content = upload
+    result = _check(request, file_name, content)
     batch = None
     if result.ok:  # the dry run passed: the file waits for the confirmation
-        batch = importing.hold(request.state.db, customer_import.KIND, request.state.user, upload.filename, content,
+        batch = importing.hold(request.state.db, customer_import.KIND, request.state.user, file_name, content,
                                len(result.rows))
     return _page(request, 200 if result.ok else 422, result=result, batch=batch, preview=result.rows[:50])
 

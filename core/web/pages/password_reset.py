@@ -26,7 +26,7 @@ from ...i18n import lazy_gettext as _l
 from ...links import LinkGone, LinkPurpose, LinkVisit, SignedLink
 from ...models import Staff
 from ...notifications import queue_mail
-from ...passwords import MIN_LENGTH, hash_password
+from ...passwords import hash_password
 from .. import sessions
 from ..endpoint import public, requires
 from ..forms import Field, Form
@@ -34,20 +34,13 @@ from ..shell import flash_redirect
 from ..urls import absolute_url
 from .links import render_public
 from .organisation import visible_staff
+from .roles import password_form, read_new_password
 
 PURPOSE = "core.password_reset"
 
 
 def request_form() -> Form:
     return Form([Field("who", _l("Username or e-mail address"), required=True, max_length=200)])
-
-
-def password_form() -> Form:
-    return Form([
-        Field("password", _l("New password"), kind="password", required=True, max_length=200,
-              help=_l("At least %(n)s characters.", n=MIN_LENGTH)),
-        Field("password_again", _l("New password again"), kind="password", required=True, max_length=200),
-    ])
 
 
 def _pending(staff_id: int):
@@ -106,13 +99,7 @@ def set_password(visit: LinkVisit) -> Response:
     context = {"form": form, "staff": staff, "title": _("Set your password")}
     if request.method != "POST":
         return visit.render("core/password/set.html", context)
-    if form.load(request.state.form):
-        if len(form.values["password"]) < MIN_LENGTH:
-            form.error("password", _l("At least %(n)s characters.", n=MIN_LENGTH))
-        elif form.values["password"] != form.values["password_again"]:
-            form.error("password_again", _l("The two passwords differ."))
-    if form.errors:
-        form.raw = {}  # never send a password back to the browser
+    if not read_new_password(form, request.state.form):
         return visit.render("core/password/set.html", context, status=422)
     visit.use()
     db = visit.db

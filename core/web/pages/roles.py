@@ -247,6 +247,20 @@ def password_form() -> Form:
     ])
 
 
+def read_new_password(form: Form, posted) -> bool:
+    """Load ``password_form``: True when the password may be set (long enough,
+    typed the same twice). A refused form keeps nothing to send back to the browser."""
+    if form.load(posted):
+        if len(form.values["password"]) < MIN_LENGTH:
+            form.error("password", _l("At least %(n)s characters.", n=MIN_LENGTH))
+        elif form.values["password"] != form.values["password_again"]:
+            form.error("password_again", _l("The two passwords differ."))
+    if form.errors:
+        form.raw = {}
+        return False
+    return True
+
+
 def account_context(request: Request, staff: Staff, *, username: Form | None = None,
                     password: Form | None = None, error=None) -> dict:
     """The account box of the staff page, for role managers."""
@@ -293,13 +307,7 @@ def staff_password(request: Request) -> Response:
     db = request.state.db
     staff = visible_staff(request, request.path_params["staff_id"])
     form = password_form()
-    if form.load(request.state.form):
-        if len(form.values["password"]) < MIN_LENGTH:
-            form.error("password", _l("At least %(n)s characters.", n=MIN_LENGTH))
-        elif form.values["password"] != form.values["password_again"]:
-            form.error("password_again", _l("The two passwords differ."))
-    if form.errors:
-        form.raw = {}  # never send a password back to the browser
+    if not read_new_password(form, request.state.form):
         return render_staff_detail(request, staff, status=422, password=form)
     staff.password_hash = hash_password(form.values["password"])
     sessions.revoke(db, staff.id, keep_id=_keep_own_session(request, staff))

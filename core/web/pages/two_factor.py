@@ -114,27 +114,29 @@ def turn_on(request: Request) -> Response:
     return _page(request, codes=codes)
 
 
-def _password_ok(request: Request) -> bool:
-    return verify(request.state.user.password_hash, str(request.state.form.get("password", "")))
+def _own_record(request: Request) -> two_factor.TwoFactor | Response:
+    """The user's own key once they confirmed their password, or the page saying why not."""
+    record = two_factor.of(request.state.db, request.state.user.id)
+    if record is None:
+        return flash_redirect(request, request.url_for("two_factor").path, _("Two-step sign-in is off."))
+    if not verify(request.state.user.password_hash, str(request.state.form.get("password", ""))):
+        return _page(request, status=422, error=_l("This is not your current password."))
+    return record
 
 
 @requires(AUTHENTICATED)
 def new_codes(request: Request) -> Response:
-    record = two_factor.of(request.state.db, request.state.user.id)
-    if record is None:
-        return flash_redirect(request, request.url_for("two_factor").path, _("Two-step sign-in is off."))
-    if not _password_ok(request):
-        return _page(request, status=422, error=_l("This is not your current password."))
+    record = _own_record(request)
+    if isinstance(record, Response):
+        return record
     return _page(request, codes=two_factor.new_recovery_codes(record))
 
 
 @requires(AUTHENTICATED)
 def turn_off(request: Request) -> Response:
-    record = two_factor.of(request.state.db, request.state.user.id)
-    if record is None:
-        return flash_redirect(request, request.url_for("two_factor").path, _("Two-step sign-in is off."))
-    if not _password_ok(request):
-        return _page(request, status=422, error=_l("This is not your current password."))
+    record = _own_record(request)
+    if isinstance(record, Response):
+        return record
     request.state.db.delete(record)
     return flash_redirect(request, request.url_for("profile").path,
                           _("Two-step sign-in is off: signing in asks for the password only."))
