@@ -85,23 +85,13 @@ def validate(db: Session, user, name: str, content: bytes, *, fields: dict, sees
     account_types = _account_types()
     own_department = next((d for d in departments.values() if d.id == user.department_id), None)
     first_row: dict[str, int] = {}
-    formulas: set[tuple[int, int]] | None = None
+    formulas = importing.Formulas(name, content, table.positions)
 
     for line, cells in rows:
         def bad(column, message, line=line, **params):
             result.problems.append(Problem(line, column, message, params, COLUMNS[column][0]))
 
-        values = {}
-        for key in FORM_FIELDS:
-            try:
-                values[key] = fields[key].parse(cells.get(key, ""))
-            except ValueError as exc:
-                if not cells.get(key) and name.lower().endswith(".xlsx"):
-                    formulas = importing.formula_cells(content) if formulas is None else formulas
-                    if (line, table.positions[key]) in formulas:
-                        bad(key, importing.FORMULA_WITHOUT_RESULT)
-                        continue
-                bad(key, exc.args[0])
+        values = importing.parse_cells(fields, FORM_FIELDS, line, cells, bad, formulas)
         company = values.get("name")
         if company:
             if company in first_row:

@@ -195,6 +195,36 @@ FORMULA_WITHOUT_RESULT = _l("The cell holds a formula without a saved result: op
                             "save it and upload it again.")
 
 
+class Formulas:
+    """Which empty cells of a file are formulas Excel saved no result for; an
+    XLSX file is read for them once, when a required value is first missing."""
+
+    def __init__(self, name: str, content: bytes, positions: dict[str, int]):
+        self.xlsx = name.lower().endswith(".xlsx")
+        self.content, self.positions = content, positions
+        self.cells: set[tuple[int, int]] | None = None
+
+    def at(self, line: int, key: str) -> bool:
+        if not self.xlsx:
+            return False
+        if self.cells is None:
+            self.cells = formula_cells(self.content)
+        return (line, self.positions[key]) in self.cells
+
+
+def parse_cells(fields: dict, keys, line: int, cells: dict, bad, formulas: Formulas) -> dict:
+    """The cells of ``keys`` read by the form fields of the same names, as the
+    form would read them typed; each refused one is reported by ``bad(key, message)``."""
+    values = {}
+    for key in keys:
+        try:
+            values[key] = fields[key].parse(cells.get(key, ""))
+        except ValueError as exc:
+            empty_formula = not cells.get(key) and formulas.at(line, key)
+            bad(key, FORMULA_WITHOUT_RESULT if empty_formula else exc.args[0])
+    return values
+
+
 def text(value) -> str:
     """A cell as text: numbers typed into Excel come back as floats (``12.0``)."""
     if value is None:

@@ -23,7 +23,7 @@ import segno
 from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .db import Model
+from .db import INTEGER_LIMIT, Model
 from .i18n import lazy_gettext as _l
 
 ISSUER = "fuwu"
@@ -142,7 +142,7 @@ def pending_staff_id(token: str | None, *, now: float | None = None) -> tuple[in
         staff_id, expires = int(staff_id), int(expires)
     except ValueError:
         return None
-    if expires < (time.time() if now is None else now):
+    if expires < (time.time() if now is None else now) or not 0 < staff_id < INTEGER_LIMIT:
         return None
     return staff_id, expires, signature
 

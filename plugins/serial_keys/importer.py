@@ -78,7 +78,7 @@ def validate(session: Session, name: str, content: bytes, *, visible, max_bytes:
     taken_dongles = existing(ProductKey.dongle_number, dongles)
     seen_serial: dict[str, int] = {}
     seen_dongle: dict[str, int] = {}
-    formulas: set[tuple[int, int]] | None = None
+    formulas = importing.Formulas(name, content, index)
 
     for line, cells in texts:
         def bad(column, message, line=line, **params):
@@ -86,13 +86,7 @@ def validate(session: Session, name: str, content: bytes, *, visible, max_bytes:
 
         for key in REQUIRED:
             if not cells.get(key):
-                if name.lower().endswith(".xlsx"):
-                    if formulas is None:
-                        formulas = importing.formula_cells(content)
-                    if (line, index[key]) in formulas:
-                        bad(key, importing.FORMULA_WITHOUT_RESULT)
-                        continue
-                bad(key, _l("Required."))
+                bad(key, importing.FORMULA_WITHOUT_RESULT if formulas.at(line, key) else _l("Required."))
         customer = customers.get(cells.get("customer", ""))
         if cells.get("customer") and customer is None:
             bad("customer", _l("No customer named %(name)s."), name=cells["customer"])
