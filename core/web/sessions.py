@@ -60,15 +60,20 @@ class LoginAttempt(Base):
     refused: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: who forgave this failure ("lift the pause"): it no longer counts
     lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    #: the password was right, the two-step code was not: whoever typed it knows the password
+    wrong_code: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 #: what came of an attempt, as the sign-in history and the profile name it
-ATTEMPT_RESULTS = {"succeeded": _l("Signed in"), "failed": _l("Failed"), "refused": _l("Refused (paused)")}
+ATTEMPT_RESULTS = {"succeeded": _l("Signed in"), "failed": _l("Failed"),
+                   "wrong_code": _l("Right password, wrong code"), "refused": _l("Refused (paused)")}
 
 
 def attempt_result(attempt) -> str:
-    """The key in ``ATTEMPT_RESULTS`` of an attempt (or a row with its ``success`` and ``refused``)."""
-    return "succeeded" if attempt.success else "refused" if attempt.refused else "failed"
+    """The key in ``ATTEMPT_RESULTS`` of an attempt (or a row with its ``success``, ``refused`` and ``wrong_code``)."""
+    if attempt.success:
+        return "succeeded"
+    return "refused" if attempt.refused else "wrong_code" if attempt.wrong_code else "failed"
 
 
 def token_hash(token: str) -> str:

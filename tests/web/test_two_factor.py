@@ -148,3 +148,22 @@ def test_turning_it_off_needs_the_password_or_a_role_manager(web):
     assert _anonymous(app).login("li").headers["location"] == "/"
     history = boss.get(f"/audit?table=staff&row={li_id}").text
     assert "Two-step sign-in" in history
+
+
+def test_a_wrong_code_after_the_right_password_warns_the_owner_once(web):
+    from fuwu.notifications import Notification, OutboxMail
+
+    site, app, browser = web(demo=False, users=USERS)
+    li = browser("li")
+    _turn_on(li)
+    visitor = _anonymous(app)
+    visitor.login("li")  # someone who knows li's password
+    for code in ("111111", "222222"):
+        assert _code(visitor, code).status_code == 400
+    notes = site.db.run(lambda s: s.scalars(select(Notification)).all())
+    mails = site.db.run(lambda s: s.scalars(select(OutboxMail).where(OutboxMail.to_addr == "li@example.com")).all())
+    assert len(notes) == 1 and len(mails) == 1 and "testclient" in mails[0].body
+    assert "Someone typed your password correctly but not the two-step code" in li.get("/notifications").text
+    assert "Right password, wrong code" in li.get("/profile").text
+    history = browser("boss").get("/audit/sign-ins", params={"result": "wrong_code"}).text
+    assert history.count("Right password, wrong code") >= 2 and "Signed in</span>" not in history

@@ -42,7 +42,7 @@ def _render(request: Request, *, password: Form | None = None, status: int = 200
         sessions.WebSession.expires_at > utcnow()).order_by(sessions.WebSession.last_seen_at.desc(),
                                                             sessions.WebSession.id.desc()).limit(MAX_SESSIONS))
     attempts = db.execute(select(sessions.LoginAttempt.at, sessions.LoginAttempt.ip, sessions.LoginAttempt.success,
-                                 sessions.LoginAttempt.refused)
+                                 sessions.LoginAttempt.refused, sessions.LoginAttempt.wrong_code)
                           .where(sessions.LoginAttempt.username == user.username)
                           .order_by(sessions.LoginAttempt.at.desc(), sessions.LoginAttempt.id.desc())
                           .limit(RECENT_SIGN_INS)).all()

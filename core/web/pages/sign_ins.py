@@ -32,14 +32,16 @@ from ..templating import is_fragment_request
 #: the attempts of each result (``sessions.ATTEMPT_RESULTS``)
 RESULT_CONDITIONS = {
     "succeeded": LoginAttempt.success.is_(True),
-    "failed": and_(LoginAttempt.success.is_(False), LoginAttempt.refused.is_(False)),
+    "failed": and_(LoginAttempt.success.is_(False), LoginAttempt.refused.is_(False),
+                   LoginAttempt.wrong_code.is_(False)),
+    "wrong_code": LoginAttempt.wrong_code.is_(True),
     "refused": LoginAttempt.refused.is_(True),
 }
 
 LIFTER = aliased(Staff)
 #: a row of the history: plain values, the account's owner by the username typed
 COLUMNS = (LoginAttempt.id, LoginAttempt.at, LoginAttempt.username, LoginAttempt.ip, LoginAttempt.success,
-           LoginAttempt.refused, Staff.id.label("staff_id"), Staff.name.label("staff_name"),
+           LoginAttempt.refused, LoginAttempt.wrong_code, Staff.id.label("staff_id"), Staff.name.label("staff_name"),
            LIFTER.name.label("lifted_by"))
 
 

@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import timedelta
+
+from sqlalchemy import func, select
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ... import two_factor
+from ...db import utcnow
+from ...i18n import N_
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ...models import Staff
+from ...notifications import notify
 from ...passwords import verify
 from .. import sessions
 from ..endpoint import AUTHENTICATED, public, requires
@@ -57,13 +63,31 @@ def login_code(request: Request) -> Response:
     refused = paused(request, staff.username)
     if refused is not None:
         return refused
+    db = request.state.db
     ok = two_factor.check(record, str(request.state.form.get("code", "")))
-    request.state.db.add(sessions.LoginAttempt(username=staff.username, ip=client_ip(request), success=ok))
     if not ok:
+        _alert_owner(request, staff)
+        db.add(sessions.LoginAttempt(username=staff.username, ip=client_ip(request), success=False, wrong_code=True))
         return _code_page(request, error=WRONG_CODE, status=400)
+    db.add(sessions.LoginAttempt(username=staff.username, ip=client_ip(request), success=True))
     response = signed_in(request, staff, request.state.form.get("next"))
     response.delete_cookie(two_factor.COOKIE)
     return response
+
+
+def _alert_owner(request: Request, staff: Staff) -> None:
+    """The first wrong code after a right password tells the account's owner, in the app
+    and by e-mail: if it was not them, someone knows their password. Once per sign-in,
+    so their own typing slip costs one notice, and a guesser's many tries one too."""
+    db = request.state.db
+    since = utcnow() - timedelta(seconds=two_factor.CODE_WINDOW)
+    earlier = db.scalar(select(func.count()).select_from(sessions.LoginAttempt).where(
+        sessions.LoginAttempt.username == staff.username, sessions.LoginAttempt.wrong_code.is_(True),
+        sessions.LoginAttempt.at >= since))
+    if not earlier:
+        notify(db, staff, N_("Someone typed your password correctly but not the two-step code, from %(ip)s. "
+                             "If it was not you, change your password now."),
+               url=request.url_for("profile").path, email=True, ip=client_ip(request) or "—")
 
 
 # --- My profile: turn it on, new recovery codes, turn it off ----------------------------------
