@@ -53,6 +53,12 @@ def register_settings():
         Setting("core.password_reset_per_hour", int, 3, _l("Password links an account may be sent per hour"),
                 help=_l("More requests within the hour are answered as usual, but send no mail."),
                 minimum=1, maximum=20),
+        Setting("core.two_factor_for_managers", bool, False,
+                _l("Two-step sign-in required of those who manage accounts or settings"),
+                help=_l("Administrators and holders of the permissions to manage roles and user accounts or to "
+                        "change settings set it up when they next sign in.")),
+        Setting("core.two_factor_for_everyone", bool, False, _l("Two-step sign-in required of everyone"),
+                help=_l("Whoever has not set it up does so when they next sign in.")),
         Setting("core.sign_in_history_days", int, 180, _l("Days the sign-in history is kept"),
                 help=_l("Older sign-in attempts are deleted by a daily job."), minimum=2, maximum=3650),
         Setting("core.smtp_host", str, "", _l("SMTP server"), help=_l("Empty: e-mail stays in the outbox.")),

@@ -115,6 +115,18 @@ def check(record: TwoFactor, code: str) -> bool:
     return use_recovery_code(record, code)
 
 
+#: holding any of these, someone manages others' access (``core.two_factor_for_managers``)
+MANAGING_PERMISSIONS = ("core.role.manage", "core.settings.manage")
+
+
+def required(site, db: Session, staff) -> bool:
+    """Whether the site's settings make ``staff`` use two-step sign-in."""
+    if site.settings.get("core.two_factor_for_everyone", db):
+        return True
+    return site.settings.get("core.two_factor_for_managers", db) and (
+        staff.is_admin or any(staff.can(p) for p in MANAGING_PERMISSIONS))
+
+
 def of(db: Session, staff_id: int) -> TwoFactor | None:
     return db.scalar(select(TwoFactor).where(TwoFactor.staff_id == staff_id))
 

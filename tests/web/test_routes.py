@@ -9,6 +9,7 @@ PUBLIC = {
     "/language",  # choosing a language works before sign-in
     "/password/forgot",  # "forgot your password?" on the sign-in page: a link by e-mail
     "/login/code",  # sign-in's second step: the authenticator code after the password
+    "/login/setup",  # sign-in's second step where the site requires it and it is not set up yet
 }
 STATIC_PREFIX = "/static/"
 SIGNED_LINK = "/l/{token}"
@@ -24,7 +25,7 @@ def audit(app):
 
 
 def expected_public(public: list[str]) -> list[str]:
-    expected = ["/login", "/login", "/login/code", "/language", "/password/forgot"]
+    expected = ["/login", "/login", "/login/code", "/login/setup", "/language", "/password/forgot"]
     expected += [p for p in public if p.startswith(STATIC_PREFIX)]
     if SIGNED_LINK in public:
         expected.append(SIGNED_LINK)

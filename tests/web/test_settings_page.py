@@ -217,6 +217,9 @@ def test_secret_values_are_not_shown(web):
     page = b.get("/settings")
     assert "hunter2-secret" not in page.text
     assert 'type="password"' in row(page.text, "core.smtp_password")
+    # a number about passwords is no secret: its value shows, to be changed like any other
+    minutes = row(page.text, "core.password_reset_minutes")
+    assert 'type="password"' not in minutes and 'value="60"' in minutes
 
 
 def test_unknown_setting_is_404(web):

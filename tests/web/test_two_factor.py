@@ -167,3 +167,30 @@ def test_a_wrong_code_after_the_right_password_warns_the_owner_once(web):
     assert "Right password, wrong code" in li.get("/profile").text
     history = browser("boss").get("/audit/sign-ins", params={"result": "wrong_code"}).text
     assert history.count("Right password, wrong code") >= 2 and "Signed in</span>" not in history
+
+
+def test_where_the_site_requires_it_the_password_leads_to_setting_it_up(web):
+    _site, app, _browser = web(demo=False, users=USERS, settings={"core.two_factor_for_managers": True})
+    assert _anonymous(app).login("li").headers["location"] == "/"  # an engineer manages nobody's access
+    visitor = _anonymous(app)
+    r = visitor.login("boss")
+    assert r.headers["location"].startswith("/login/setup")
+    assert visitor.get("/profile").status_code in (302, 303)  # no session before it is set up
+    page = visitor.get("/login/setup?next=/staff").text
+    assert "<svg" in page and "requires two-step sign-in" in page
+    secret = _hidden(page, "secret")
+    data = {"secret": secret, "signature": _hidden(page, "signature"), "next": "/staff"}
+    wrong = visitor.post("/login/setup", data={**data, "code": "000000", "csrf_token": visitor.csrf("/login/setup")})
+    assert wrong.status_code == 422 and secret in wrong.text  # the same key: the app has it already
+    done = visitor.post("/login/setup", data={**data, "code": pyotp.TOTP(secret).now(),
+                                              "csrf_token": visitor.csrf("/login/setup")})
+    assert done.status_code == 200 and len(re.findall(r"<li><code>", done.text)) == 10 and 'href="/staff"' in done.text
+    assert visitor.get("/staff").status_code == 200  # signed in now
+    again = _anonymous(app)
+    assert again.login("boss").headers["location"].startswith("/login/code")  # from now on, the code
+    assert again.get("/login/setup").headers["location"] == "/login"  # set up already
+
+
+def test_required_of_everyone(web):
+    _site, app, _browser = web(demo=False, users=USERS, settings={"core.two_factor_for_everyone": True})
+    assert _anonymous(app).login("li").headers["location"].startswith("/login/setup")

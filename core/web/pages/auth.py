@@ -66,16 +66,21 @@ def paused(request: Request, username: str) -> Response | None:
     return None
 
 
-def signed_in(request: Request, staff: Staff, target: str | None) -> Response:
-    """Start a session for ``staff`` and go on to ``target``."""
+def start_session(request: Request, staff: Staff, response: Response) -> Response:
+    """Sign ``staff`` in: a new session, its cookie on ``response``."""
     site = request.app.state.site
     token = sessions.start(request.state.db, staff, ip=client_ip(request),
                            user_agent=request.headers.get("user-agent", ""), lifetime=SESSION_LIFETIME)
-    response = RedirectResponse(safe_next(target), status_code=303)
     response.set_cookie(sessions.COOKIE, token, httponly=True, samesite="lax",
                         secure=site.config.https, max_age=int(SESSION_LIFETIME.total_seconds()))
     response.delete_cookie(LOGIN_COOKIE)
+    response.delete_cookie(two_factor.COOKIE)
     return response
+
+
+def signed_in(request: Request, staff: Staff, target: str | None) -> Response:
+    """Start a session for ``staff`` and go on to ``target``."""
+    return start_session(request, staff, RedirectResponse(safe_next(target), status_code=303))
 
 
 @public("signing in (CSRF checked with the login token)")
@@ -92,9 +97,14 @@ def login(request: Request) -> Response:
     ok = verify(staff.password_hash if staff else _DUMMY, password) and staff is not None
     if ok and needs_rehash(staff.password_hash):
         staff.password_hash = hash_password(password)
+    second_step = None
     if ok and two_factor.of(db, staff.id) is not None:
-        # the password was right; the attempt is recorded once the code is typed (or is not)
-        response = RedirectResponse(f"/login/code?next={quote(safe_next(form.get('next')))}", status_code=303)
+        second_step = "/login/code"
+    elif ok and two_factor.required(site, db, staff):
+        second_step = "/login/setup"  # the site requires it of this person: set it up before going on
+    if second_step:
+        # the password was right; the attempt is recorded once the second step is done (or is not)
+        response = RedirectResponse(f"{second_step}?next={quote(safe_next(form.get('next')))}", status_code=303)
         response.set_cookie(two_factor.COOKIE, two_factor.pending_token(site.config.secret_key, staff),
                             httponly=True, samesite="lax", secure=site.config.https,
                             max_age=two_factor.CODE_WINDOW)

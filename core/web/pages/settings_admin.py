@@ -44,10 +44,11 @@ TYPE_NAMES = {
 _SECRET_WORDS = ("password", "secret", "token")
 
 
-def is_secret(key: str) -> bool:
-    """Passwords and the like: never shown back, not even to an administrator."""
-    last = key.rsplit(".", 1)[-1]
-    return any(word in last for word in _SECRET_WORDS)
+def is_secret(setting: Setting) -> bool:
+    """Passwords and the like: never shown back, not even to an administrator.
+    Only text can be one: ``core.password_reset_minutes`` is a number about passwords."""
+    last = setting.key.rsplit(".", 1)[-1]
+    return setting.type is str and any(word in last for word in _SECRET_WORDS)
 
 
 @dataclass
@@ -73,7 +74,7 @@ class Row:
 
     @property
     def secret(self) -> bool:
-        return is_secret(self.key)
+        return is_secret(self.setting)
 
     @property
     def kind(self) -> str:
@@ -196,7 +197,7 @@ def setting_save(request: Request) -> Response:
     db = request.state.db
     raw = request.state.form.get("value")
     raw = "" if raw is None else str(raw)
-    if not is_secret(setting.key):  # a password may begin or end with a space on purpose
+    if not is_secret(setting):  # a password may begin or end with a space on purpose
         raw = raw.strip()
     try:
         setting.parse(raw)

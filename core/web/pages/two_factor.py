@@ -25,7 +25,7 @@ from ...passwords import verify
 from .. import sessions
 from ..endpoint import AUTHENTICATED, public, requires
 from ..shell import flash_redirect
-from .auth import client_ip, paused, safe_next, signed_in
+from .auth import client_ip, paused, safe_next, signed_in, start_session
 from .links import render_public
 from .organisation import visible_staff
 
@@ -70,9 +70,29 @@ def login_code(request: Request) -> Response:
         db.add(sessions.LoginAttempt(username=staff.username, ip=client_ip(request), success=False, wrong_code=True))
         return _code_page(request, error=WRONG_CODE, status=400)
     db.add(sessions.LoginAttempt(username=staff.username, ip=client_ip(request), success=True))
-    response = signed_in(request, staff, request.state.form.get("next"))
-    response.delete_cookie(two_factor.COOKIE)
-    return response
+    return signed_in(request, staff, request.state.form.get("next"))
+
+
+@public("signing in where the site requires two-step sign-in of someone who has not set it up: "
+        "the signed cookie vouches for the password just checked")
+def login_setup(request: Request) -> Response:
+    staff = _pending_staff(request)
+    db = request.state.db
+    if staff is None or two_factor.of(db, staff.id) is not None:
+        return RedirectResponse("/login", status_code=303)
+    target = safe_next(request.query_params.get("next") or request.state.form.get("next"))
+    if request.method != "POST":
+        return render_public(request, "core/login_setup.html", _setup_context(request, staff, next=target))
+    record, error, status = _confirmed_setup(request, staff)
+    if record is None:
+        secret = request.state.form.get("secret") if status == 422 else None
+        return render_public(request, "core/login_setup.html",
+                             _setup_context(request, staff, secret=secret, error=error, next=target), status=status)
+    db.add(sessions.LoginAttempt(username=staff.username, ip=client_ip(request), success=True))
+    codes = two_factor.new_recovery_codes(record)
+    page = render_public(request, "core/login_setup.html",
+                         {"codes": codes, "next": target, "title": _("Two-step sign-in")})
+    return start_session(request, staff, page)
 
 
 def _alert_owner(request: Request, staff: Staff) -> None:
@@ -93,10 +113,35 @@ def _alert_owner(request: Request, staff: Staff) -> None:
 # --- My profile: turn it on, new recovery codes, turn it off ----------------------------------
 
 
-def _setup_signature(request: Request, secret: str) -> str:
+def _setup_signature(request: Request, staff_id: int, secret: str) -> str:
     """Binds a key offered on the page to the person it was offered to (the form carries both)."""
-    payload = f"two-factor-setup|{request.state.user.id}|{secret}"
+    payload = f"two-factor-setup|{staff_id}|{secret}"
     return hmac.new(request.app.state.site.config.secret_key.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def _setup_context(request: Request, staff: Staff, *, secret: str | None = None, **context) -> dict:
+    """A new key to scan (or the one the form carried back), its QR code and its signature."""
+    secret = secret or two_factor.new_secret()
+    uri = two_factor.setup_uri(secret, staff.username or staff.code)
+    return {"secret": secret, "signature": _setup_signature(request, staff.id, secret), "qr": two_factor.qr_svg(uri),
+            "spaced_secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
+            "title": _("Two-step sign-in"), **context}
+
+
+def _confirmed_setup(request: Request, staff: Staff) -> tuple[two_factor.TwoFactor | None, object, int]:
+    """(the new key, saved, None, 200) once the form's code proves the app has it; else (None, why, status)."""
+    posted = request.state.form
+    secret = str(posted.get("secret", ""))
+    if not hmac.compare_digest(_setup_signature(request, staff.id, secret), str(posted.get("signature", ""))):
+        return None, _l("The page was out of date. Scan the new QR code."), 400
+    step = two_factor.code_matches(secret, str(posted.get("code", "")))
+    if step is None:
+        return None, _l("That code is not right. Check that the phone's clock is right, and type the code the "
+                        "app shows now."), 422
+    record = two_factor.TwoFactor(staff_id=staff.id, totp_secret=secret, last_step=step)
+    request.state.db.add(record)
+    request.state.db.flush()
+    return record, None, 200
 
 
 def _page(request: Request, *, secret: str | None = None, codes: list[str] | None = None, error=None,
@@ -105,10 +150,7 @@ def _page(request: Request, *, secret: str | None = None, codes: list[str] | Non
     record = two_factor.of(request.state.db, user.id)
     context = {"record": record, "codes": codes, "error": error, "title": _("Two-step sign-in")}
     if record is None:
-        secret = secret or two_factor.new_secret()
-        uri = two_factor.setup_uri(secret, user.username or user.code)
-        context.update(secret=secret, signature=_setup_signature(request, secret), qr=two_factor.qr_svg(uri),
-                       spaced_secret=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)))
+        context = _setup_context(request, user, secret=secret, **context)
     else:
         context["left"] = two_factor.recovery_left(record)
     return request.app.state.templates.render(request, "core/profile/two_factor.html", context, status=status)
@@ -121,21 +163,14 @@ def settings_page(request: Request) -> Response:
 
 @requires(AUTHENTICATED)
 def turn_on(request: Request) -> Response:
-    db, user, posted = request.state.db, request.state.user, request.state.form
-    secret = str(posted.get("secret", ""))
-    if not hmac.compare_digest(_setup_signature(request, secret), str(posted.get("signature", ""))):
-        return _page(request, status=400, error=_l("The page was out of date. Scan the new QR code."))
-    if two_factor.of(db, user.id) is not None:
+    user = request.state.user
+    if two_factor.of(request.state.db, user.id) is not None:
         return flash_redirect(request, request.url_for("two_factor").path, _("Two-step sign-in is already on."))
-    step = two_factor.code_matches(secret, str(posted.get("code", "")))
-    if step is None:
-        return _page(request, secret=secret, status=422, error=_l(
-            "That code is not right. Check that the phone's clock is right, and type the code the app shows now."))
-    record = two_factor.TwoFactor(staff_id=user.id, totp_secret=secret, last_step=step)
-    codes = two_factor.new_recovery_codes(record)
-    db.add(record)
-    db.flush()
-    return _page(request, codes=codes)
+    record, error, status = _confirmed_setup(request, user)
+    if record is None:
+        secret = request.state.form.get("secret") if status == 422 else None
+        return _page(request, secret=secret, status=status, error=error)
+    return _page(request, codes=two_factor.new_recovery_codes(record))
 
 
 def _own_record(request: Request) -> two_factor.TwoFactor | Response:
@@ -183,6 +218,7 @@ def staff_turn_off(request: Request) -> Response:
 def routes() -> list:
     return [
         Route("/login/code", login_code, methods=["GET", "POST"], name="login_code"),
+        Route("/login/setup", login_setup, methods=["GET", "POST"], name="login_setup"),
         Route("/profile/two-factor", settings_page, name="two_factor"),
         Route("/profile/two-factor/on", turn_on, methods=["POST"], name="two_factor_on"),
         Route("/profile/two-factor/codes", new_codes, methods=["POST"], name="two_factor_codes"),
