@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from fuwu import importing
 from fuwu.errors import NotFound, ValidationError
 from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import Contact, Contract, Customer, Product, Staff, customer_regions
 from fuwu.web import scope
 from fuwu.web.endpoint import public, requires
+from fuwu.web.import_pages import ImportPages
 from fuwu.web.export import MAX_ROWS, export_response
 from fuwu.web.forms import Field, Form, record_id, search_text
 from fuwu.web.pagination import keyset_page
@@ -349,63 +349,40 @@ def public_keys(request: Request) -> Response:
 # --- Import ---------------------------------------------------------------------------------
 
 
-#: this import's files in ``core_import_file``
-IMPORT_KIND = "serial_keys"
+def _check_import(request: Request, file_name: str, content: bytes):
+    return importer.validate(request.state.db, file_name, content, visible=scope.customers(request.state.user),
+                             **_import_limits(request))
 
 
-def _limits(request: Request) -> dict:
+def _apply_import(request: Request, result, _file_name: str) -> str:
+    return _("%(n)s product keys imported.", n=importer.apply(request.state.db, result, request.state.user))
+
+
+def _import_limits(request: Request) -> dict:
     return {"max_bytes": _setting(request, "serial_keys.import_max_kb") * 1024,
             "max_rows": _setting(request, "serial_keys.import_max_rows")}
 
 
-def _import_page(request, status: int = 200, **context):
-    return _render(request, "serial_keys/import.html",
-                   {"columns": importer.COLUMNS, "required": importer.REQUIRED, "result": None, "batch": None,
-                    "title": _("Import installed base"), "max_kb": _setting(request, "serial_keys.import_max_kb"),
-                    "upload_url": _url(request, "import"), "template_url": _url(request, "import_template"),
-                    "confirm_url": lambda batch_id: _url(request, "import_confirm", batch_id=batch_id),
-                    **context}, status=status)
+IMPORT = ImportPages(
+    kind="serial_keys", route="serial_keys:import", list_route="serial_keys:list",
+    template="serial_keys/import.html", title=_l("Import installed base"), sheet=_l("Installed base"),
+    columns=importer.COLUMNS, required=importer.REQUIRED, check=_check_import, apply=_apply_import,
+    limits=_import_limits)
 
 
 @requires("serial_keys.key.import")
 def import_page(request: Request) -> Response:
-    if request.method == "GET":
-        return _import_page(request)
-    limits = _limits(request)
-    upload = importing.upload_of(request.state.form, limits["max_bytes"])
-    if upload is None:
-        return _import_page(request, 422, error=_("Choose a file."))
-    file_name, content = upload
-    result = importer.validate(request.state.db, file_name, content, visible=scope.customers(request.state.user),
-                               **limits)
-    batch = None
-    if result.ok:  # the dry run passed: keep the file for the confirmation
-        batch = importing.hold(request.state.db, IMPORT_KIND, request.state.user, file_name, content,
-                               len(result.rows))
-    return _import_page(request, 200 if result.ok else 422, result=result, batch=batch, preview=result.rows[:50])
+    return IMPORT.upload(request)
 
 
 @requires("serial_keys.key.import")
 def import_template(request: Request) -> Response:
-    """An empty sheet with the header row in the reader's language (the import reads it back)."""
-    return export_response(request.query_params.get("format", "xlsx"), _("Installed base"),
-                           [label for label, _names in importer.COLUMNS.values()], [])
+    return IMPORT.template_file(request)
 
 
 @requires("serial_keys.key.import")
 def import_confirm(request: Request) -> Response:
-    db = request.state.db
-    batch = importing.held(db, IMPORT_KIND, request.state.user, record_id(request.path_params["batch_id"]))
-    if batch is None:
-        raise NotFound()
-    # validated again: the database may have changed since the dry run
-    result = importer.validate(db, batch.file_name, batch.content, visible=scope.customers(request.state.user),
-                               **_limits(request))
-    if not result.ok:
-        return _import_page(request, 422, result=result)
-    n = importer.apply(db, result, request.state.user)
-    importing.imported(batch, datetime.now(UTC))
-    return flash_redirect(request, _url(request, "list"), _("%(n)s product keys imported.", n=n))
+    return IMPORT.confirm(request)
 
 
 # --- Written applications (SK-5) ------------------------------------------------------------
@@ -627,7 +604,7 @@ def routes() -> list:
         Route("/licence/public-keys", public_keys, name="public_keys"),
         Route("/import", import_page, methods=["GET", "POST"], name="import"),
         Route("/import/template", import_template, name="import_template"),
-        Route("/import/{batch_id:int}", import_confirm, methods=["POST"], name="import_confirm"),
+        Route("/import/{file_id:int}", import_confirm, methods=["POST"], name="import_confirm"),
         Route("/applications", application_list, name="applications"),
         Route("/applications/new", application_new, methods=["GET", "POST"], name="application_new"),
         Route("/applications/{application_id:int}", application_detail, name="application"),

@@ -2,86 +2,53 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from ... import customer_import, importing
-from ...errors import NotFound
 from ...i18n import gettext as _
+from ...i18n import lazy_gettext as _l
 from ...models import ACCOUNT_TYPES
 from ..endpoint import requires
-from ..export import export_response
-from ..forms import record_id
-from ..shell import flash_redirect
+from ..import_pages import ImportPages, site_limits
 from .customers import customer_form
 
 PERMISSION = "core.customer.import"
-
-
-def _limits(request: Request) -> dict:
-    settings, db = request.app.state.site.settings, request.state.db
-    return {"max_bytes": settings.get("core.import_max_kb", db) * 1024,
-            "max_rows": settings.get("core.import_max_rows", db)}
 
 
 def _check(request: Request, file_name: str, content: bytes) -> importing.Result:
     user = request.state.user
     return customer_import.validate(
         request.state.db, user, file_name, content, fields={f.name: f for f in customer_form(request.state.db).fields},
-        sees_all=user.is_admin or user.can("core.customer.view_all"), **_limits(request))
+        sees_all=user.is_admin or user.can("core.customer.view_all"), **site_limits(request))
 
 
-def _page(request: Request, status: int = 200, **context) -> Response:
-    return request.app.state.templates.render(
-        request, "core/customers/import.html",
-        {"columns": customer_import.COLUMNS, "required": customer_import.REQUIRED, "result": None, "batch": None,
-         "max_kb": request.app.state.site.settings.get("core.import_max_kb", request.state.db),
-         "upload_url": request.url_for("customer_import").path,
-         "template_url": request.url_for("customer_import_template").path,
-         "confirm_url": lambda file_id: request.url_for("customer_import_confirm", file_id=file_id).path,
-         "account_types": ACCOUNT_TYPES, "title": _("Import customers"), **context}, status=status)
+def _apply(request: Request, result: importing.Result, file_name: str) -> str:
+    customers = customer_import.apply(request.state.db, result, request.state.user, file_name)
+    return _("%(n)s customers imported from %(file)s.", n=len(customers), file=file_name)
+
+
+PAGES = ImportPages(
+    kind=customer_import.KIND, route="customer_import", list_route="customers",
+    template="core/customers/import.html", title=_l("Import customers"), sheet=_l("Customers"),
+    columns=customer_import.COLUMNS, required=customer_import.REQUIRED, check=_check, apply=_apply,
+    context=lambda request: {"account_types": ACCOUNT_TYPES})
 
 
 @requires(PERMISSION)
 def import_page(request: Request) -> Response:
-    if request.method == "GET":
-        return _page(request)
-    upload = importing.upload_of(request.state.form, _limits(request)["max_bytes"])
-    if upload is None:
-        return _page(request, 422, error=_("Choose a file."))
-    file_name, content = upload
-    result = _check(request, file_name, content)
-    batch = None
-    if result.ok:  # the dry run passed: the file waits for the confirmation
-        batch = importing.hold(request.state.db, customer_import.KIND, request.state.user, file_name, content,
-                               len(result.rows))
-    return _page(request, 200 if result.ok else 422, result=result, batch=batch, preview=result.rows[:50])
+    return PAGES.upload(request)
 
 
 @requires(PERMISSION)
 def import_template(request: Request) -> Response:
-    """An empty sheet with the header row in the reader's language (the import reads it back)."""
-    return export_response(request.query_params.get("format", "xlsx"), _("Customers"),
-                           [label for label, _names in customer_import.COLUMNS.values()], [])
+    return PAGES.template_file(request)
 
 
 @requires(PERMISSION)
 def import_confirm(request: Request) -> Response:
-    db = request.state.db
-    batch = importing.held(db, customer_import.KIND, request.state.user, record_id(request.path_params["file_id"]))
-    if batch is None:
-        raise NotFound()
-    # checked again: someone may have added one of these names since the dry run
-    result = _check(request, batch.file_name, batch.content)
-    if not result.ok:
-        return _page(request, 422, result=result)
-    customers = customer_import.apply(db, result, request.state.user, batch.file_name)
-    importing.imported(batch, datetime.now(UTC))
-    return flash_redirect(request, request.url_for("customers").path,
-                          _("%(n)s customers imported from %(file)s.", n=len(customers), file=batch.file_name))
+    return PAGES.confirm(request)
 
 
 def routes() -> list:
