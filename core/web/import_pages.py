@@ -2,18 +2,19 @@
 empty template to fill in, and the confirmation that writes every row or
 none. Core's customer and staff imports and serial_keys' installed base use
 it; a plugin describes its import once and routes its three permission-checked
-endpoints to ``upload``, ``template_file`` and ``confirm``::
+endpoints, each behind the import's permission::
 
     PAGES = ImportPages(kind="hotline", route="hotline:import", list_route="hotline:list",
                         template="hotline/import.html", title=_l("Import calls"), sheet=_l("Calls"),
                         columns=COLUMNS, required=REQUIRED, check=check, apply=apply)
 
-    @requires("hotline.call.import")
-    def import_page(request):
-        return PAGES.upload(request)
+    @hookimpl
+    def register_routes():
+        return [*PAGES.routes("/import", "hotline.call.import", name="import"), ...]
 
 Its routes are named ``route``, ``route + "_template"`` and ``route + "_confirm"``
-(with ``{file_id:int}``); its template extends ``core/import_page.html``.
+(``name`` is ``route`` without a plugin's prefix, which mounting adds); its
+template extends ``core/import_page.html``.
 The file itself is read by ``fuwu.importing``.
 """
 
@@ -25,10 +26,12 @@ from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from .. import importing
 from ..errors import NotFound
 from ..i18n import gettext as _
+from .endpoint import requires
 from .export import export_response
 from .forms import record_id
 from .shell import flash_redirect
@@ -67,6 +70,14 @@ class ImportPages:
     preview: Callable[[Request, list], list] = field(default=lambda request, rows: rows)
     #: more for the template: ``context(request) -> dict``
     context: Callable[[Request], dict] = field(default=lambda request: {})
+
+    def routes(self, path: str, permission: str, *, name: str | None = None) -> list[Route]:
+        """The upload page at ``path``, its template and its confirmation, behind ``permission``."""
+        name = name or self.route
+        guard = requires(permission)
+        return [Route(path, guard(self.upload), methods=["GET", "POST"], name=name),
+                Route(path + "/template", guard(self.template_file), name=name + "_template"),
+                Route(path + "/{file_id:int}", guard(self.confirm), methods=["POST"], name=name + "_confirm")]
 
     def page(self, request: Request, status: int = 200, *, result: importing.Result | None = None,
              **context) -> Response:

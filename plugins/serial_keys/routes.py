@@ -370,21 +370,6 @@ IMPORT = ImportPages(
     limits=_import_limits)
 
 
-@requires("serial_keys.key.import")
-def import_page(request: Request) -> Response:
-    return IMPORT.upload(request)
-
-
-@requires("serial_keys.key.import")
-def import_template(request: Request) -> Response:
-    return IMPORT.template_file(request)
-
-
-@requires("serial_keys.key.import")
-def import_confirm(request: Request) -> Response:
-    return IMPORT.confirm(request)
-
-
 # --- Written applications (SK-5) ------------------------------------------------------------
 
 
@@ -602,9 +587,7 @@ def routes() -> list:
         Route("/keys/{key_id:int}/revoke", key_revoke, methods=["POST"], name="key_revoke"),
         Route("/keys/{key_id:int}/licence", key_licence, name="licence"),
         Route("/licence/public-keys", public_keys, name="public_keys"),
-        Route("/import", import_page, methods=["GET", "POST"], name="import"),
-        Route("/import/template", import_template, name="import_template"),
-        Route("/import/{file_id:int}", import_confirm, methods=["POST"], name="import_confirm"),
+        *IMPORT.routes("/import", "serial_keys.key.import", name="import"),
         Route("/applications", application_list, name="applications"),
         Route("/applications/new", application_new, methods=["GET", "POST"], name="application_new"),
         Route("/applications/{application_id:int}", application_detail, name="application"),

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from ... import customer_import, importing
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ...models import ACCOUNT_TYPES
-from ..endpoint import requires
 from ..import_pages import ImportPages, site_limits
 from .customers import customer_form
 
@@ -36,24 +33,5 @@ PAGES = ImportPages(
     context=lambda request: {"account_types": ACCOUNT_TYPES})
 
 
-@requires(PERMISSION)
-def import_page(request: Request) -> Response:
-    return PAGES.upload(request)
-
-
-@requires(PERMISSION)
-def import_template(request: Request) -> Response:
-    return PAGES.template_file(request)
-
-
-@requires(PERMISSION)
-def import_confirm(request: Request) -> Response:
-    return PAGES.confirm(request)
-
-
 def routes() -> list:
-    return [
-        Route("/customers/import", import_page, methods=["GET", "POST"], name="customer_import"),
-        Route("/customers/import/template", import_template, name="customer_import_template"),
-        Route("/customers/import/{file_id:int}", import_confirm, methods=["POST"], name="customer_import_confirm"),
-    ]
+    return PAGES.routes("/customers/import", PERMISSION)

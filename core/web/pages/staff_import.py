@@ -6,13 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from ... import i18n, importing, staff_import
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
-from ..endpoint import requires
 from ..import_pages import ImportPages, site_limits
 from ..templating import translate
 from . import password_reset
@@ -68,24 +65,5 @@ PAGES = ImportPages(
                              "position_label": position_label})
 
 
-@requires(PERMISSION)
-def import_page(request: Request) -> Response:
-    return PAGES.upload(request)
-
-
-@requires(PERMISSION)
-def import_template(request: Request) -> Response:
-    return PAGES.template_file(request)
-
-
-@requires(PERMISSION)
-def import_confirm(request: Request) -> Response:
-    return PAGES.confirm(request)
-
-
 def routes() -> list:
-    return [
-        Route("/staff/import", import_page, methods=["GET", "POST"], name="staff_import"),
-        Route("/staff/import/template", import_template, name="staff_import_template"),
-        Route("/staff/import/{file_id:int}", import_confirm, methods=["POST"], name="staff_import_confirm"),
-    ]
+    return PAGES.routes("/staff/import", PERMISSION)
