@@ -76,7 +76,7 @@ def validate(db: Session, user, name: str, content: bytes, *, fields: dict, sees
         return result
 
     rows = [(line, {k: importing.text(v) for k, v in cells.items()}) for line, cells in table.rows]
-    taken = _existing_names(db, [cells.get("name", "") for _line, cells in rows])
+    taken = importing.existing(db, Customer.name, [cells.get("name", "") for _line, cells in rows])
     departments = {d.name: d for d in db.scalars(select(Department))}
     staff = list(db.scalars(select(Staff).where(Staff.active.is_(True))))
     by_username = {s.username: s for s in staff if s.username}
@@ -134,14 +134,6 @@ def validate(db: Session, user, name: str, content: bytes, *, fields: dict, sees
         result.rows.append({**values, "line": line, "department": department, "salesperson": salesperson})
     result.problems.sort(key=lambda p: (p.row, list(COLUMNS).index(p.column) if p.column in COLUMNS else -1))
     return result
-
-
-def _existing_names(db: Session, names: list[str]) -> set[str]:
-    taken: set[str] = set()
-    wanted = sorted({n.strip() for n in names if n.strip()})
-    for start in range(0, len(wanted), 500):  # bound the IN list, whatever the file's size
-        taken.update(db.scalars(select(Customer.name).where(Customer.name.in_(wanted[start:start + 500]))))
-    return taken
 
 
 def apply(db: Session, result: Result, user, file_name: str) -> list[Customer]:

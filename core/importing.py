@@ -272,6 +272,24 @@ def imported(held_file: ImportFile, at: datetime) -> None:
     held_file.content = b""
 
 
+#: values per ``IN (...)`` list: a file's thousands of names are looked up in bounded statements
+IN_CHUNK = 500
+
+
+def in_chunks(values) -> list[list]:
+    """A column's distinct, non-empty values from a file, sorted, in lists of ``IN_CHUNK``."""
+    distinct = sorted({v for v in values if v})
+    return [distinct[start:start + IN_CHUNK] for start in range(0, len(distinct), IN_CHUNK)]
+
+
+def existing(db: Session, column, values) -> set:
+    """Which of ``values`` ``column`` already holds (a file's names or numbers that are not new)."""
+    taken: set = set()
+    for chunk in in_chunks(values):
+        taken.update(db.scalars(select(column).where(column.in_(chunk))))
+    return taken
+
+
 def prune_files(site, db: Session, now: datetime) -> None:
     """Job ``core.prune_import_files``: a dry run keeps the uploaded file for
     its confirmation; one not confirmed within a day is deleted (it may hold

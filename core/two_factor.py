@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import INTEGER_LIMIT, Model
 from .i18n import lazy_gettext as _l
+from .models import Staff
 
 ISSUER = "fuwu"
 RECOVERY_CODES = 10
@@ -136,19 +137,19 @@ def of(db: Session, staff_id: int) -> TwoFactor | None:
 COOKIE = "fuwu_2fa"
 
 
-def _signature(secret_key: str, staff_id: int, expires: int, password_hash: str) -> str:
-    # the password's hash is signed too: a password changed meanwhile voids the token
-    payload = f"two-factor|{staff_id}|{expires}|{password_hash}"
-    return hmac.new(secret_key.encode(), payload.encode(), hashlib.sha256).hexdigest()
+def _sign(secret_key: str, *parts) -> str:
+    return hmac.new(secret_key.encode(), "|".join(map(str, parts)).encode(), hashlib.sha256).hexdigest()
 
 
 def pending_token(secret_key: str, staff, *, now: float | None = None) -> str:
+    """Vouches, for ``CODE_WINDOW`` seconds, that ``staff`` typed the right password. The
+    password's hash is signed too: a password changed meanwhile voids the token."""
     expires = int((time.time() if now is None else now) + CODE_WINDOW)
-    return f"{staff.id}.{expires}.{_signature(secret_key, staff.id, expires, staff.password_hash or '')}"
+    return f"{staff.id}.{expires}.{_sign(secret_key, 'two-factor', staff.id, expires, staff.password_hash or '')}"
 
 
-def pending_staff_id(token: str | None, *, now: float | None = None) -> tuple[int, int, str] | None:
-    """(staff id, expiry, signature) of a well-formed, unexpired token; ``token_valid`` checks the signature."""
+def pending_staff(db: Session, secret_key: str, token: str | None, *, now: float | None = None) -> Staff | None:
+    """The active member of staff an unexpired, untampered ``pending_token`` vouches for, else None."""
     try:
         staff_id, expires, signature = str(token or "").split(".")
         staff_id, expires = int(staff_id), int(expires)
@@ -156,8 +157,13 @@ def pending_staff_id(token: str | None, *, now: float | None = None) -> tuple[in
         return None
     if expires < (time.time() if now is None else now) or not 0 < staff_id < INTEGER_LIMIT:
         return None
-    return staff_id, expires, signature
+    staff = db.get(Staff, staff_id)
+    if staff is None or not staff.active:
+        return None
+    expected = _sign(secret_key, "two-factor", staff.id, expires, staff.password_hash or "")
+    return staff if hmac.compare_digest(expected, signature) else None
 
 
-def token_valid(secret_key: str, staff, expires: int, signature: str) -> bool:
-    return hmac.compare_digest(_signature(secret_key, staff.id, expires, staff.password_hash or ""), signature)
+def setup_signature(secret_key: str, staff_id: int, secret: str) -> str:
+    """Binds a key offered on a setup page to the person it was offered to (the form carries both)."""
+    return _sign(secret_key, "two-factor-setup", staff_id, secret)

@@ -51,21 +51,13 @@ def validate(session: Session, name: str, content: bytes, *, visible, max_bytes:
 
     def lookup(model, column, values, where=None):
         found: dict[str, object] = {}
-        values = sorted(set(v for v in values if v))
-        for start in range(0, len(values), 500):
-            query = select(model).where(column.in_(values[start:start + 500]))
+        for chunk in importing.in_chunks(values):
+            query = select(model).where(column.in_(chunk))
             if where is not None:
                 query = query.where(where)
             for obj in session.scalars(query):
                 found[getattr(obj, column.key)] = obj
         return found
-
-    def existing(column, values):
-        taken: set[str] = set()
-        values = sorted(set(v for v in values if v))
-        for start in range(0, len(values), 500):
-            taken.update(session.scalars(select(column).where(column.in_(values[start:start + 500]))))
-        return taken
 
     texts = [(line, {k: (importing.text(v) if k != "installed_on" else v) for k, v in cells.items()})
              for line, cells in raw_rows]
@@ -74,8 +66,8 @@ def validate(session: Session, name: str, content: bytes, *, visible, max_bytes:
     contract_rows = lookup(Contract, Contract.number, [c.get("contract", "") for _l2, c in texts])
     serials = [rules.normalise(c.get("serial_number")) for _l2, c in texts]
     dongles = [rules.normalise(c.get("dongle_number")) for _l2, c in texts]
-    taken_serials = existing(ProductKey.serial_number, serials)
-    taken_dongles = existing(ProductKey.dongle_number, dongles)
+    taken_serials = importing.existing(session, ProductKey.serial_number, serials)
+    taken_dongles = importing.existing(session, ProductKey.dongle_number, dongles)
     seen_serial: dict[str, int] = {}
     seen_dongle: dict[str, int] = {}
     formulas = importing.Formulas(name, content, index)

@@ -43,9 +43,14 @@ def request_form() -> Form:
     return Form([Field("who", _l("Username or e-mail address"), required=True, max_length=200)])
 
 
-def _pending(staff_id: int):
+def _links_of(staff_id: int) -> tuple:
+    """The conditions of ``staff_id``'s password links."""
     return (SignedLink.purpose == PURPOSE, SignedLink.record_table == Staff.__tablename__,
-            SignedLink.record_id == staff_id, SignedLink.used_at.is_(None), SignedLink.revoked_at.is_(None))
+            SignedLink.record_id == staff_id)
+
+
+def _pending(staff_id: int) -> tuple:
+    return (*_links_of(staff_id), SignedLink.used_at.is_(None), SignedLink.revoked_at.is_(None))
 
 
 def issue(request: Request, staff: Staff, valid_for: timedelta, *, created_by_id: int | None = None) -> SignedLink:
@@ -82,8 +87,7 @@ def forgot(request: Request) -> Response:
     per_hour = site.settings.get("core.password_reset_per_hour", db)
     for staff in accounts:
         recent = db.scalar(select(func.count()).select_from(SignedLink).where(
-            SignedLink.purpose == PURPOSE, SignedLink.record_table == Staff.__tablename__,
-            SignedLink.record_id == staff.id, SignedLink.created_at > utcnow() - timedelta(hours=1)))
+            *_links_of(staff.id), SignedLink.created_at > utcnow() - timedelta(hours=1)))
         if recent < per_hour:  # else its mailbox has had enough for this hour; the answer stays the same
             issue(request, staff, timedelta(minutes=minutes))
     return render_public(request, "core/password/forgot.html", {**context, "sent": True, "minutes": minutes})

@@ -4,7 +4,6 @@ their phone. The codes themselves: ``fuwu.two_factor``."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from datetime import timedelta
 
@@ -34,15 +33,8 @@ WRONG_CODE = _l("That code is not right. Type the code your app shows now, or on
 
 def _pending_staff(request: Request) -> Staff | None:
     """Whose password was just checked, from the signed cookie (None: start again)."""
-    found = two_factor.pending_staff_id(request.cookies.get(two_factor.COOKIE))
-    if found is None:
-        return None
-    staff_id, expires, signature = found
-    staff = request.state.db.get(Staff, staff_id)
-    if staff is None or not staff.active or not two_factor.token_valid(
-            request.app.state.site.config.secret_key, staff, expires, signature):
-        return None
-    return staff
+    return two_factor.pending_staff(request.state.db, request.app.state.site.config.secret_key,
+                                    request.cookies.get(two_factor.COOKIE))
 
 
 def _code_page(request: Request, *, error=None, status: int = 200) -> Response:
@@ -114,9 +106,7 @@ def _alert_owner(request: Request, staff: Staff) -> None:
 
 
 def _setup_signature(request: Request, staff_id: int, secret: str) -> str:
-    """Binds a key offered on the page to the person it was offered to (the form carries both)."""
-    payload = f"two-factor-setup|{staff_id}|{secret}"
-    return hmac.new(request.app.state.site.config.secret_key.encode(), payload.encode(), hashlib.sha256).hexdigest()
+    return two_factor.setup_signature(request.app.state.site.config.secret_key, staff_id, secret)
 
 
 def _setup_context(request: Request, staff: Staff, *, secret: str | None = None, **context) -> dict:
