@@ -141,3 +141,100 @@ def test_an_engineers_searched_filtered_pages_keep_to_his_rows(web):
         pages = walk(browser(who), "/customers?q=杭州&region=华北")
         assert sorted(i for p in pages for i in p) == own, who
         assert [len(p) for p in pages] == [5, len(own) - 5], who
+
+
+def _contact_ids(site, cid):
+    from fuwu.models import Contact
+
+    with site.db.session(write=False) as s:
+        return {c.name: c.id for c in s.scalars(select(Contact).where(Contact.customer_id == cid))}
+
+
+def test_a_contacts_details_are_corrected_in_place(web):
+    """A contact's new phone is typed over the old one: the same contact (and
+    any link issued to it), the primary mark moved, the change in the history."""
+    site, app, browser = web(users={"boss": ["admin"]})
+    b = browser("boss")
+    cid = _customer(site, "联系人修改公司", "售后服务部")
+    b.submit(f"/customers/{cid}/contacts", {"name": "张三", "phone": "0571-8888", "is_primary": "on"})
+    b.submit(f"/customers/{cid}/contacts", {"name": "李四", "phone": "0571-9999"})
+    ids = _contact_ids(site, cid)
+    detail = b.get(f"/customers/{cid}").text
+    edit_url = f"/customers/{cid}/contacts/{ids['李四']}/edit"
+    assert f'href="{edit_url}"' in detail
+    form = b.get(edit_url)
+    assert form.status_code == 200 and 'value="0571-9999"' in form.text
+    version = re.search(r'name="version" value="(\d+)"', form.text).group(1)
+
+    bad = b.submit(edit_url, {"name": "李四", "email": "not-an-email", "version": version})
+    assert bad.status_code == 422 and 'value="not-an-email"' in bad.text
+
+    ok = b.submit(edit_url, {"name": "李四", "title": "信息科科长", "phone": "0571-7777",
+                             "is_primary": "on", "version": version})
+    assert ok.status_code == 303 and ok.headers["location"] == f"/customers/{cid}"
+    assert _contact_ids(site, cid) == ids  # corrected, not replaced
+    page = b.get(f"/customers/{cid}").text
+    assert "0571-7777" in page and "0571-9999" not in page and "信息科科长" in page
+    with site.db.session(write=False) as s:
+        from fuwu.models import Contact
+
+        primary = {c.name: c.is_primary for c in s.scalars(select(Contact).where(Contact.customer_id == cid))}
+    assert primary == {"张三": False, "李四": True}
+    assert page.count("Contact 李四 updated") == 1
+    audit = b.get("/audit", params={"table": "contact", "row": ids["李四"]}).text
+    assert "0571-9999" in audit and "0571-7777" in audit
+
+    # saving the form unchanged writes no history entry
+    again = b.get(edit_url).text
+    version = re.search(r'name="version" value="(\d+)"', again).group(1)
+    b.submit(edit_url, {"name": "李四", "title": "信息科科长", "phone": "0571-7777", "is_primary": "on",
+                        "version": version})
+    assert b.get(f"/customers/{cid}").text.count("Contact 李四 updated") == 1
+
+
+def test_a_contact_saved_by_someone_else_meanwhile_is_not_overwritten(web):
+    site, app, browser = web(users={"boss": ["admin"], "mgr": ["service_manager"]})
+    boss, mgr = browser("boss"), browser("mgr")
+    cid = _customer(site, "并发联系人公司", "售后服务部")
+    boss.submit(f"/customers/{cid}/contacts", {"name": "王五", "phone": "010-1111"})
+    url = f"/customers/{cid}/contacts/{_contact_ids(site, cid)['王五']}/edit"
+    mine = re.search(r'name="version" value="(\d+)"', boss.get(url).text).group(1)
+    theirs = re.search(r'name="version" value="(\d+)"', mgr.get(url).text).group(1)
+    assert mgr.submit(url, {"name": "王五", "phone": "010-2222", "version": theirs}).status_code == 303
+    stale = boss.submit(url, {"name": "王五", "phone": "010-3333", "version": mine})
+    assert stale.status_code == 409
+    assert "010-2222" in stale.text and 'value="010-3333"' in stale.text  # theirs shown, mine kept
+    assert "010-2222" in boss.get(f"/customers/{cid}").text
+    newer = re.search(r'name="version" value="(\d+)"', stale.text).group(1)
+    assert boss.submit(url, {"name": "王五", "phone": "010-3333", "version": newer}).status_code == 303
+    assert "010-3333" in boss.get(f"/customers/{cid}").text
+
+
+def test_contacts_are_edited_and_removed_only_through_their_own_customer(web):
+    site, app, browser = web(demo=False, users={"sales": (["sales"], "华东服务组"), "eng": (["engineer"], "华东服务组")})
+    own = _customer(site, "本组联系人公司", "华东服务组")
+    other = _customer(site, "别组联系人公司", "华北服务组")
+
+    def add(s):
+        from fuwu.models import Contact
+
+        s.add_all([Contact(customer_id=own, name="本组联系人"), Contact(customer_id=other, name="别组联系人")])
+
+    site.db.run(add)
+    mine, theirs = _contact_ids(site, own)["本组联系人"], _contact_ids(site, other)["别组联系人"]
+    sales, eng = browser("sales"), browser("eng")
+    # another department's customer, or another customer's contact under mine: 404 on read and write
+    assert sales.get(f"/customers/{other}/contacts/{theirs}/edit").status_code == 404
+    assert sales.get(f"/customers/{own}/contacts/{theirs}/edit").status_code == 404
+    assert sales.submit(f"/customers/{own}/contacts/{theirs}/edit",
+                        {"name": "改名", "version": "1"}).status_code == 404
+    assert sales.submit(f"/customers/{own}/contacts/{theirs}/delete").status_code == 404
+    # an engineer sees the customer but may not change its contacts
+    assert eng.get(f"/customers/{own}").status_code == 200
+    assert eng.get(f"/customers/{own}/contacts/{mine}/edit").status_code == 403
+    assert _contact_ids(site, other) == {"别组联系人": theirs}
+
+    removed = sales.submit(f"/customers/{own}/contacts/{mine}/delete")
+    assert removed.status_code == 303 and _contact_ids(site, own) == {}
+    page = sales.get(f"/customers/{own}").text
+    assert "Contact 本组联系人 removed" in page
