@@ -21,6 +21,7 @@ from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ...models import DEPARTMENT_KINDS, GRADES, Department, Position, Role, Staff
 from .. import sessions
+from ..deletion import delete_unused
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
 from ..forms import Field, Form, record_id, search_text
@@ -422,6 +423,15 @@ def department_edit(request: Request) -> Response:
                           _("Changes saved."))
 
 
+@requires("core.staff.edit")
+def department_delete(request: Request) -> Response:
+    """A department made by mistake: only while no one, no customer, no
+    sub-department and no plugin's record belongs to it."""
+    department = visible_department(request, request.path_params["department_id"])
+    return delete_unused(request, department, department.name, then=request.url_for("departments").path,
+                         message=_("Department %(name)s deleted.", name=department.name))
+
+
 # --- positions -----------------------------------------------------------------------------------
 
 def position_form() -> Form:
@@ -523,6 +533,16 @@ def position_edit(request: Request) -> Response:
     return flash_redirect(request, request.url_for("positions").path, _("Changes saved."))
 
 
+@requires("core.staff.edit")
+def position_delete(request: Request) -> Response:
+    position = request.state.db.get(Position, request.path_params["position_id"])
+    if position is None:
+        raise NotFound()
+    name = position_label(position)
+    return delete_unused(request, position, name, then=request.url_for("positions").path,
+                         message=_("Position %(name)s deleted.", name=name))
+
+
 def routes() -> list:
     return [
         Route("/staff", staff_list, name="staff"),
@@ -534,7 +554,10 @@ def routes() -> list:
         Route("/departments/{department_id:int}", department_detail, name="department"),
         Route("/departments/{department_id:int}/edit", department_edit, methods=["GET", "POST"],
               name="department_edit"),
+        Route("/departments/{department_id:int}/delete", department_delete, methods=["POST"],
+              name="department_delete"),
         Route("/positions", position_list, name="positions"),
         Route("/positions/new", position_new, methods=["GET", "POST"], name="position_new"),
         Route("/positions/{position_id:int}/edit", position_edit, methods=["GET", "POST"], name="position_edit"),
+        Route("/positions/{position_id:int}/delete", position_delete, methods=["POST"], name="position_delete"),
     ]

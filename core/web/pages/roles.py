@@ -27,6 +27,7 @@ from ...models import Role, RolePermission, Staff
 from ...models.staff import staff_role
 from ...passwords import MIN_LENGTH, hash_password
 from .. import sessions
+from ..deletion import delete_unused
 from ..endpoint import requires
 from ..export import export_response
 from ..forms import Field, Form, record_id
@@ -106,6 +107,17 @@ def render_role(request: Request, role: Role, *, status: int = 200, checked: set
 @requires("core.role.manage")
 def role_detail(request: Request) -> Response:
     return render_role(request, get_role(request, request.path_params["role_id"]))
+
+
+@requires("core.role.manage")
+def role_delete(request: Request) -> Response:
+    """A role someone added and no one holds; the built-in ones stay."""
+    role = get_role(request, request.path_params["role_id"])
+    if role.builtin:
+        return render_role(request, role, status=409, error=_l("A built-in role cannot be deleted."))
+    name = translate(role.name)
+    return delete_unused(request, role, name, then=request.url_for("roles").path,
+                         message=_("Role %(name)s deleted.", name=name))
 
 
 @requires("core.role.manage")
@@ -345,6 +357,7 @@ def routes() -> list:
         Route("/roles/new", role_new, methods=["GET", "POST"], name="role_new"),
         Route("/roles/{role_id:int}", role_detail, name="role"),
         Route("/roles/{role_id:int}/edit", role_edit, methods=["GET", "POST"], name="role_edit"),
+        Route("/roles/{role_id:int}/delete", role_delete, methods=["POST"], name="role_delete"),
         Route("/roles/{role_id:int}/permissions", role_permissions, methods=["POST"], name="role_permissions"),
         Route("/roles/{role_id:int}/members", role_member_add, methods=["POST"], name="role_member_add"),
         Route("/roles/{role_id:int}/members/{staff_id:int}/remove", role_member_remove, methods=["POST"],
