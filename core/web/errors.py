@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -34,6 +35,18 @@ MESSAGES = {
 }
 
 
+def came_from(request: Request) -> str | None:
+    """The page of this site the person came from (the form they sent, the
+    page with the link), to offer going back to; the referrer policy is
+    ``same-origin``, so another site's address never arrives here."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/") or referer.path.startswith("//"):
+        return None
+    if referer.path == request.url.path:
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
+
+
 def render_error(request: Request, status: int, message: str | None = None) -> Response:
     site = request.app.state.site
     language = getattr(request.state, "language", None)
@@ -49,9 +62,10 @@ def render_error(request: Request, status: int, message: str | None = None) -> R
                 language = pick_language(request, request.state.user)
             with i18n.use_language(site.catalogs, language, site.config.timezone):
                 text = message or str(MESSAGES.get(status, TITLES.get(status, "")))
-                return request.app.state.templates.render(
-                    request, "error.html", {"status": status, "title": TITLES.get(status, ""), "message": text},
-                    status=status, fragment="content")
+                context = {"status": status, "title": TITLES.get(status, ""), "message": text,
+                           "back": came_from(request)}
+                return request.app.state.templates.render(request, "error.html", context, status=status,
+                                                          fragment="content")
     except Exception:  # the error page itself must never fail
         log.exception("error page failed")
         return PlainTextResponse(f"{status}", status_code=status)

@@ -97,6 +97,21 @@ def test_403_for_a_page_the_user_may_not_open(web):
     assert r.status_code == 403 and title(r.text) == chinese(site, "Not allowed")
 
 
+def test_an_error_page_offers_the_page_the_person_came_from(web):
+    site, app, browser = web(users={"boss": ["admin"]})
+    b = browser("boss")
+    came_from = "/customers?q=%E6%9D%AD&sort=-name"
+    r = b.get("/customers/999999", headers={**EN, "Referer": f"http://testserver{came_from}"})
+    assert r.status_code == 404
+    assert f'<a class="button" href="{came_from.replace("&", "&amp;")}">Back to the previous page</a>' in r.text
+    assert 'href="/">Back to the dashboard' in r.text
+    # another site's address, or none: only the dashboard is offered
+    for headers in ({"Referer": "http://elsewhere.example/customers"}, {"Referer": "javascript:alert(1)"}, {}):
+        r = b.get("/customers/999999", headers={**EN, **headers})
+        assert "Back to the previous page" not in r.text and "elsewhere" not in r.text
+        assert '<a class="button" href="/">Back to the dashboard</a>' in r.text
+
+
 def test_413_for_a_form_that_is_too_large(web):
     site, app, browser = web(users={"boss": ["admin"]})
     b = browser("boss")
