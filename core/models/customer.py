@@ -21,9 +21,11 @@ class Product(Model):
     """A software product the company sells and services."""
 
     __tablename__ = "product"
+    __record_label__ = _l("Software product")  # the audit log's name for it
+    __record_url__ = "/products/{id}/edit"
 
-    code: Mapped[str] = mapped_column(String(40), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(String(40), unique=True, info={"label": _l("Product code")})
+    name: Mapped[str] = mapped_column(String(200), info={"label": _l("Product name")})
 
     def __str__(self) -> str:
         return self.name

@@ -25,6 +25,7 @@ CORE_MENU = [
     ("core.customer.view", _l("Customers"), "customers", _l("Customers"), 10),
     ("core.customer.view", _l("First-visit calls"), "first_visits", _l("Customers"), 12),
     ("core.contract.view", _l("Contracts"), "contracts", _l("Customers"), 15),
+    ("core.customer.view", _l("Software products"), "products", _l("Customers"), 17),
     ("core.staff.view", _l("Staff"), "staff", _l("Organisation"), 60),
     ("core.staff.view", _l("Departments"), "departments", _l("Organisation"), 62),
     ("core.role.manage", _l("Roles"), "roles", _l("System administration"), 80),
