@@ -9,7 +9,7 @@ import re
 
 from sqlalchemy import select
 
-from fuwu.models import Customer, CustomerProduct, Department, Product
+from fuwu.models import Contract, Customer, CustomerProduct, Department, Product
 
 from .test_contracts import english, field_error, field_value, version_of
 from .test_performance import counting
@@ -52,7 +52,7 @@ def test_a_new_product_is_offered_on_customers_and_contracts_and_renamed_everywh
     # the list counts what uses each product, and a product in use stays
     listing = mgr.get("/products", params={"q": "crm-std"}).text
     row = re.search(r"<tr>\s*<td[^>]*><code>CRM-STD</code>.*?</tr>", listing, re.S).group(0)
-    assert re.findall(r'<td class="num">(\d+)</td>', row) == ["1", "0"]
+    assert re.findall(r'<td class="num">(?:<a [^>]*>)?(\d+)', row) == ["1", "0"]
     refused = mgr.submit(f"/products/{new_id}/delete")
     assert refused.status_code == 409 and "Purchased software (1)" in refused.text
     site.db.run(lambda s: [s.delete(link) for link in s.scalars(select(CustomerProduct).filter_by(product_id=new_id))])
@@ -81,7 +81,7 @@ def test_everyone_reads_the_list_counting_only_their_customers_and_only_editors_
 
     def customers_count(b):
         row = re.search(r"<code>ERP</code>.*?</tr>", b.get("/products").text, re.S).group(0)
-        return re.findall(r'<td class="num">(\d+)</td>', row)[0]
+        return re.findall(r'<td class="num">(?:<a [^>]*>)?(\d+)', row)[0]
 
     assert customers_count(eng) == "2"  # an engineer's rule: his department's customers
     assert customers_count(mgr) == "3"
@@ -110,3 +110,38 @@ def test_the_product_list_costs_the_same_for_many_rows(web):
     with counting(site.db.engine) as many:
         assert b.get("/products").status_code == 200
     assert len(many) == len(few)
+
+
+def test_a_products_counts_lead_to_the_customers_and_contracts_that_have_it(web):
+    site, app, browser = web(users=USERS)
+    mgr = english(browser("mgr"))
+
+    def owners(s):
+        product = s.scalar(select(Product).where(Product.code == "WMS"))
+        customers = {c.name for c in s.scalars(select(Customer).join(CustomerProduct)
+                                               .where(CustomerProduct.product_id == product.id))}
+        contracts = {k.number for k in s.scalars(select(Contract)) if product in k.products}
+        return product, customers, contracts
+
+    product, customers, contracts = site.db.run(owners)
+    assert customers and contracts
+    row = re.search(r"<code>WMS</code>.*?</tr>", mgr.get("/products").text, re.S).group(0)
+    assert f'href="/customers?product={product.id}">{len(customers)}</a>' in row
+    assert f'href="/contracts?product={product.id}">{len(contracts)}</a>' in row
+
+    page = mgr.get("/customers", params={"product": product.id}).text
+    assert set(re.findall(r'<td><a href="/customers/\d+">([^<]+)</a>', page)) == customers
+    assert f"Purchased software: {product.name}" in page  # the filter is shown, and can be taken off
+    assert 'href="?" title="Show customers of every product"' in page
+    searched = mgr.get("/customers", params={"product": product.id, "q": "有限公司"},
+                       headers={"HX-Request": "true"}).text
+    assert set(re.findall(r'<td><a href="/customers/\d+">([^<]+)</a>', searched)) == {
+        name for name in customers if "有限公司" in name}
+    exported = mgr.get("/customers", params={"product": product.id, "format": "csv"})
+    assert {r[0] for r in list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))[1:]} == customers
+
+    page = mgr.get("/contracts", params={"product": product.id}).text
+    assert set(re.findall(r'<a href="/contracts/\d+">([^<]+)</a>', page)) == contracts
+    assert f"Software: {product.name}" in page
+    # an id no product has filters nothing out and says nothing
+    assert "Purchased software:" not in mgr.get("/customers", params={"product": "abc"}).text

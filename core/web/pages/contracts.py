@@ -21,6 +21,7 @@ from ...i18n import N_, listed
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ...models import CONTRACT_KINDS, Contract, Customer, Product, Staff
+from ...models.contract import contract_product
 from .. import lookups, scope
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
@@ -123,6 +124,10 @@ def filtered_query(request: Request, *columns):
     customer_id = record_id(params.get("customer_id"))
     if customer_id:
         query = query.where(Contract.customer_id == customer_id)
+    product_id = record_id(params.get("product"))
+    if product_id:  # the contracts covering it: the product list links here
+        query = query.where(Contract.id.in_(select(contract_product.c.contract_id)
+                                            .where(contract_product.c.product_id == product_id)))
     if params.get("kind") in CONTRACT_KINDS:
         query = query.where(Contract.kind == params["kind"])
     days = _positive_int(params.get("expiring"), 3650)
@@ -168,9 +173,11 @@ def contract_list(request: Request) -> Response:
     page = keyset_page(db, filtered_query(request, sort_key, Contract.id), sort_col=sort_key, id_col=Contract.id,
                        descending=descending, after=params.get("after"), before=params.get("before"),
                        size=site.settings.get("core.page_size", db))
+    product_id = record_id(params.get("product"))
     return request.app.state.templates.render(
         request, "core/contracts/list.html",
         {"page": page, "contracts": [row[0] for row in page.rows], "sort": sort, "kinds": CONTRACT_KINDS,
+         "product": db.get(Product, product_id) if product_id else None,
          "today": today, "warranty": warranty, "expiring_choices": EXPIRING_CHOICES, "title": _("Contracts")},
         fragment="results")
 

@@ -85,11 +85,15 @@ def filtered_query(request: Request, *columns) -> tuple[Select, dict]:
         values["region"] = params["region"]
     if params.get("account_type") in ACCOUNT_TYPES:
         values["account_type"] = params["account_type"]
-    return _prepared_query(columns or (Customer,), rule, bool(q), "region" in values, "account_type" in values), values
+    if record_id(params.get("product")):
+        values["product"] = record_id(params["product"])
+    return _prepared_query(columns or (Customer,), rule, bool(q), "region" in values, "account_type" in values,
+                           "product" in values), values
 
 
 @functools.lru_cache(maxsize=128)
-def _prepared_query(columns: tuple, rule: str, search: bool, region: bool, account_type: bool) -> Select:
+def _prepared_query(columns: tuple, rule: str, search: bool, region: bool, account_type: bool,
+                    product: bool = False) -> Select:
     """The list's statement for one combination of filters, built once."""
     query = select(*columns)
     if scope.CUSTOMER_RULES[rule] is not None:
@@ -102,6 +106,9 @@ def _prepared_query(columns: tuple, rule: str, search: bool, region: bool, accou
         query = query.where(Customer.region == bindparam("region"))
     if account_type:
         query = query.where(Customer.account_type == bindparam("account_type"))
+    if product:  # who bought it: the product list links here
+        query = query.where(Customer.id.in_(select(CustomerProduct.customer_id)
+                                            .where(CustomerProduct.product_id == bindparam("product"))))
     return query
 
 
@@ -128,9 +135,11 @@ def customer_list(request: Request) -> Response:
                        after=params.get("after"), before=params.get("before"),
                        size=site.settings.get("core.page_size", db))
     regions = [] if is_fragment_request(request) else customer_regions(db)
+    # named above the list so the filter can be seen and taken off; none without it
+    product = db.get(Product, values["product"]) if "product" in values else None
     return request.app.state.templates.render(
         request, "core/customers/list.html",
-        {"page": page, "sort": sort, "regions": regions, "account_types": ACCOUNT_TYPES,
+        {"page": page, "sort": sort, "regions": regions, "account_types": ACCOUNT_TYPES, "product": product,
          "title": _("Customers")},
         fragment="results")
 
