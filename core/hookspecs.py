@@ -322,6 +322,35 @@ def customer_panels(request, customer):
 
 
 @hookspec
+def search_results(request, text):
+    """Return what this plugin's records match for the search box at the top
+    of every page (``/search?q=``): a serial number, a complaint number.
+
+    ``text`` is what was typed, trimmed, full-width letters and digits read as
+    ASCII. Return only records the user may see (check the permission and
+    the record rules, e.g. ``fuwu.web.scope.customers(request.state.user)``).
+    Read at most ``fuwu.web.ui.SEARCH_HITS + 1`` rows, one query per section,
+    and build the section with ``SearchSection.of`` so it shows the first
+    few and links to your list page for the rest.
+
+    Returns a list of ``fuwu.web.ui.SearchSection``.
+
+    Example::
+
+        @hookimpl
+        def search_results(request, text):
+            if not request.state.user.can("hotline.call.view"):
+                return []
+            rows = request.state.db.execute(select(Call.id, Call.number, Call.summary)
+                                            .where(Call.number.ilike(f"%{text}%"))
+                                            .order_by(Call.number).limit(SEARCH_HITS + 1)).all()
+            return [SearchSection.of(_("Hotline calls"), [
+                SearchHit(r.number, request.url_for("hotline:call", call_id=r.id).path, r.summary) for r in rows],
+                more_url=request.url_for("hotline:list").path + "?" + urlencode({"q": text}))]
+    """
+
+
+@hookspec
 def register_link_purposes():
     """Return what this plugin's signed one-time links open.
 

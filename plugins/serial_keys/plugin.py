@@ -132,3 +132,11 @@ def customer_panels(request, customer):
     from .routes import customer_panel
 
     return customer_panel(request, customer)
+
+
+@hookimpl
+def search_results(request, text):
+    """A serial, dongle or service number typed into the search box at the top."""
+    from .routes import search_section
+
+    return search_section(request, text)

@@ -7,7 +7,7 @@ call ``services`` / ``importer`` / ``licence``, render.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fuwu.errors import NotFound, ValidationError
 from fuwu.i18n import gettext as _
@@ -20,7 +20,7 @@ from fuwu.web.export import MAX_ROWS, export_response
 from fuwu.web.forms import Field, Form, record_id, search_text
 from fuwu.web.pagination import keyset_page
 from fuwu.web.shell import flash_redirect
-from fuwu.web.ui import Panel
+from fuwu.web.ui import SEARCH_HITS, Panel, SearchHit, SearchSection
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 from starlette.requests import Request
@@ -140,6 +140,20 @@ def key_list(request: Request) -> Response:
                    {"page": page, "today": today, "regions": regions, "products": products,
                     "state_labels": STATE_LABELS, "state_classes": STATE_CLASSES, "title": _("Product keys")},
                    fragment="results")
+
+
+def search_section(request: Request, text: str) -> list:
+    """The keys whose serial, dongle or service number begins with ``text``
+    (three characters at least), for the search box on every page."""
+    if not request.state.user.can(VIEW):
+        return []
+    keys = services.candidates(request.state.db, text, scope.customers(request.state.user), limit=SEARCH_HITS + 1)
+    prefix = request.app.state.templates.path_prefix(request, "serial_keys:key")
+    hits = [SearchHit(k.serial_number, f"{prefix}{k.id}",
+                      " · ".join(filter(None, [k.customer.name, k.product.name, k.dongle_number])))
+            for k in keys]
+    more = request.url_for("serial_keys:list").path + "?" + urlencode({"q": text})
+    return [SearchSection.of(_("Product keys"), hits, more_url=more, order=50)]
 
 
 # --- Entitlement lookup (page and JSON) ----------------------------------------------------

@@ -280,3 +280,23 @@ def test_a_detail_page_prints_as_a_paper_form(browse, live):
         expect(page.locator("main .signature div").first).to_be_visible()
     finally:
         page.emulate_media(media="screen")
+
+
+def test_slash_opens_the_search_box_and_finds_across_records(browse, live):
+    page = browse("admin").page
+    page.goto("/contracts")
+    page.locator("main h1").click()  # focus on the page, not in a field
+    page.keyboard.press("/")
+    expect(page.locator("#find-q")).to_be_focused()
+    page.keyboard.type("浦江")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/search\?q=" + re.escape(quote("浦江"))))
+    customers = page.locator("section.panel", has_text=live.tr(ZH, "Customers"))
+    customers.locator("a", has_text="上海浦江精密机械有限公司").click()
+    expect(page.locator("main h1")).to_contain_text("上海浦江精密机械有限公司")
+    # typed into a field, "/" is only a character
+    page.goto("/customers")
+    page.locator("#q").fill("")
+    page.locator("#q").press("/")
+    expect(page.locator("#q")).to_be_focused()
+    expect(page.locator("#q")).to_have_value("/")

@@ -31,6 +31,14 @@
     var match = /<html[^>]*\slang="([^"]*)"/i.exec(event.detail.xhr.responseText || "");
     if (match) { document.documentElement.setAttribute("lang", match[1]); }
   });
+  // "/" anywhere but in a field jumps to the search box at the top, as in most web apps.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) { return; }
+    var target = event.target;
+    if (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) { return; }
+    var box = document.getElementById("find-q");
+    if (box) { event.preventDefault(); box.focus(); }
+  });
   // Let htmx swap error pages (4xx with a body) instead of ignoring them.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
