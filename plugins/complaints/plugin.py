@@ -200,3 +200,11 @@ def field_service_complaints(session, staff_ids, month_start, month_end):
                                            Complaint.received_at >= start, Complaint.received_at < end)
         .group_by(person)).all()
     return {staff_id: count for staff_id, count in rows}
+
+
+@hookimpl
+def search_results(request, text):
+    """A complaint number, headquarters' reference or complainant's phone typed into the search box."""
+    from .routes import search_section
+
+    return search_section(request, text)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
@@ -28,7 +29,7 @@ from fuwu.web.export import MAX_ROWS, export_response
 from fuwu.web.forms import Field, Form, record_id, search_text
 from fuwu.web.pagination import keyset_page
 from fuwu.web.shell import flash_redirect
-from fuwu.web.ui import Panel
+from fuwu.web.ui import SEARCH_HITS, Panel, SearchHit, SearchSection
 from fuwu.web.urls import absolute_url
 
 from . import rules, services
@@ -109,6 +110,25 @@ def _list_query(request: Request):
         query = query.where(Complaint.number.ilike(like) | Customer.name.ilike(like)
                             | Complaint.description.ilike(like) | Complaint.hq_reference.ilike(like))
     return query
+
+
+def search_section(request: Request, text: str) -> list:
+    """Complaints by number, headquarters' reference or complainant's phone,
+    for the search box on every page."""
+    if not request.state.user.can(VIEW):
+        return []
+    like = f"%{text}%"
+    rows = request.state.db.execute(
+        select(Complaint.id, Complaint.number, Complaint.state, Customer.name.label("customer"))
+        .join(Customer, Customer.id == Complaint.customer_id)
+        .where(services.visible(request.state.user),
+               Complaint.number.ilike(like) | Complaint.hq_reference.ilike(like)
+               | Complaint.contact_phone.ilike(like))
+        .order_by(Complaint.received_at.desc(), Complaint.id.desc()).limit(SEARCH_HITS + 1)).all()
+    prefix = request.app.state.templates.path_prefix(request, "complaints:detail")
+    hits = [SearchHit(r.number, f"{prefix}{r.id}", f"{r.customer} · {rules.STATES.get(r.state, r.state)}") for r in rows]
+    more = request.url_for("complaints:list").path + "?" + urlencode({"q": text})
+    return [SearchSection.of(_("Complaints"), hits, more_url=more, order=60)]
 
 
 @requires(VIEW)

@@ -422,3 +422,15 @@ def test_the_consequences_page_pages_its_reviews_and_its_fines_each_on_its_own(c
     assert flags_beside == [6, 6, 6]  # and the other way round (5 rows and the heading)
     export = quality.get("/complaints/consequences?format=csv").content.decode("utf-8-sig").splitlines()
     assert len(export) == 1 + 12 + 12
+
+
+def test_the_search_box_finds_a_complaint_by_number_or_the_complainants_phone(cweb):
+    site, _app, browser = cweb
+    cid = receive(site, contact_phone="13900001111")
+    number = site.db.run(lambda s: s.get(Complaint, cid).number)
+    quality, outsider = browser("quality"), browser("outsider")
+    for text in (number, "13900001111"):
+        page = quality.get("/search", params={"q": text}).text
+        assert f'<a href="/complaints/{cid}">{number}</a>' in page, text
+    # an engineer of another office sees neither the customer nor the complaint
+    assert f"/complaints/{cid}" not in outsider.get("/search", params={"q": number}).text
