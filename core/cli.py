@@ -108,10 +108,12 @@ def db() -> None:
     """Schema migrations (Alembic: core + one branch per plugin)."""
 
 
-def _upgrade(site) -> None:
-    from . import migrate
+def _upgrade(site, *, keep_copy: bool = True) -> None:
+    from . import backup, migrate
     from .seed import sync_roles
 
+    if keep_copy and migrate.behind(site):
+        click.echo(f"database copied to {backup.backup(site)} before upgrading")
     done = migrate.upgrade(site)
     added = site.db.run(lambda s: sync_roles(site, s))
     click.echo(f"schema upgraded: {', '.join(t.split('@')[0] for t in done)}"
@@ -119,10 +121,33 @@ def _upgrade(site) -> None:
 
 
 @db.command("upgrade")
+@click.option("--no-backup", is_flag=True, help="Do not copy the database first (you have a copy of your own).")
 @pass_ctx
-def db_upgrade(ctx: Context) -> None:
-    """Bring core and every enabled plugin to the newest schema (keeps data)."""
-    _upgrade(ctx.site())
+def db_upgrade(ctx: Context, no_backup: bool) -> None:
+    """Bring core and every enabled plugin to the newest schema (keeps data).
+
+    When a schema would change, the database is first copied into the site's
+    backups folder (see `fuwu db backup`).
+    """
+    _upgrade(ctx.site(), keep_copy=not no_backup)
+
+
+@db.command("backup")
+@click.option("--to", "target", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: backups/fuwu-<date>-<time> in the site folder).")
+@click.option("--keep", type=click.IntRange(min=1), default=None,
+              help="Then delete all but the newest KEEP backups in the site's backups folder.")
+@pass_ctx
+def db_backup(ctx: Context, target: Path | None, keep: int | None) -> None:
+    """Copy the database while the app keeps running (SQLite), or dump it
+    with pg_dump (PostgreSQL; restore with pg_restore)."""
+    from . import backup
+
+    site = ctx.site()
+    click.echo(f"database copied to {backup.backup(site, target)}")
+    if keep:
+        for path in backup.prune(site, keep):
+            click.echo(f"deleted {path}")
 
 
 @db.command("current")

@@ -93,6 +93,16 @@ def _as_tuple(value) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+def behind(site) -> list[str]:
+    """The enabled branches an upgrade would change, in a database that has a
+    schema already (an empty one has nothing to lose)."""
+    applied = current(site)
+    if applied.get(CORE) is None:
+        return []
+    enabled = {CORE, *site.plugins.names}
+    return [branch for branch, rev in applied.items() if branch in enabled and rev != head_of(site, branch)]
+
+
 def head_of(site, branch: str) -> str | None:
     script = ScriptDirectory.from_config(alembic_config(site))
     try:

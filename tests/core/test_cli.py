@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -143,3 +144,41 @@ def test_help_everywhere(home):
 def test_database_url_used_is_the_test_database(home):
     text = (home / "fuwu.toml").read_text()
     assert ("postgresql" in text) == bool(PG_URL)
+
+
+def _staff_in(copy, url) -> str:
+    """The staff table of a backup file, as text."""
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        with sqlite3.connect(copy) as conn:
+            return "\n".join(str(row) for row in conn.execute("SELECT * FROM staff"))
+    return subprocess.run(["pg_restore", "--data-only", "--table=staff", "--file=-", str(copy)],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def test_backups_by_hand_before_an_upgrade_and_kept_to_a_number(home):
+    from fuwu.config import Config
+
+    url = Config.load(home).database_url
+    assert fuwu(home, "user", "add", "kept.user", "--password", "kept-password-1").returncode == 0
+    made = fuwu(home, "db", "backup")
+    assert made.returncode == 0, made.stderr
+    copy = Path(made.stdout.split("copied to", 1)[1].strip())
+    assert copy.parent == home / "backups" and "kept.user" in _staff_in(copy, url)
+
+    # an upgrade that changes a schema copies the database first; one with nothing to do does not
+    assert fuwu(home, "plugins", "enable", "hotline").returncode == 0
+    up = fuwu(home, "db", "upgrade")
+    assert up.returncode == 0 and "copied to" in up.stdout, up.stdout + up.stderr
+    again = fuwu(home, "db", "upgrade")
+    assert again.returncode == 0 and "copied to" not in again.stdout
+    assert len(list((home / "backups").glob("fuwu-*"))) == 2
+
+    (home / "backups" / "mine.txt").write_text("not a backup")
+    kept = fuwu(home, "db", "backup", "--keep", "2")
+    assert kept.returncode == 0 and kept.stdout.count("deleted") == 1
+    assert len(list((home / "backups").glob("fuwu-*"))) == 2 and not copy.exists()  # the oldest went
+    assert (home / "backups" / "mine.txt").exists()  # files it did not write stay
+    refused = fuwu(home, "db", "backup", "--to", str(home / "backups" / "mine.txt"))
+    assert refused.returncode != 0 and "already exists" in refused.stderr and "Traceback" not in refused.stderr
