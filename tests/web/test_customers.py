@@ -238,3 +238,30 @@ def test_contacts_are_edited_and_removed_only_through_their_own_customer(web):
     assert removed.status_code == 303 and _contact_ids(site, own) == {}
     page = sales.get(f"/customers/{own}").text
     assert "Contact 本组联系人 removed" in page
+
+
+def test_anyone_who_sees_a_customer_adds_a_note_to_its_service_history(web):
+    site, app, browser = web(demo=False, users={"eng": (["engineer"], "华东服务组"),
+                                                "other": (["engineer"], "华北服务组"), "nobody": ([], "华东服务组")})
+    cid = _customer(site, "记录测试公司", "华东服务组")
+    eng = browser("eng")
+    page = eng.get(f"/customers/{cid}").text
+    assert f'action="/customers/{cid}/notes"' in page  # an engineer may not edit the customer, but may note
+    note = "电话回访：客户反映打印模板错位\n已远程修复 <script>alert(1)</script>"
+    r = eng.submit(f"/customers/{cid}/notes", {"text": note})
+    assert r.status_code == 303 and r.headers["location"] == f"/customers/{cid}#timeline"
+    page = eng.get(f"/customers/{cid}").text
+    assert "Note added to the service history." in page
+    entry = re.search(r'<li class="staff-note">.*?</li>', page, re.S).group(0)
+    assert "eng noted: 电话回访：客户反映打印模板错位\n已远程修复 &lt;script&gt;" in entry and "<script>" not in entry
+
+    empty = eng.submit(f"/customers/{cid}/notes", {"text": "   "})
+    assert empty.status_code == 422 and "<title>" in empty.text
+    long_text = "很长" * 1001
+    too_long = eng.submit(f"/customers/{cid}/notes", {"text": long_text})
+    assert too_long.status_code == 422 and long_text in too_long.text  # kept to shorten, not lost
+    assert eng.get(f"/customers/{cid}").text.count('class="staff-note"') == 1
+
+    assert browser("other").submit(f"/customers/{cid}/notes", {"text": "越权"}).status_code == 404
+    assert browser("nobody").submit(f"/customers/{cid}/notes", {"text": "越权"}).status_code == 403
+    assert "越权" not in eng.get(f"/customers/{cid}").text

@@ -144,10 +144,22 @@ def customer_list(request: Request) -> Response:
         fragment="results")
 
 
+#: longest note a person may add to a customer's service history
+NOTE_LENGTH = 2000
+
+
+def note_form() -> Form:
+    return Form([Field("text", _l("Note"), kind="textarea", required=True,
+                       help=_l("A call, a visit, what was agreed: it goes into the service history with your name."))])
+
+
 @requires("core.customer.view")
 def customer_detail(request: Request) -> Response:
+    return render_detail(request, visible_customer(request, request.path_params["customer_id"]))
+
+
+def render_detail(request: Request, customer: Customer, *, note: Form | None = None, status: int = 200) -> Response:
     db = request.state.db
-    customer = visible_customer(request, request.path_params["customer_id"])
     contracts = db.scalars(select(Contract).where(Contract.customer_id == customer.id)
                            .order_by(Contract.signed_on.desc())).all()
     panels = request.app.state.site.plugins.collect("customer_panels", request=request, customer=customer)
@@ -158,11 +170,28 @@ def customer_detail(request: Request) -> Response:
         request, "core/customers/detail.html",
         {"customer": customer, "contracts": contracts, "panels": sorted(panels, key=lambda p: p.order),
          "history": history, "account_types": ACCOUNT_TYPES, "product_names": product_names,
-         "contact_form": contact_form(), "title": customer.name, "first_visit": first_visit,
+         "contact_form": contact_form(), "note_form": note or note_form(), "title": customer.name,
+         "first_visit": first_visit,
          "first_visit_statuses": FIRST_VISIT_STATUSES,
          # timeline entries translate themselves; Jinja's ``_`` only works inside templates
          "gettext_plain": _},
-        fragment="timeline" if request.query_params.get("before") else None)
+        fragment="timeline" if request.query_params.get("before") else None, status=status)
+
+
+@requires("core.customer.view")
+def customer_note(request: Request) -> Response:
+    """Anyone who sees the customer may write what happened into its service
+    history (an engineer who may not change the customer's record too)."""
+    customer = visible_customer(request, request.path_params["customer_id"])
+    form = note_form()
+    if form.load(request.state.form) and len(form.values["text"]) > NOTE_LENGTH:  # a textarea has no limit of its own
+        form.error("text", _l("At most %(n)s characters.", n=NOTE_LENGTH))
+    if form.errors:
+        return render_detail(request, customer, note=form, status=422)
+    timeline.append(request.state.db, customer.id, N_("%(staff)s noted: %(text)s"), kind="staff_note",
+                    staff=request.state.user.name, text=form.values["text"])
+    return flash_redirect(request, request.url_for("customer", customer_id=customer.id).path + "#timeline",
+                          _("Note added to the service history."))
 
 
 def _render_edit(request: Request, form: Form, customer: Customer | None, *, status: int = 200,
@@ -338,6 +367,7 @@ def routes() -> list:
         Route("/customers/new", customer_new, methods=["GET", "POST"], name="customer_new"),
         Route("/customers/{customer_id:int}", customer_detail, name="customer"),
         Route("/customers/{customer_id:int}/edit", customer_edit, methods=["GET", "POST"], name="customer_edit"),
+        Route("/customers/{customer_id:int}/notes", customer_note, methods=["POST"], name="customer_note"),
         Route("/customers/{customer_id:int}/contacts", contact_add, methods=["POST"], name="contact_add"),
         Route("/customers/{customer_id:int}/contacts/{contact_id:int}/edit", contact_edit, methods=["GET", "POST"],
               name="contact_edit"),
