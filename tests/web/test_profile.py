@@ -123,3 +123,51 @@ def test_one_app_serves_each_reader_the_page_in_their_language(web):
                 assert not [o for o in others if o in text], language
             missing = reader.get("/customers/999999")
             assert missing.status_code == 404 and sign_out in missing.text, language
+
+
+def _version(page: str) -> str:
+    form = page.split('id="contact-form"', 1)[1]
+    return re.search(r'name="version" value="(\d+)"', form).group(1)
+
+
+def test_own_phone_and_email_the_email_only_with_the_password_and_the_old_address_told(web):
+    from fuwu.notifications import OutboxMail
+
+    site, app, browser = web(users={"eng": (["engineer"], "售后服务部")}, demo=False)
+    eng = browser("eng")
+    page = eng.get("/profile", headers={"accept-language": "en"}).text
+    assert 'value="eng@example.com"' in page
+    r = eng.submit("/profile/contact", {"phone": "１３９-0000-1111", "email": "eng@example.com",
+                                        "version": _version(page)})
+    assert r.status_code == 303
+    staff = lambda: site.db.run(lambda s: s.scalar(select(Staff).where(Staff.username == "eng")))  # noqa: E731
+    assert staff().phone == "139-0000-1111"
+
+    page = eng.get("/profile", headers={"accept-language": "en"}).text
+    for password in ("", "wrong password"):
+        r = eng.submit("/profile/contact", {"phone": "139-0000-1111", "email": "thief@example.org",
+                                            "current": password, "version": _version(page)},
+                       headers={"accept-language": "en"})
+        assert r.status_code == 422 and "Type your current password" in r.text
+        assert 'value="thief@example.org"' in r.text  # kept to correct
+    bad = eng.submit("/profile/contact", {"email": "not an address", "version": _version(page)})
+    assert bad.status_code == 422
+    assert staff().email == "eng@example.com"
+
+    r = eng.submit("/profile/contact", {"phone": "139-0000-1111", "email": "new.eng@example.com",
+                                        "current": PASSWORD, "version": _version(page)})
+    assert r.status_code == 303 and staff().email == "new.eng@example.com"
+    mails = site.db.run(lambda s: s.scalars(select(OutboxMail).where(OutboxMail.to_addr == "eng@example.com")).all())
+    assert len(mails) == 1 and "new.eng@example.com" in mails[0].body
+
+
+def test_contact_details_saved_by_hr_meanwhile_are_not_overwritten(web):
+    site, app, browser = web(users={"eng": (["engineer"], "售后服务部"), "hr": ["administration"]}, demo=False)
+    eng = browser("eng")
+    page = eng.get("/profile").text
+    site.db.run(lambda s: setattr(s.scalar(select(Staff).where(Staff.username == "eng")), "phone", "021-1111"))
+    r = eng.submit("/profile/contact", {"phone": "021-2222", "email": "eng@example.com", "version": _version(page)})
+    assert r.status_code == 409 and 'value="021-2222"' in r.text
+    assert site.db.run(lambda s: s.scalar(select(Staff.phone).where(Staff.username == "eng"))) == "021-1111"
+    assert eng.submit("/profile/contact", {"phone": "021-2222", "email": "eng@example.com",
+                                           "version": _version(r.text)}).status_code == 303

@@ -1,4 +1,4 @@
-"""The signed-in user's own settings: language, password, sign-in sessions."""
+"""The signed-in user's own settings: language, contact details, password, sign-in sessions."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ...passwords import MIN_LENGTH, hash_password, verify
 from .. import sessions
 from ..endpoint import AUTHENTICATED, requires
 from ..forms import Field, Form
+from ...notifications import queue_mail
 from ..shell import flash, flash_redirect
 from ..templating import LANGUAGE_NAMES
 
@@ -34,7 +35,18 @@ def password_form() -> Form:
     ])
 
 
-def _render(request: Request, *, password: Form | None = None, status: int = 200) -> Response:
+def contact_form() -> Form:
+    return Form([
+        Field("phone", _l("Phone"), kind="phone", max_length=40),
+        Field("email", _l("E-mail"), kind="email",
+              help=_l("Notifications and password links go to this address.")),
+        Field("current", _l("Current password"), kind="password",
+              help=_l("Needed only to change the e-mail address.")),
+    ])
+
+
+def _render(request: Request, *, password: Form | None = None, contact: Form | None = None,
+            conflict: bool = False, status: int = 200) -> Response:
     db = request.state.db
     user = request.state.user
     rows = db.scalars(select(sessions.WebSession).where(
@@ -48,7 +60,8 @@ def _render(request: Request, *, password: Form | None = None, status: int = 200
                           .limit(RECENT_SIGN_INS)).all()
     return request.app.state.templates.render(
         request, "core/profile/profile.html",
-        {"password_form": password or password_form(), "sessions": list(rows), "sign_ins": attempts,
+        {"password_form": password or password_form(), "contact_form": contact or contact_form().fill(user),
+         "contact_conflict": conflict, "sessions": list(rows), "sign_ins": attempts,
          "results": sessions.ATTEMPT_RESULTS, "result_of": sessions.attempt_result,
          "current_session_id": request.state.web_session.id, "languages": LANGUAGE_NAMES,
          "chosen_language": user.language, "two_factor_on": two_factor.of(db, user.id) is not None,
@@ -72,6 +85,33 @@ def profile_language(request: Request) -> Response:
                         secure=request.app.state.site.config.https)
     with i18n.use_language(request.app.state.site.catalogs, language):
         return flash(request, response, i18n.gettext("Language changed."))
+
+
+@requires(AUTHENTICATED)
+def profile_contact(request: Request) -> Response:
+    """One's own phone and e-mail address. A new address takes the password:
+    password links go to it, so whoever finds a signed-in browser must not be
+    able to send them to themselves. The old address is told of the change."""
+    db, user = request.state.db, request.state.user
+    form = contact_form()
+    form.load(request.state.form)
+    if form.outdated(user, request.state.form):  # someone in HR saved the staff record meanwhile
+        return _render(request, contact=form, conflict=True, status=409)
+    old_email = user.email
+    changing = "email" not in form.errors and form.values["email"].lower() != old_email.lower()
+    if changing and not verify(user.password_hash, str(request.state.form.get("current", ""))):
+        form.error("current", _l("Type your current password to change the e-mail address."))
+    if form.errors:
+        return _render(request, contact=form, status=422)
+    user.phone, user.email = form.values["phone"], form.values["email"]
+    if changing and old_email:
+        site = request.app.state.site
+        with i18n.use_reader_language(site, user):
+            queue_mail(db, old_email, i18n.gettext("Your e-mail address in fuwu was changed"),
+                       i18n.gettext("The e-mail address of your fuwu account %(username)s was changed from "
+                                    "%(old)s to %(new)s. If you did not do this, tell your administrator at once.",
+                                    username=user.username, old=old_email, new=user.email or "—"))
+    return flash_redirect(request, request.url_for("profile").path, _("Contact details saved."))
 
 
 @requires(AUTHENTICATED)
@@ -122,6 +162,7 @@ def routes() -> list:
     return [
         Route("/profile", profile, name="profile"),
         Route("/profile/language", profile_language, methods=["POST"], name="profile_language"),
+        Route("/profile/contact", profile_contact, methods=["POST"], name="profile_contact"),
         Route("/profile/password", profile_password, methods=["POST"], name="profile_password"),
         Route("/profile/sessions/sign-out-others", sign_out_others, methods=["POST"],
               name="profile_sign_out_others"),
