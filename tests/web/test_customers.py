@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from fuwu.models import Customer, Department
+from fuwu.models import Customer, Department, Staff
 
 
 def _customer(site, name, dept_name):
@@ -265,3 +265,46 @@ def test_anyone_who_sees_a_customer_adds_a_note_to_its_service_history(web):
     assert browser("other").submit(f"/customers/{cid}/notes", {"text": "越权"}).status_code == 404
     assert browser("nobody").submit(f"/customers/{cid}/notes", {"text": "越权"}).status_code == 403
     assert "越权" not in eng.get(f"/customers/{cid}").text
+
+
+def test_a_leaving_salespersons_customers_are_reassigned_at_once(web):
+    site, app, browser = web(demo=False, users={"coord": (["coordinator"], "华东服务组"),
+                                                "leaver": (["sales"], "华东服务组"), "heir": (["sales"], "华东服务组"),
+                                                "eng": (["engineer"], "华东服务组")})
+    ids = site.db.run(lambda s: {s_.username: s_.id for s_ in s.scalars(select(Staff))})
+
+    def setup(s):
+        east = s.scalar(select(Department).filter_by(name="华东服务组"))
+        for n in range(3):
+            s.add(Customer(name=f"离职销售客户{n}", sales_staff_id=ids["leaver"], department_id=east.id))
+        s.add(Customer(name="别人的客户", sales_staff_id=ids["heir"], department_id=east.id))
+
+    site.db.run(setup)
+    coord = browser("coord")
+    staff_page = coord.get(f"/staff/{ids['leaver']}").text
+    assert f'href="/customers?sales={ids["leaver"]}">3</a>' in staff_page
+    listing = coord.get("/customers", params={"sales": ids["leaver"]}).text
+    assert listing.count('<td><a href="/customers/') == 3 and "别人的客户" not in listing
+    assert f'href="/customers/reassign?sales={ids["leaver"]}"' in listing
+
+    url = f"/customers/reassign?sales={ids['leaver']}"
+    page = coord.get(url)
+    assert page.status_code == 200 and all(f"离职销售客户{n}" in page.text for n in range(3))
+    assert coord.submit(url, {}).status_code == 422  # neither a person nor a department chosen
+    done = coord.submit(url, {"to_sales": str(ids["heir"])})
+    assert done.status_code == 303 and done.headers["location"] == f"/customers?sales={ids['heir']}"
+    with site.db.session(write=False) as s:
+        owners = {c.name: c.sales_staff_id for c in s.scalars(select(Customer))}
+    assert owners == {**{f"离职销售客户{n}": ids["heir"] for n in range(3)}, "别人的客户": ids["heir"]}
+    detail = coord.get(f"/customers/{site.db.run(lambda s: s.scalar(select(Customer.id).filter_by(name='离职销售客户0')))}")
+    assert "Salesperson changed to heir by coord" in detail.text
+    assert coord.get(url).status_code == 200 and coord.submit(url, {"to_sales": str(ids["heir"])}).status_code == 422
+
+    east = site.db.run(lambda s: s.scalar(select(Department.id).filter_by(name="华东服务组")))
+    assert f'href="/customers?department={east}">4</a>' in coord.get(f"/departments/{east}").text
+    by_department = coord.get("/customers", params={"department": east}).text
+    assert by_department.count('<td><a href="/customers/') == 4 and "Responsible department: 华东服务组" in by_department
+
+    # only editors, and only from a salesperson's or a department's customers
+    assert browser("eng").submit(url, {"to_sales": str(ids["eng"])}).status_code == 403
+    assert coord.get("/customers/reassign").status_code == 404

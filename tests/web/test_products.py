@@ -132,7 +132,7 @@ def test_a_products_counts_lead_to_the_customers_and_contracts_that_have_it(web)
     page = mgr.get("/customers", params={"product": product.id}).text
     assert set(re.findall(r'<td><a href="/customers/\d+">([^<]+)</a>', page)) == customers
     assert f"Purchased software: {product.name}" in page  # the filter is shown, and can be taken off
-    assert 'href="?" title="Show customers of every product"' in page
+    assert 'href="?" title="Remove this filter"' in page
     searched = mgr.get("/customers", params={"product": product.id, "q": "有限公司"},
                        headers={"HX-Request": "true"}).text
     assert set(re.findall(r'<td><a href="/customers/\d+">([^<]+)</a>', searched)) == {

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+from urllib.parse import urlencode
 
-from sqlalchemy import Select, bindparam, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,7 +15,7 @@ from ... import timeline
 from ...errors import NotFound
 from ...first_visit import STATUSES as FIRST_VISIT_STATUSES
 from ...first_visit import FirstVisitCall
-from ...i18n import N_
+from ...i18n import N_, ngettext
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ...models import (ACCOUNT_TYPES, Contact, Contract, Customer, CustomerProduct, Department, Product, Staff,
@@ -73,11 +74,27 @@ def visible_customer(request: Request, customer_id: int) -> Customer:
     return customer
 
 
-def filtered_query(request: Request, *columns) -> tuple[Select, dict]:
-    """The customers the user may see that match the search and filters, as
-    ``select(*columns)`` (default: whole customers), and the values to bind."""
-    params = request.query_params
-    rule, values = scope.customer_rule(request.state.user)
+#: the list's filters: the name of a bound value -> the condition on it
+CONDITIONS = {
+    "like": lambda: or_(*(column.ilike(bindparam("like")) for column in
+                          (Customer.name, Customer.address, Customer.phone, Customer.region))),
+    "region": lambda: Customer.region == bindparam("region"),
+    "account_type": lambda: Customer.account_type == bindparam("account_type"),
+    # who bought a product, whose salesperson someone is, which department answers for them:
+    # filters that come with a link (the product list, a staff or department page)
+    "product": lambda: Customer.id.in_(select(CustomerProduct.customer_id)
+                                       .where(CustomerProduct.product_id == bindparam("product"))),
+    "sales": lambda: Customer.sales_staff_id == bindparam("sales"),
+    "department": lambda: Customer.department_id == bindparam("department"),
+}
+#: the filters named by a record's id, shown above the list with the record's name
+LINKED_FILTERS = {"product": (Product, _l("Purchased software")), "sales": (Staff, _l("Salesperson")),
+                  "department": (Department, _l("Responsible department"))}
+
+
+def filter_values(params) -> dict:
+    """The filters of a list request (or of a form repeating them), as bound values."""
+    values = {}
     q = search_text(params)
     if q:
         values["like"] = f"%{q}%"
@@ -85,31 +102,52 @@ def filtered_query(request: Request, *columns) -> tuple[Select, dict]:
         values["region"] = params["region"]
     if params.get("account_type") in ACCOUNT_TYPES:
         values["account_type"] = params["account_type"]
-    if record_id(params.get("product")):
-        values["product"] = record_id(params["product"])
-    return _prepared_query(columns or (Customer,), rule, bool(q), "region" in values, "account_type" in values,
-                           "product" in values), values
+    for name in LINKED_FILTERS:
+        if record_id(params.get(name)):
+            values[name] = record_id(params[name])
+    return values
+
+
+def filtered_query(request: Request, *columns, params=None) -> tuple[Select, dict]:
+    """The customers the user may see that match the search and filters of
+    ``params`` (default: the URL's), as ``select(*columns)`` (default: whole
+    customers), and the values to bind."""
+    rule, values = scope.customer_rule(request.state.user)
+    found = filter_values(request.query_params if params is None else params)
+    return _prepared_query(columns or (Customer,), rule, frozenset(found)), {**values, **found}
 
 
 @functools.lru_cache(maxsize=128)
-def _prepared_query(columns: tuple, rule: str, search: bool, region: bool, account_type: bool,
-                    product: bool = False) -> Select:
+def _prepared_query(columns: tuple, rule: str, filters: frozenset) -> Select:
     """The list's statement for one combination of filters, built once."""
     query = select(*columns)
     if scope.CUSTOMER_RULES[rule] is not None:
         query = query.where(scope.CUSTOMER_RULES[rule])
-    if search:
-        like = bindparam("like")
-        query = query.where(or_(Customer.name.ilike(like), Customer.address.ilike(like),
-                                Customer.phone.ilike(like), Customer.region.ilike(like)))
-    if region:
-        query = query.where(Customer.region == bindparam("region"))
-    if account_type:
-        query = query.where(Customer.account_type == bindparam("account_type"))
-    if product:  # who bought it: the product list links here
-        query = query.where(Customer.id.in_(select(CustomerProduct.customer_id)
-                                            .where(CustomerProduct.product_id == bindparam("product"))))
+    for name in sorted(filters):
+        query = query.where(CONDITIONS[name]())
     return query
+
+
+def customer_count(request: Request, column, value: int) -> int | None:
+    """How many of the customers the reader may see have ``column == value``
+    (a department's, a salesperson's), for a link to them; None for someone
+    who may not see customers."""
+    user = request.state.user
+    if not user.can("core.customer.view"):
+        return None
+    return request.state.db.scalar(select(func.count()).select_from(Customer)
+                                   .where(column == value, scope.customers(user)))
+
+
+def linked_filters(request: Request, values: dict) -> list[tuple[str, int, str, str]]:
+    """(parameter, id, label, record's name) of each linked filter in use,
+    one query per filter (none on a plain list)."""
+    chips = []
+    for name, (model, label) in LINKED_FILTERS.items():
+        if name in values:
+            record = request.state.db.get(model, values[name])
+            chips.append((name, values[name], str(label), record.name if record else "#%d" % values[name]))
+    return chips
 
 
 @requires("core.customer.view")
@@ -135,13 +173,80 @@ def customer_list(request: Request) -> Response:
                        after=params.get("after"), before=params.get("before"),
                        size=site.settings.get("core.page_size", db))
     regions = [] if is_fragment_request(request) else customer_regions(db)
-    # named above the list so the filter can be seen and taken off; none without it
-    product = db.get(Product, values["product"]) if "product" in values else None
     return request.app.state.templates.render(
         request, "core/customers/list.html",
-        {"page": page, "sort": sort, "regions": regions, "account_types": ACCOUNT_TYPES, "product": product,
-         "title": _("Customers")},
+        {"page": page, "sort": sort, "regions": regions, "account_types": ACCOUNT_TYPES,
+         "chips": linked_filters(request, values), "title": _("Customers"),
+         "reassignable": bool({"sales", "department"} & set(values)) and request.state.user.can("core.customer.edit")},
         fragment="results")
+
+
+#: most customers one reassignment moves: each gets an audit row and a history entry
+REASSIGN_MAX = 2000
+
+
+def reassign_form(db) -> Form:
+    return Form([
+        Field("to_sales", _l("New salesperson"), kind="choice",
+              choices=lambda: db.execute(select(Staff.id, Staff.name).where(Staff.active.is_(True))
+                                         .order_by(Staff.name)).all()),
+        Field("to_department", _l("New responsible department"), kind="choice",
+              choices=lambda: db.execute(select(Department.id, Department.name).order_by(Department.name)).all()),
+    ])
+
+
+@requires("core.customer.edit")
+def customer_reassign(request: Request) -> Response:
+    """Hand the customers of a salesperson who leaves, or of a department that
+    is reorganised, to someone else at once: the customers the list shows
+    with its ``sales`` or ``department`` filter (and any others), as many as
+    the reader may see and at most ``REASSIGN_MAX``."""
+    db = request.state.db
+    query, values = filtered_query(request)
+    if not {"sales", "department"} & set(values):
+        raise NotFound()  # only from a salesperson's or a department's customers
+    customers = db.scalars(query.order_by(Customer.name, Customer.id).limit(REASSIGN_MAX + 1), values).all()
+    form = reassign_form(db)
+    if request.method == "POST":
+        form.load(request.state.form)
+        if not form.errors and not (form.values["to_sales"] or form.values["to_department"]):
+            form.error("to_sales", _l("Choose a new salesperson, a new department or both."))
+        if not customers:
+            form.error("to_sales", _l("No customers match any more."))
+        if len(customers) > REASSIGN_MAX:
+            form.error("to_sales", _l("More than %(n)s customers match: narrow the list first.", n=REASSIGN_MAX))
+        if not form.errors:
+            moved = _reassign(db, customers, form.values, request.state.user.name)
+            target = {"sales": form.values["to_sales"]} if form.values["to_sales"] else {
+                "department": form.values["to_department"]}
+            return flash_redirect(request, request.url_for("customers").path + "?" + urlencode(target),
+                                  ngettext("%(num)d customer reassigned.", "%(num)d customers reassigned.", moved))
+    return request.app.state.templates.render(
+        request, "core/customers/reassign.html",
+        {"form": form, "customers": customers[:REASSIGN_MAX], "too_many": len(customers) > REASSIGN_MAX,
+         "chips": linked_filters(request, values), "title": _("Reassign customers")},
+        status=422 if form.errors else 200)
+
+
+def _reassign(db, customers: list[Customer], values: dict, by: str) -> int:
+    """Move ``customers``; each change is audited and written into the customer's history."""
+    sales = db.get(Staff, int(values["to_sales"])) if values["to_sales"] else None
+    department = db.get(Department, int(values["to_department"])) if values["to_department"] else None
+    moved = 0
+    for customer in customers:
+        changed = False
+        if sales is not None and customer.sales_staff_id != sales.id:
+            customer.sales_staff_id = sales.id
+            timeline.append(db, customer.id, N_("Salesperson changed to %(name)s by %(staff)s"), kind="reassigned",
+                            name=sales.name, staff=by)
+            changed = True
+        if department is not None and customer.department_id != department.id:
+            customer.department_id = department.id
+            timeline.append(db, customer.id, N_("Responsible department changed to %(name)s by %(staff)s"),
+                            kind="reassigned", name=department.name, staff=by)
+            changed = True
+        moved += changed
+    return moved
 
 
 #: longest note a person may add to a customer's service history
@@ -365,6 +470,7 @@ def routes() -> list:
         Route("/customers/search", customer_search, name="customer_search"),
         Route("/customers/suggest", customer_suggest, name="customer_suggest"),
         Route("/customers/new", customer_new, methods=["GET", "POST"], name="customer_new"),
+        Route("/customers/reassign", customer_reassign, methods=["GET", "POST"], name="customer_reassign"),
         Route("/customers/{customer_id:int}", customer_detail, name="customer"),
         Route("/customers/{customer_id:int}/edit", customer_edit, methods=["GET", "POST"], name="customer_edit"),
         Route("/customers/{customer_id:int}/notes", customer_note, methods=["POST"], name="customer_note"),

@@ -19,7 +19,7 @@ from ...errors import NotFound
 from ...i18n import format_day
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
-from ...models import DEPARTMENT_KINDS, GRADES, Department, Position, Role, Staff
+from ...models import DEPARTMENT_KINDS, GRADES, Customer, Department, Position, Role, Staff
 from .. import sessions
 from ..deletion import delete_unused
 from ..endpoint import requires
@@ -28,6 +28,7 @@ from ..forms import Field, Form, record_id, search_text
 from ..pagination import keyset_page
 from ..shell import flash_redirect
 from ..templating import translate
+from .customers import customer_count
 
 STAFF_SORTS = {"code": Staff.code, "name": Staff.name}
 STAFF_STATUSES = {"active": _l("Active staff"), "inactive": _l("Former staff"), "all": _l("All staff")}
@@ -149,7 +150,8 @@ def render_staff_detail(request: Request, staff: Staff, *, status: int = 200, **
     """The staff page; ``account`` overrides the account box (forms with errors)."""
     panels = request.app.state.site.plugins.collect("staff_panels", request=request, staff=staff)
     context = {"staff": staff, "position_label": position_label, "title": staff.name,
-               "panels": sorted(panels, key=lambda p: p.order)}
+               "panels": sorted(panels, key=lambda p: p.order),
+               "customer_count": customer_count(request, Customer.sales_staff_id, staff.id)}
     if request.state.user.can("core.role.manage"):
         from .roles import account_context
 
@@ -353,7 +355,8 @@ def department_detail(request: Request) -> Response:
     return request.app.state.templates.render(
         request, "core/departments/detail.html",
         {"department": department, "members": members, "children": children, "kinds": DEPARTMENT_KINDS,
-         "position_label": position_label, "title": department.name})
+         "position_label": position_label, "title": department.name,
+         "customer_count": customer_count(request, Customer.department_id, department.id)})
 
 
 def _render_department_edit(request: Request, form: Form, department: Department | None, *, status: int = 200,
