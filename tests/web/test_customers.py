@@ -308,3 +308,25 @@ def test_a_leaving_salespersons_customers_are_reassigned_at_once(web):
     # only editors, and only from a salesperson's or a department's customers
     assert browser("eng").submit(url, {"to_sales": str(ids["eng"])}).status_code == 403
     assert coord.get("/customers/reassign").status_code == 404
+
+
+def test_typing_a_new_customers_name_shows_the_customers_named_like_it(web):
+    site, app, browser = web(users={"boss": ["admin"]})
+    b = browser("boss")
+    form = b.get("/customers/new").text
+    assert 'hx-get="/customers/similar"' in form and 'hx-include="#f-name"' in form
+    found = b.get("/customers/similar", params={"name": "杭州西湖丝绸有限公司"}, headers={"HX-Request": "true"})
+    assert found.status_code == 200 and "杭州西湖丝绸集团" in found.text and "<html" not in found.text
+    own = site.db.run(lambda s: s.scalar(select(Customer.id).filter_by(name="杭州西湖丝绸集团")))
+    # the customer being edited is not its own duplicate; a name too short to compare says nothing
+    assert "杭州西湖丝绸集团" not in b.get("/customers/similar", params={"name": "杭州西湖丝绸集团",
+                                                                        "exclude": own}).text
+    assert b.get("/customers/similar", params={"name": "公司"}).text.strip() == ""
+
+
+def test_similar_names_the_reader_may_not_see_are_counted_not_named(web):
+    site, app, browser = web(demo=False, users={"sales": (["sales"], "华东服务组")})
+    _customer(site, "恒通电子科技有限公司", "华东服务组")
+    _customer(site, "恒通电子科技集团", "华北服务组")
+    page = browser("sales").get("/customers/similar", params={"name": "恒通电子科技股份有限公司"}).text
+    assert "恒通电子科技有限公司" in page and "恒通电子科技集团" not in page and "and 1 more you may not see" in page

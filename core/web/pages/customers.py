@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import Select, bindparam, case, func, or_, select
 from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 from starlette.responses import Response
@@ -391,6 +391,45 @@ def customer_suggest(request: Request) -> Response:
                                               {"names": lookups.customer_names(request, typed)})
 
 
+#: what many company names end with, left out when looking for a name like another
+LEGAL_FORMS = ("股份有限公司", "有限责任公司", "集团有限公司", "有限公司", "股份公司", "集团", "公司", "厂")
+#: similar names shown while a customer's name is typed
+SIMILAR = 5
+
+
+def name_core(name: str) -> str:
+    """The distinctive part of a company name: "杭州恒通电子科技有限公司" -> "杭州恒通电子科技"."""
+    core = name.strip()
+    for form in LEGAL_FORMS:
+        if core.endswith(form):
+            return core[: -len(form)].strip()
+    return core
+
+
+@requires("core.customer.view")
+def customer_similar(request: Request) -> Response:
+    """While a new customer's name is typed (htmx): the customers whose names
+    are like it, so nobody enters a customer twice. Those the reader may not
+    see are only counted, never named."""
+    params = request.query_params
+    core = name_core(search_text(params, "name"))
+    visible, hidden = [], 0
+    if len(core) >= 2:
+        db = request.state.db
+        like = Customer.name.ilike(f"%{core}%")
+        own = record_id(params.get("exclude"))
+        if own:
+            like = like & (Customer.id != own)
+        visible = db.execute(select(Customer.id, Customer.name).where(like, scope.customers(request.state.user))
+                             .order_by(Customer.name).limit(SIMILAR)).all()
+        # counted as all minus the visible: NOT of a record rule is unknown where its columns are empty
+        total, seen = db.execute(select(func.count(), func.count(case((scope.customers(request.state.user), 1))))
+                                 .select_from(Customer).where(like)).one()
+        hidden = total - seen
+    return request.app.state.templates.render(request, "core/customers/similar.html",
+                                              {"similar": visible, "hidden": hidden})
+
+
 @requires("core.customer.edit")
 def contact_add(request: Request) -> Response:
     db = request.state.db
@@ -469,6 +508,7 @@ def routes() -> list:
         Route("/customers", customer_list, name="customers"),
         Route("/customers/search", customer_search, name="customer_search"),
         Route("/customers/suggest", customer_suggest, name="customer_suggest"),
+        Route("/customers/similar", customer_similar, name="customer_similar"),
         Route("/customers/new", customer_new, methods=["GET", "POST"], name="customer_new"),
         Route("/customers/reassign", customer_reassign, methods=["GET", "POST"], name="customer_reassign"),
         Route("/customers/{customer_id:int}", customer_detail, name="customer"),
