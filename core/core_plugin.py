@@ -20,12 +20,12 @@ CORE_DIR = Path(__file__).parent
 
 @hookimpl
 def register_models():
-    from . import (audit, calendar_days, config, first_visit, importing, jobs, links, models, notifications, timeline,
-                   two_factor, workflow)
+    from . import (audit, calendar_days, config, first_visit, importing, jobs, links, models, notifications,
+                   saved_views, timeline, two_factor, workflow)
     from .web import sessions
 
     return [models, audit, timeline, config, workflow, jobs, calendar_days, notifications, links, first_visit,
-            sessions, importing, two_factor]
+            sessions, importing, two_factor, saved_views]
 
 
 def _mail_address(value: str) -> None:

@@ -86,8 +86,14 @@ def build_environment(site) -> Environment:
     env.globals.update(site=site, current_language=i18n.current_locale, LANGUAGES=LANGUAGE_NAMES,
                        query=query_string, csrf_token=_CurrentToken(), labelled=template_labelled,
                        aside=template_aside, month_steps=month_steps,
-                       date_range=template_date_range)
+                       date_range=template_date_range, page_path=page_path)
     return env
+
+
+def page_path(request: Request, name: str, /, **params: Any) -> str:
+    """``url_for`` for macros, which do not see a page's context: the path of
+    the route ``name``, built the cheap way (``Templates.path_for``)."""
+    return request.app.state.templates.path_for(request, name, **params)
 
 
 def template_gettext(message: str, **params: Any) -> Markup:

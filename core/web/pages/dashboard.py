@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from ...i18n import gettext as _
 from ...notifications import unread_count
+from ...saved_views import views_of
 from ..endpoint import AUTHENTICATED, requires
 from .waiting import waiting_row
 
@@ -30,7 +31,7 @@ def dashboard(request: Request) -> Response:
     return request.app.state.templates.render(
         request, "core/dashboard.html",
         {"waiting": waiting, "waiting_total": waiting_total, "widgets": widgets,
-         "unread": unread_count(db, user.id), "title": _("Dashboard")})
+         "unread": unread_count(db, user.id), "views": views_of(db, user.id), "title": _("Dashboard")})
 
 
 def routes() -> list:

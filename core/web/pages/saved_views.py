@@ -1,0 +1,92 @@
+"""Saved views (``fuwu.saved_views``): save the list page one is on under a
+name, find it on the dashboard and under /views, rename nothing, delete it.
+
+Each person sees and deletes only their own views (another's id is 404).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ...errors import NotFound
+from ...i18n import gettext as _
+from ...i18n import lazy_gettext as _l
+from ...saved_views import MAX_VIEWS, SavedView, clean_query, views_of
+from ..endpoint import AUTHENTICATED, requires
+from ..forms import Field, Form
+from ..shell import flash_redirect
+from ..templating import root_path
+
+
+def view_form() -> Form:
+    return Form([Field("name", _l("Name of the view"), required=True, max_length=100)])
+
+
+def _page_of(request: Request, path: str) -> str | None:
+    """``path`` if it is a page of this app (a path under its root, never
+    another site's address), else None."""
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc or not parts.path.startswith(root_path(request) + "/") \
+            or parts.path.startswith("//") or len(parts.path) > 300:
+        return None
+    return parts.path
+
+
+@requires(AUTHENTICATED)
+def view_list(request: Request) -> Response:
+    return request.app.state.templates.render(
+        request, "core/views/list.html",
+        {"views": views_of(request.state.db, request.state.user.id), "title": _("My saved views")})
+
+
+@requires(AUTHENTICATED)
+def view_new(request: Request) -> Response:
+    """Reached from a list page's "Save this view" with its path and query."""
+    db, user = request.state.db, request.state.user
+    source = request.query_params if request.method == "GET" else request.state.form
+    path = _page_of(request, str(source.get("path", "")))
+    if path is None:
+        raise NotFound()
+    query = clean_query(str(source.get("query", "")))[:2000]
+    form = view_form()
+    if request.method == "POST":
+        form.load(request.state.form)
+        if "name" not in form.errors:
+            if db.scalar(select(SavedView.id).where(SavedView.staff_id == user.id,
+                                                    SavedView.name == form.values["name"])) is not None:
+                form.error("name", _l("You already have a view of this name."))
+            elif db.scalar(select(func.count()).select_from(SavedView).where(SavedView.staff_id == user.id)) \
+                    >= MAX_VIEWS:
+                form.error("name", _l("You keep %(n)s views already: delete one first.", n=MAX_VIEWS))
+        if not form.errors:
+            view = SavedView(staff_id=user.id, name=form.values["name"], path=path, query=query)
+            db.add(view)
+            return flash_redirect(request, view.url, _("View %(name)s saved.", name=view.name))
+    return request.app.state.templates.render(
+        request, "core/views/new.html",
+        {"form": form, "path": path, "query": query, "title": _("Save this view")},
+        status=422 if form.errors else 200)
+
+
+@requires(AUTHENTICATED)
+def view_delete(request: Request) -> Response:
+    db = request.state.db
+    view = db.scalar(select(SavedView).where(SavedView.id == request.path_params["view_id"],
+                                             SavedView.staff_id == request.state.user.id))
+    if view is None:
+        raise NotFound()
+    db.delete(view)
+    return flash_redirect(request, request.url_for("views").path, _("View %(name)s deleted.", name=view.name))
+
+
+def routes() -> list:
+    return [
+        Route("/views", view_list, name="views"),
+        Route("/views/new", view_new, methods=["GET", "POST"], name="view_new"),
+        Route("/views/{view_id:int}/delete", view_delete, methods=["POST"], name="view_delete"),
+    ]
