@@ -4,6 +4,11 @@ For a deployer moving from spreadsheets, or a coordinator taking over a
 list: every row is checked as the customer form checks it (the same fields,
 lengths and phone rule), names must be new (in the file and in the database),
 and all rows are written or none. Read by ``fuwu.importing``.
+
+With ``update`` a row whose company name is a customer's already updates
+that customer instead (one the importer may see): the cells it fills are
+written, an empty cell leaves the value as it is. So a list kept elsewhere
+can be brought in again after it changed.
 """
 
 from __future__ import annotations
@@ -64,11 +69,20 @@ def _account_types() -> dict[str, str]:
     return names
 
 
+def _existing(db: Session, names) -> dict[str, Customer]:
+    """The customers a file names, by name."""
+    found: dict[str, Customer] = {}
+    for chunk in importing.in_chunks(names):
+        found.update((c.name, c) for c in db.scalars(select(Customer).where(Customer.name.in_(chunk))))
+    return found
+
+
 def validate(db: Session, user, name: str, content: bytes, *, fields: dict, sees_all: bool,
-             max_bytes: int, max_rows: int) -> Result:
+             max_bytes: int, max_rows: int, update: bool = False) -> Result:
     """Every row checked; problems per row and column. ``fields``: the
     customer form's fields by name. ``sees_all``: whether ``user`` sees every
-    department's customers; if not, each row must be one they will see."""
+    department's customers; if not, each row must be one they will see.
+    ``update``: a row naming an existing customer updates it (its ``customer``)."""
     result = Result()
     table = importing.read(name, content, COLUMNS, REQUIRED, max_bytes=max_bytes, max_rows=max_rows)
     if table.problems:
@@ -76,7 +90,7 @@ def validate(db: Session, user, name: str, content: bytes, *, fields: dict, sees
         return result
 
     rows = [(line, {k: importing.text(v) for k, v in cells.items()}) for line, cells in table.rows]
-    taken = importing.existing(db, Customer.name, [cells.get("name", "") for _line, cells in rows])
+    taken = _existing(db, [cells.get("name", "") for _line, cells in rows])
     departments = {d.name: d for d in db.scalars(select(Department))}
     staff = list(db.scalars(select(Staff).where(Staff.active.is_(True))))
     by_username = {s.username: s for s in staff if s.username}
@@ -93,20 +107,31 @@ def validate(db: Session, user, name: str, content: bytes, *, fields: dict, sees
 
         values = importing.parse_cells(fields, FORM_FIELDS, line, cells, bad, formulas)
         company = values.get("name")
+        current = taken.get(company) if update else None
         if company:
             if company in first_row:
                 bad("name", _l("%(name)s is also on row %(row)s of this file."), name=company, row=first_row[company])
-            elif company in taken:
+            elif company in taken and not update:
                 bad("name", _l("A customer with this name already exists."))
             first_row.setdefault(company, line)
+        if current is not None and not (sees_all or current.sales_staff_id == user.id or (
+                current.department_id is not None and current.department_id == user.department_id)):
+            bad("name", _l("A customer with this name exists, but not among those you may see."))
+            current = None
+        if current is not None:
+            # an update writes what the row fills in: an empty cell keeps the customer's value
+            values = {key: value if cells.get(key) else getattr(current, key) for key, value in values.items()}
 
         written_type = cells.get("account_type", "")
-        values["account_type"] = account_types.get(_folded(written_type), None) if written_type else "retail"
+        values["account_type"] = account_types.get(_folded(written_type), None) if written_type else (
+            current.account_type if current is not None else "retail")
         if values["account_type"] is None:
             bad("account_type", _l("Not an account type: %(value)s (use %(choices)s)."), value=written_type,
                 choices=i18n.listed((str(label) for label in ACCOUNT_TYPES.values()), "or"))
 
         department, unknown_department = own_department, False
+        if current is not None:
+            department = next((d for d in departments.values() if d.id == current.department_id), None)
         if cells.get("department"):
             department = departments.get(cells["department"])
             if department is None:
@@ -114,6 +139,9 @@ def validate(db: Session, user, name: str, content: bytes, *, fields: dict, sees
                 unknown_department = True
 
         salesperson = None
+        if current is not None and current.sales_staff_id:
+            salesperson = next((s for s in staff if s.id == current.sales_staff_id), None) or db.get(
+                Staff, current.sales_staff_id)
         if cells.get("salesperson"):
             wanted = cells["salesperson"]
             salesperson = by_username.get(wanted) or (by_name.get(wanted) if wanted not in names_twice else None)
@@ -131,23 +159,39 @@ def validate(db: Session, user, name: str, content: bytes, *, fields: dict, sees
                                  "give %(department)s as the department, or yourself as the salesperson."),
                 department=own_department.name if own_department else "—")
 
-        result.rows.append({**values, "line": line, "department": department, "salesperson": salesperson})
+        result.rows.append({**values, "line": line, "department": department, "salesperson": salesperson,
+                            "customer": current})
     result.problems.sort(key=lambda p: (p.row, list(COLUMNS).index(p.column) if p.column in COLUMNS else -1))
     return result
 
 
-def apply(db: Session, result: Result, user, file_name: str) -> list[Customer]:
-    """Create every checked row's customer (all or nothing: the caller's transaction)."""
-    customers = [
+def apply(db: Session, result: Result, user, file_name: str) -> tuple[list[Customer], list[Customer]]:
+    """Create every checked row's customer, or update it (all or nothing:
+    the caller's transaction); returns (created, updated)."""
+    created = [
         Customer(name=r["name"], account_type=r["account_type"], region=r["region"], office=r["office"],
                  address=r["address"], phone=r["phone"], notes=r["notes"],
                  department_id=r["department"].id if r["department"] else None,
                  sales_staff_id=r["salesperson"].id if r["salesperson"] else None)
-        for r in result.rows
+        for r in result.rows if r.get("customer") is None
     ]
-    db.add_all(customers)
+    db.add_all(created)
+    updated = []
+    for r in result.rows:
+        customer = r.get("customer")
+        if customer is None:
+            continue
+        for key in FORM_FIELDS[1:] + ("account_type",):
+            setattr(customer, key, r[key])
+        customer.department_id = r["department"].id if r["department"] else customer.department_id
+        customer.sales_staff_id = r["salesperson"].id if r["salesperson"] else customer.sales_staff_id
+        if db.is_modified(customer):
+            updated.append(customer)
     db.flush()
-    for customer in customers:
+    for customer in created:
         timeline.append(db, customer.id, N_("Customer record imported by %(staff)s from %(file)s"), kind="created",
                         staff=user.name, file=file_name)
-    return customers
+    for customer in updated:
+        timeline.append(db, customer.id, N_("Customer record updated by %(staff)s from %(file)s"), kind="imported",
+                        staff=user.name, file=file_name)
+    return created, updated

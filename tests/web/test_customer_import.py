@@ -171,3 +171,50 @@ def test_someone_seeing_only_their_department_imports_only_customers_they_will_s
     assert _confirm(b, ok.text).status_code == 303
     listing = b.get("/customers").text
     assert "本部客户" in listing and "自己卖的客户" in listing
+
+
+def test_an_updated_list_updates_the_customers_it_names_and_adds_the_others(web):
+    site, _app, browser = web(demo=False, users=USERS)
+    b = browser("coord")
+    first = (HEADER + "杭州新元软件有限公司,大客户,华东,杭州办事处,杭州市滨江区长江路 1 号,0571-88886666,,sales1,老客户\n").encode()
+    assert _confirm(b, _upload(b, "客户.csv", first).text).status_code == 303
+    site.db.run(lambda s: s.add(Customer(name="销售部的客户", department_id=s.scalar(
+        select(Department.id).where(Department.name == "销售部")))))
+
+    # the same name without the option: refused, as before
+    again = (HEADER + "杭州新元软件有限公司,,,,,0571-99990000,,,\n"
+             "宁波新客户有限公司,,华东,,,,,,\n").encode()
+    refused = _upload(b, "客户.csv", again)
+    assert refused.status_code == 422 and "A customer with this name already exists." in refused.text
+
+    token = b.csrf("/customers/import")
+    dry = b.post("/customers/import", data={"csrf_token": token, "update_existing": "on"},
+                 files={"file": ("客户.csv", again)})
+    assert dry.status_code == 200 and "Import or update 2 customers" in dry.text
+    assert re.search(r"Update</span></td><td>杭州新元软件有限公司</td>", dry.text)
+    assert re.search(r"New</span></td><td>宁波新客户有限公司</td>", dry.text)
+    assert 'name="update_existing" value="on"' in dry.text  # the confirmation keeps the choice
+    action = re.search(r'action="(/customers/import/\d+)"', dry.text).group(1)
+    done = b.post(action, data={"csrf_token": b.csrf("/customers/import"), "update_existing": "on"})
+    assert done.status_code == 303
+    assert "1 customers imported and 1 updated from 客户.csv." in b.get("/customers").text
+    updated = _customer(site, "杭州新元软件有限公司")
+    # the cell filled in is written; the empty ones keep what was there
+    assert (updated.phone, updated.account_type, updated.office, updated.notes) == (
+        "0571-99990000", "key", "杭州办事处", "老客户")
+    assert _customer(site, "宁波新客户有限公司") is not None
+    assert "Customer record updated by coord from 客户.csv" in b.get(f"/customers/{updated.id}").text
+
+    # a customer the importer may not see is not updated through a file either
+    def grant(s):
+        seller = s.scalar(select(Staff).where(Staff.username == "sales1"))
+        seller.roles.append(Role(key="importer", name="Importer",
+                                 permissions=[RolePermission(permission="core.customer.import")]))
+
+    site.db.run(grant)
+    sales = browser("sales1")
+    token = sales.csrf("/customers/import")
+    hidden = sales.post("/customers/import", data={"csrf_token": token, "update_existing": "on"},
+                        files={"file": ("x.csv", (HEADER + "宁波新客户有限公司,,,,,021-1,销售部,,\n").encode())})
+    assert hidden.status_code == 422 and "not among those you may see" in hidden.text
+    assert _customer(site, "宁波新客户有限公司").phone == ""
