@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import weakref
 
-from sqlalchemy import String, func, inspect, literal, select, union_all
+from sqlalchemy import Column, String, Table, func, inspect, literal, select, union_all
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -37,17 +37,23 @@ def _existing_tables(db: Session) -> frozenset[str]:
     return names
 
 
-def uses(db: Session, record: Model) -> dict[str, int]:
-    """``{table name: rows}`` of the rows pointing at ``record``, in one query."""
-    table = record.__table__
-    owned = {relationship.target for relationship in inspect(type(record)).relationships
-             if "delete" in relationship.cascade}
+def pointing_at(db: Session, table: Table, *, skip=()) -> list[Column]:
+    """The foreign-key columns of the database's tables (fuwu's and its
+    plugins') that point at ``table``, except those of the tables in ``skip``."""
     existing = _existing_tables(db)
+    return [key.parent for other in Model.metadata.sorted_tables if other not in skip and other.name in existing
+            for key in other.foreign_keys if key.references(table)]
+
+
+def uses(db: Session, record: Model, *, owned_too: bool = False) -> dict[str, int]:
+    """``{table name: rows}`` of the rows pointing at ``record``, in one
+    query; those it owns (that go when it goes) only with ``owned_too``."""
+    owned = set() if owned_too else {relationship.target for relationship in inspect(type(record)).relationships
+                                     if "delete" in relationship.cascade}
     counts = [
-        select(literal(other.name, String).label("name"), func.count().label("rows"))
-        .select_from(other).where(key.parent == record.id)
-        for other in Model.metadata.sorted_tables if other not in owned and other.name in existing
-        for key in other.foreign_keys if key.references(table)
+        select(literal(column.table.name, String).label("name"), func.count().label("rows"))
+        .select_from(column.table).where(column == record.id)
+        for column in pointing_at(db, record.__table__, skip=owned)
     ]
     if not counts:
         return {}

@@ -15,10 +15,13 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, utcnow
 from .i18n import CORE_DOMAIN, msgid, stored_params, stored_text
+from .i18n import lazy_gettext as _l
 
 
 class TimelineEntry(Base):
     __tablename__ = "core_timeline"
+    __record_label__ = _l("Service history entry")  # how a merge or a deletion names these rows
+    __record_url__ = ""  # shown on its customer's page, not a page of its own
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)

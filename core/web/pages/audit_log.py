@@ -52,7 +52,7 @@ def record_types(request: Request) -> dict[str, RecordType]:
     for mapper in Model.registry.mappers:
         model = mapper.class_
         if getattr(model, "__record_label__", None) is not None and hasattr(model, "__tablename__"):
-            url = model.__record_url__
+            url = getattr(model, "__record_url__", "")  # a table of Base (not Model) may name itself only
             types[model.__tablename__] = RecordType(str(model.__record_label__), root + url if url else "")
     for wf in request.app.state.site.workflows.by_key.values():
         url = wf.url

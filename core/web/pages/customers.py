@@ -11,7 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ... import timeline
+from ... import customer_merge as customer_merge_module
+from ... import references, timeline
+from ...db import check_version
 from ...errors import NotFound
 from ...first_visit import STATUSES as FIRST_VISIT_STATUSES
 from ...first_visit import FirstVisitCall
@@ -27,6 +29,7 @@ from ..forms import Field, Form, record_id, search_text
 from ..pagination import keyset_page
 from ..shell import flash_redirect
 from ..templating import is_fragment_request
+from .audit_log import record_types
 
 SORTS = {"name": Customer.name, "region": Customer.region, "created": Customer.created_at}
 #: a row of the list: plain values, not whole customers, unpacked in this order by
@@ -247,6 +250,54 @@ def _reassign(db, customers: list[Customer], values: dict, by: str) -> int:
             changed = True
         moved += changed
     return moved
+
+
+def merge_form(request: Request) -> Form:
+    return Form([Field("duplicate", _l("Customer entered twice"), kind="record", required=True,
+                       lookup=lookups.customers(request),
+                       help=_l("Its contacts, contracts, history and every other record move to this customer, "
+                               "then it is deleted."))])
+
+
+@requires("core.customer.merge")
+def customer_merge(request: Request) -> Response:
+    """Merge a customer entered twice into this one: first what would move
+    (a POST without ``confirm``), then the merge."""
+    db = request.state.db
+    keep = visible_customer(request, request.path_params["customer_id"])
+    form = merge_form(request)
+    duplicate, moved = None, {}
+    if request.method == "POST":
+        form.load(request.state.form)
+        if not form.errors:
+            duplicate = visible_customer(request, int(form.values["duplicate"]))
+            if duplicate.id == keep.id:
+                form.error("duplicate", _l("Choose another customer than this one."))
+                duplicate = None
+        if duplicate is not None and request.state.form.get("confirm"):
+            check_version(keep, request.state.form.get("version"))
+            name = duplicate.name
+            customer_merge_module.merge(db, keep, duplicate, by=request.state.user.name)
+            return flash_redirect(request, request.url_for("customer", customer_id=keep.id).path,
+                                  _("%(name)s was merged into this customer.", name=name))
+        if duplicate is not None:
+            moved = _moved(request, duplicate)
+    return request.app.state.templates.render(
+        request, "core/customers/merge.html",
+        {"form": form, "customer": keep, "duplicate": duplicate, "moved": moved,
+         "title": _("Merge a duplicate into %(name)s", name=keep.name)},
+        status=422 if form.errors else 200)
+
+
+def _moved(request: Request, duplicate: Customer) -> list[tuple[str, int]]:
+    """What would move with ``duplicate``, named for people: (kind of record, rows)."""
+    types = record_types(request)
+    found = references.uses(request.state.db, duplicate, owned_too=True)
+    shown = []
+    for table_name, rows in found.items():
+        label = types[table_name].label if table_name in types else table_name
+        shown.append((label, rows))
+    return sorted(shown)
 
 
 #: longest note a person may add to a customer's service history
@@ -514,6 +565,7 @@ def routes() -> list:
         Route("/customers/{customer_id:int}", customer_detail, name="customer"),
         Route("/customers/{customer_id:int}/edit", customer_edit, methods=["GET", "POST"], name="customer_edit"),
         Route("/customers/{customer_id:int}/notes", customer_note, methods=["POST"], name="customer_note"),
+        Route("/customers/{customer_id:int}/merge", customer_merge, methods=["GET", "POST"], name="customer_merge"),
         Route("/customers/{customer_id:int}/contacts", contact_add, methods=["POST"], name="contact_add"),
         Route("/customers/{customer_id:int}/contacts/{contact_id:int}/edit", contact_edit, methods=["GET", "POST"],
               name="contact_edit"),

@@ -39,10 +39,12 @@
     var box = document.getElementById("find-q");
     if (box) { event.preventDefault(); box.focus(); }
   });
-  // Let htmx swap error pages (4xx with a body) instead of ignoring them.
+  // Let htmx swap error pages (4xx with a body, and a 500's page with its request id) instead of
+  // ignoring them, which would leave the person looking at a form that seems to do nothing.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
-    if (status === 409 || status === 422 || status === 400 || status === 403 || status === 404 || status === 413) {
+    if (status === 409 || status === 422 || status === 400 || status === 403 || status === 404 || status === 413
+        || status === 500) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
