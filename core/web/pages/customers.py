@@ -1,26 +1,25 @@
-"""Customers (CORE-1): list with search/filter/sort/keyset pages/export, detail, create/edit, contacts."""
+"""Customers (CORE-1): list with search/filter/sort/keyset pages/export,
+detail with notes, create/edit. Contacts are in ``customer_contacts``;
+similar names, merging and reassigning in ``customer_upkeep``."""
 
 from __future__ import annotations
 
 import functools
-from urllib.parse import urlencode
 
-from sqlalchemy import Select, bindparam, case, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ... import customer_merge as customer_merge_module
-from ... import references, timeline
-from ...db import check_version
+from ... import timeline
 from ...errors import NotFound
 from ...first_visit import STATUSES as FIRST_VISIT_STATUSES
 from ...first_visit import FirstVisitCall
-from ...i18n import N_, ngettext
+from ...i18n import N_
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
-from ...models import (ACCOUNT_TYPES, Contact, Contract, Customer, CustomerProduct, Department, Product, Staff,
+from ...models import (ACCOUNT_TYPES, Contract, Customer, CustomerProduct, Department, Product, Staff,
                       customer_regions)
 from .. import lookups, scope
 from ..endpoint import requires
@@ -29,7 +28,6 @@ from ..forms import Field, Form, record_id, search_text
 from ..pagination import keyset_page
 from ..shell import flash_redirect
 from ..templating import is_fragment_request
-from .audit_log import record_types
 
 SORTS = {"name": Customer.name, "region": Customer.region, "created": Customer.created_at}
 #: a row of the list: plain values, not whole customers, unpacked in this order by
@@ -96,7 +94,7 @@ LINKED_FILTERS = {"product": (Product, _l("Purchased software")), "sales": (Staf
 
 
 def filter_values(params) -> dict:
-    """The filters of a list request (or of a form repeating them), as bound values."""
+    """The filters of a list request, as bound values."""
     values = {}
     q = search_text(params)
     if q:
@@ -111,12 +109,12 @@ def filter_values(params) -> dict:
     return values
 
 
-def filtered_query(request: Request, *columns, params=None) -> tuple[Select, dict]:
+def filtered_query(request: Request, *columns) -> tuple[Select, dict]:
     """The customers the user may see that match the search and filters of
-    ``params`` (default: the URL's), as ``select(*columns)`` (default: whole
-    customers), and the values to bind."""
+    the URL, as ``select(*columns)`` (default: whole customers), and the
+    values to bind."""
     rule, values = scope.customer_rule(request.state.user)
-    found = filter_values(request.query_params if params is None else params)
+    found = filter_values(request.query_params)
     return _prepared_query(columns or (Customer,), rule, frozenset(found)), {**values, **found}
 
 
@@ -182,122 +180,6 @@ def customer_list(request: Request) -> Response:
          "chips": linked_filters(request, values), "title": _("Customers"),
          "reassignable": bool({"sales", "department"} & set(values)) and request.state.user.can("core.customer.edit")},
         fragment="results")
-
-
-#: most customers one reassignment moves: each gets an audit row and a history entry
-REASSIGN_MAX = 2000
-
-
-def reassign_form(db) -> Form:
-    return Form([
-        Field("to_sales", _l("New salesperson"), kind="choice",
-              choices=lambda: db.execute(select(Staff.id, Staff.name).where(Staff.active.is_(True))
-                                         .order_by(Staff.name)).all()),
-        Field("to_department", _l("New responsible department"), kind="choice",
-              choices=lambda: db.execute(select(Department.id, Department.name).order_by(Department.name)).all()),
-    ])
-
-
-@requires("core.customer.edit")
-def customer_reassign(request: Request) -> Response:
-    """Hand the customers of a salesperson who leaves, or of a department that
-    is reorganised, to someone else at once: the customers the list shows
-    with its ``sales`` or ``department`` filter (and any others), as many as
-    the reader may see and at most ``REASSIGN_MAX``."""
-    db = request.state.db
-    query, values = filtered_query(request)
-    if not {"sales", "department"} & set(values):
-        raise NotFound()  # only from a salesperson's or a department's customers
-    customers = db.scalars(query.order_by(Customer.name, Customer.id).limit(REASSIGN_MAX + 1), values).all()
-    form = reassign_form(db)
-    if request.method == "POST":
-        form.load(request.state.form)
-        if not form.errors and not (form.values["to_sales"] or form.values["to_department"]):
-            form.error("to_sales", _l("Choose a new salesperson, a new department or both."))
-        if not customers:
-            form.error("to_sales", _l("No customers match any more."))
-        if len(customers) > REASSIGN_MAX:
-            form.error("to_sales", _l("More than %(n)s customers match: narrow the list first.", n=REASSIGN_MAX))
-        if not form.errors:
-            moved = _reassign(db, customers, form.values, request.state.user.name)
-            target = {"sales": form.values["to_sales"]} if form.values["to_sales"] else {
-                "department": form.values["to_department"]}
-            return flash_redirect(request, request.url_for("customers").path + "?" + urlencode(target),
-                                  ngettext("%(num)d customer reassigned.", "%(num)d customers reassigned.", moved))
-    return request.app.state.templates.render(
-        request, "core/customers/reassign.html",
-        {"form": form, "customers": customers[:REASSIGN_MAX], "too_many": len(customers) > REASSIGN_MAX,
-         "chips": linked_filters(request, values), "title": _("Reassign customers")},
-        status=422 if form.errors else 200)
-
-
-def _reassign(db, customers: list[Customer], values: dict, by: str) -> int:
-    """Move ``customers``; each change is audited and written into the customer's history."""
-    sales = db.get(Staff, int(values["to_sales"])) if values["to_sales"] else None
-    department = db.get(Department, int(values["to_department"])) if values["to_department"] else None
-    moved = 0
-    for customer in customers:
-        changed = False
-        if sales is not None and customer.sales_staff_id != sales.id:
-            customer.sales_staff_id = sales.id
-            timeline.append(db, customer.id, N_("Salesperson changed to %(name)s by %(staff)s"), kind="reassigned",
-                            name=sales.name, staff=by)
-            changed = True
-        if department is not None and customer.department_id != department.id:
-            customer.department_id = department.id
-            timeline.append(db, customer.id, N_("Responsible department changed to %(name)s by %(staff)s"),
-                            kind="reassigned", name=department.name, staff=by)
-            changed = True
-        moved += changed
-    return moved
-
-
-def merge_form(request: Request) -> Form:
-    return Form([Field("duplicate", _l("Customer entered twice"), kind="record", required=True,
-                       lookup=lookups.customers(request),
-                       help=_l("Its contacts, contracts, history and every other record move to this customer, "
-                               "then it is deleted."))])
-
-
-@requires("core.customer.merge")
-def customer_merge(request: Request) -> Response:
-    """Merge a customer entered twice into this one: first what would move
-    (a POST without ``confirm``), then the merge."""
-    db = request.state.db
-    keep = visible_customer(request, request.path_params["customer_id"])
-    form = merge_form(request)
-    duplicate, moved = None, {}
-    if request.method == "POST":
-        form.load(request.state.form)
-        if not form.errors:
-            duplicate = visible_customer(request, int(form.values["duplicate"]))
-            if duplicate.id == keep.id:
-                form.error("duplicate", _l("Choose another customer than this one."))
-                duplicate = None
-        if duplicate is not None and request.state.form.get("confirm"):
-            check_version(keep, request.state.form.get("version"))
-            name = duplicate.name
-            customer_merge_module.merge(db, keep, duplicate, by=request.state.user.name)
-            return flash_redirect(request, request.url_for("customer", customer_id=keep.id).path,
-                                  _("%(name)s was merged into this customer.", name=name))
-        if duplicate is not None:
-            moved = _moved(request, duplicate)
-    return request.app.state.templates.render(
-        request, "core/customers/merge.html",
-        {"form": form, "customer": keep, "duplicate": duplicate, "moved": moved,
-         "title": _("Merge a duplicate into %(name)s", name=keep.name)},
-        status=422 if form.errors else 200)
-
-
-def _moved(request: Request, duplicate: Customer) -> list[tuple[str, int]]:
-    """What would move with ``duplicate``, named for people: (kind of record, rows)."""
-    types = record_types(request)
-    found = references.uses(request.state.db, duplicate, owned_too=True)
-    shown = []
-    for table_name, rows in found.items():
-        label = types[table_name].label if table_name in types else table_name
-        shown.append((label, rows))
-    return sorted(shown)
 
 
 #: longest note a person may add to a customer's service history
@@ -442,133 +324,13 @@ def customer_suggest(request: Request) -> Response:
                                               {"names": lookups.customer_names(request, typed)})
 
 
-#: what many company names end with, left out when looking for a name like another
-LEGAL_FORMS = ("股份有限公司", "有限责任公司", "集团有限公司", "有限公司", "股份公司", "集团", "公司", "厂")
-#: similar names shown while a customer's name is typed
-SIMILAR = 5
-
-
-def name_core(name: str) -> str:
-    """The distinctive part of a company name: "杭州恒通电子科技有限公司" -> "杭州恒通电子科技"."""
-    core = name.strip()
-    for form in LEGAL_FORMS:
-        if core.endswith(form):
-            return core[: -len(form)].strip()
-    return core
-
-
-@requires("core.customer.view")
-def customer_similar(request: Request) -> Response:
-    """While a new customer's name is typed (htmx): the customers whose names
-    are like it, so nobody enters a customer twice. Those the reader may not
-    see are only counted, never named."""
-    params = request.query_params
-    core = name_core(search_text(params, "name"))
-    visible, hidden = [], 0
-    if len(core) >= 2:
-        db = request.state.db
-        like = Customer.name.ilike(f"%{core}%")
-        own = record_id(params.get("exclude"))
-        if own:
-            like = like & (Customer.id != own)
-        visible = db.execute(select(Customer.id, Customer.name).where(like, scope.customers(request.state.user))
-                             .order_by(Customer.name).limit(SIMILAR)).all()
-        # counted as all minus the visible: NOT of a record rule is unknown where its columns are empty
-        total, seen = db.execute(select(func.count(), func.count(case((scope.customers(request.state.user), 1))))
-                                 .select_from(Customer).where(like)).one()
-        hidden = total - seen
-    return request.app.state.templates.render(request, "core/customers/similar.html",
-                                              {"similar": visible, "hidden": hidden})
-
-
-@requires("core.customer.edit")
-def contact_add(request: Request) -> Response:
-    db = request.state.db
-    customer = visible_customer(request, request.path_params["customer_id"])
-    form = contact_form()
-    if not form.load(request.state.form):
-        return request.app.state.templates.render(
-            request, "core/customers/contact_form.html", {"customer": customer, "contact_form": form}, status=422)
-    contact = Contact(customer=customer, **form.values)
-    if contact.is_primary:
-        for other in customer.contacts:
-            other.is_primary = False
-    db.add(contact)
-    timeline.append(db, customer.id, N_("Contact %(name)s added"), kind="contact", name=contact.name)
-    return flash_redirect(request, request.url_for("customer", customer_id=customer.id).path,
-                          _("Contact %(name)s added.", name=contact.name))
-
-
-def visible_contact(request: Request) -> tuple[Customer, Contact]:
-    """The contact named in the URL, of a customer the user may see (404 otherwise)."""
-    customer = visible_customer(request, request.path_params["customer_id"])
-    contact = next((c for c in customer.contacts if c.id == request.path_params["contact_id"]), None)
-    if contact is None:
-        raise NotFound()
-    return customer, contact
-
-
-def _render_contact(request: Request, form: Form, customer: Customer, contact: Contact, *, status: int = 200,
-                    conflict: Contact | None = None) -> Response:
-    return request.app.state.templates.render(
-        request, "core/customers/contact_edit.html",
-        {"form": form, "customer": customer, "contact": contact, "conflict": conflict,
-         "title": _("Contact %(name)s", name=contact.name)},
-        status=status, fragment="form")
-
-
-@requires("core.customer.edit")
-def contact_edit(request: Request) -> Response:
-    """Correct a contact's name, position, phone or e-mail, or make them the
-    primary contact: the record (and links issued to it) stays the same."""
-    db = request.state.db
-    customer, contact = visible_contact(request)
-    form = contact_form()
-    if request.method == "GET":
-        return _render_contact(request, form.fill(contact), customer, contact)
-    form.load(request.state.form)
-    if form.outdated(contact, request.state.form):
-        return _render_contact(request, form, customer, contact, status=409, conflict=contact)
-    if form.errors:
-        return _render_contact(request, form, customer, contact, status=422)
-    form.apply(contact)
-    if contact.is_primary:
-        for other in customer.contacts:
-            if other is not contact:
-                other.is_primary = False
-    if db.is_modified(contact):
-        timeline.append(db, customer.id, N_("Contact %(name)s updated"), kind="contact", ref=contact,
-                        name=contact.name)
-    return flash_redirect(request, request.url_for("customer", customer_id=customer.id).path,
-                          _("Contact %(name)s saved.", name=contact.name))
-
-
-@requires("core.customer.edit")
-def contact_delete(request: Request) -> Response:
-    db = request.state.db
-    customer, contact = visible_contact(request)
-    customer.contacts.remove(contact)
-    timeline.append(db, customer.id, N_("Contact %(name)s removed"), kind="contact", name=contact.name)
-    db.flush()
-    return flash_redirect(request, request.url_for("customer", customer_id=customer.id).path,
-                          _("Contact %(name)s removed.", name=contact.name))
-
-
 def routes() -> list:
     return [
         Route("/customers", customer_list, name="customers"),
         Route("/customers/search", customer_search, name="customer_search"),
         Route("/customers/suggest", customer_suggest, name="customer_suggest"),
-        Route("/customers/similar", customer_similar, name="customer_similar"),
         Route("/customers/new", customer_new, methods=["GET", "POST"], name="customer_new"),
-        Route("/customers/reassign", customer_reassign, methods=["GET", "POST"], name="customer_reassign"),
         Route("/customers/{customer_id:int}", customer_detail, name="customer"),
         Route("/customers/{customer_id:int}/edit", customer_edit, methods=["GET", "POST"], name="customer_edit"),
         Route("/customers/{customer_id:int}/notes", customer_note, methods=["POST"], name="customer_note"),
-        Route("/customers/{customer_id:int}/merge", customer_merge, methods=["GET", "POST"], name="customer_merge"),
-        Route("/customers/{customer_id:int}/contacts", contact_add, methods=["POST"], name="contact_add"),
-        Route("/customers/{customer_id:int}/contacts/{contact_id:int}/edit", contact_edit, methods=["GET", "POST"],
-              name="contact_edit"),
-        Route("/customers/{customer_id:int}/contacts/{contact_id:int}/delete", contact_delete, methods=["POST"],
-              name="contact_delete"),
     ]
