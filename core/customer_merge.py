@@ -37,9 +37,8 @@ class MergeConflict(FuwuError):
                          "have only once. Nothing was changed.")
 
 
-def merge(db: Session, keep: Customer, duplicate: Customer, *, by: str) -> dict[str, int]:
-    """Move all of ``duplicate`` to ``keep`` and delete it; returns what moved ({table: rows})."""
-    moved = references.uses(db, duplicate, owned_too=True)
+def merge(db: Session, keep: Customer, duplicate: Customer, *, by: str) -> None:
+    """Move all of ``duplicate`` to ``keep`` and delete it."""
     have = {link.product_id for link in keep.products}
     for link in [link for link in duplicate.products if link.product_id in have]:
         duplicate.products.remove(link)
@@ -63,4 +62,3 @@ def merge(db: Session, keep: Customer, duplicate: Customer, *, by: str) -> dict[
                     kind="merged", name=duplicate.name, staff=by)
     db.delete(duplicate)
     db.flush()
-    return moved

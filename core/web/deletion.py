@@ -20,16 +20,21 @@ class InUse(FuwuError):
     default_message = _l("%(name)s cannot be deleted while it is in use: %(uses)s.")
 
 
+def uses_named(request: Request, record: Model, *, owned_too: bool = False) -> list[tuple[str, int]]:
+    """(what people call a kind of record, rows) of the rows pointing at
+    ``record`` (``fuwu.references.uses``), by name."""
+    types = record_types(request)
+    named = []
+    for table_name, rows in references.uses(request.state.db, record, owned_too=owned_too).items():
+        shown = references.far_end(table_name, record.__tablename__)
+        named.append((types[shown].label if shown in types else shown, rows))
+    return sorted(named)
+
+
 def in_use(request: Request, record: Model) -> str:
     """What uses ``record``, for people ("Staff member (3) and Customer (12)"),
     or "" when nothing does and it may be deleted."""
-    found = references.uses(request.state.db, record)
-    types = record_types(request)
-    parts = []
-    for table_name, rows in found.items():
-        shown = references.far_end(table_name, record.__tablename__)
-        parts.append(aside(types[shown].label if shown in types else shown, rows))
-    return listed(parts)
+    return listed(aside(label, rows) for label, rows in uses_named(request, record))
 
 
 def delete_unused(request: Request, record: Model, name: str, *, then: str, message) -> Response:

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ... import customer_merge, references, timeline
+from ... import customer_merge, timeline
 from ...db import check_version
 from ...errors import NotFound
 from ...i18n import N_, ngettext
@@ -19,10 +19,10 @@ from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ...models import Customer, Department, Staff
 from .. import lookups, scope
+from ..deletion import uses_named
 from ..endpoint import requires
 from ..forms import Field, Form, record_id, search_text
 from ..shell import flash_redirect
-from .audit_log import record_types
 from .customers import filtered_query, linked_filters, visible_customer
 
 
@@ -51,7 +51,7 @@ def customer_similar(request: Request) -> Response:
     visible, hidden = [], 0
     if len(core) >= 2:
         db = request.state.db
-        like = Customer.name.ilike(f"%{core}%")
+        like = Customer.name.icontains(core, autoescape=True)  # a "%" typed is a percent sign
         own = record_id(params.get("exclude"))
         if own:
             like = like & (Customer.id != own)
@@ -147,7 +147,7 @@ def customer_merge_page(request: Request) -> Response:
     db = request.state.db
     keep = visible_customer(request, request.path_params["customer_id"])
     form = merge_form(request)
-    duplicate, moved = None, {}
+    duplicate, moved = None, []
     if request.method == "POST":
         form.load(request.state.form)
         if not form.errors:
@@ -162,23 +162,12 @@ def customer_merge_page(request: Request) -> Response:
             return flash_redirect(request, request.url_for("customer", customer_id=keep.id).path,
                                   _("%(name)s was merged into this customer.", name=name))
         if duplicate is not None:
-            moved = _moved(request, duplicate)
+            moved = uses_named(request, duplicate, owned_too=True)
     return request.app.state.templates.render(
         request, "core/customers/merge.html",
         {"form": form, "customer": keep, "duplicate": duplicate, "moved": moved,
          "title": _("Merge a duplicate into %(name)s", name=keep.name)},
         status=422 if form.errors else 200)
-
-
-def _moved(request: Request, duplicate: Customer) -> list[tuple[str, int]]:
-    """What would move with ``duplicate``, named for people: (kind of record, rows)."""
-    types = record_types(request)
-    found = references.uses(request.state.db, duplicate, owned_too=True)
-    shown = []
-    for table_name, rows in found.items():
-        label = types[table_name].label if table_name in types else table_name
-        shown.append((label, rows))
-    return sorted(shown)
 
 
 def routes() -> list:
