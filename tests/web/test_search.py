@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from fuwu.models import Contact, Contract, Customer, Department
+from fuwu.models import Contact, Contract, Customer, Department, Product
 
 from .test_contracts import english
 
@@ -35,7 +35,6 @@ def test_one_box_finds_each_kind_of_record(web):
     contact, phone, contact_customer, number, contract_customer = site.db.run(pick)
 
     def keys(s):
-        from fuwu.models import Product
         from fuwu_plugins.serial_keys.models import ProductKey
 
         customer, product = s.scalar(select(Customer).order_by(Customer.id)), s.scalar(select(Product))
@@ -50,6 +49,11 @@ def test_one_box_finds_each_kind_of_record(web):
     assert sections(b.get("/search", params={"q": "wang.fang"}).text)["Staff"] == ["王芳"]
     found = sections(b.get("/search", params={"q": "ERP-PRO-2026"}).text)  # a plugin's records too
     assert found["Product keys"] == ["ERP-PRO-2026-0010", "ERP-PRO-2026-0011", "ERP-PRO-2026-0012"]
+
+    # a software product leads to the customers who bought it
+    found = b.get("/search", params={"q": "WMS"}).text
+    wms = site.db.run(lambda s: s.scalar(select(Product.id).where(Product.code == "WMS")))
+    assert f'<a href="/customers?product={wms}">仓储管理系统</a>' in found
 
     # many matches: the first five, and the list with all of them
     page = b.get("/search", params={"q": "有限公司"}).text

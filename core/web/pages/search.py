@@ -1,7 +1,7 @@
 """Search everything (the box at the top of every page): customers, their
-contacts, contracts and staff by name, number or phone, then whatever the
-enabled plugins find (``search_results``), each kind as a section of a few
-hits with a link to its list for the rest.
+contacts, contracts, software products and staff by name, number or phone,
+then whatever the enabled plugins find (``search_results``), each kind as a
+section of a few hits with a link to its list for the rest.
 
 Each section asks only for what the reader may see, one query apiece.
 """
@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ...i18n import gettext as _
-from ...models import Contact, Contract, Customer, Department, Staff
+from ...models import Contact, Contract, Customer, Department, Product, Staff
 from .. import scope
 from ..endpoint import AUTHENTICATED, requires
 from ..forms import search_text
@@ -87,12 +87,27 @@ def _staff(request: Request, text: str) -> list[SearchSection]:
                              more_url=_more(request, "staff", text), order=40)]
 
 
+def _products(request: Request, text: str) -> list[SearchSection]:
+    """Software products by code or name, leading to the customers who bought one."""
+    db, user, like = request.state.db, request.state.user, f"%{text}%"
+    if not user.can("core.customer.view"):
+        return []
+    rows = db.execute(select(Product.id, Product.code, Product.name)
+                      .where(or_(Product.code.ilike(like), Product.name.ilike(like)))
+                      .order_by(Product.name, Product.id).limit(SEARCH_HITS + 1)).all()
+    customers = request.app.state.templates.path_for(request, "customers")
+    return [SearchSection.of(_("Software products"),
+                             [SearchHit(r.name, f"{customers}?product={r.id}", r.code) for r in rows],
+                             more_url=_more(request, "products", text), order=35)]
+
+
 @requires(AUTHENTICATED)
 def search_page(request: Request) -> Response:
     text = search_text(request.query_params)
     sections: list[SearchSection] = []
     if text:
-        sections = _customers(request, text) + _contracts(request, text) + _staff(request, text)
+        sections = (_customers(request, text) + _contracts(request, text) + _products(request, text)
+                    + _staff(request, text))
         sections += request.app.state.site.plugins.collect("search_results", request=request, text=text)
         sections = sorted((s for s in sections if s.hits), key=lambda s: s.order)
     return request.app.state.templates.render(
