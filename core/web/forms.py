@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from ..dates import EARLIEST, LATEST, parse_date
 from ..db import INTEGER_LIMIT, check_version
 from ..errors import StaleEdit
@@ -215,6 +217,15 @@ class Form:
     def apply(self, obj, names: Iterable[str] | None = None) -> None:
         for name in names or [f.name for f in self.fields]:
             setattr(obj, name, self.values[name])
+
+
+def taken(db, model, *conditions, other_than: int | None = None) -> bool:
+    """Whether a row of ``model`` other than the one with id ``other_than``
+    meets ``conditions``: a name or number a form may not give twice."""
+    query = select(model.id).where(*conditions)
+    if other_than is not None:
+        query = query.where(model.id != other_than)
+    return db.scalar(query.limit(1)) is not None
 
 
 def record_id(value) -> int | None:

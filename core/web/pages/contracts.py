@@ -25,7 +25,7 @@ from ...models.contract import contract_product
 from .. import lookups, scope
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
-from ..forms import Field, Form, record_id, search_text
+from ..forms import Field, Form, record_id, search_text, taken
 from ..pagination import keyset_page
 from ..shell import flash_redirect
 
@@ -207,10 +207,7 @@ def _check(db, form: Form, own_id: int | None) -> None:
     """Rules across fields, each reported at the field to correct."""
     values = form.values
     if "number" not in form.errors:
-        taken = select(Contract.id).where(Contract.number == values["number"])
-        if own_id:
-            taken = taken.where(Contract.id != own_id)
-        if db.scalar(taken) is not None:
+        if taken(db, Contract, Contract.number == values["number"], other_than=own_id):
             form.error("number", _l("Another contract already has this number."))
     starts, ends = values.get("starts_on"), values.get("ends_on")
     if starts and ends and ends < starts and "ends_on" not in form.errors:

@@ -24,7 +24,7 @@ from ...models import (ACCOUNT_TYPES, Contract, Customer, CustomerProduct, Depar
 from .. import lookups, scope
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
-from ..forms import Field, Form, record_id, search_text
+from ..forms import Field, Form, record_id, search_text, taken
 from ..pagination import keyset_page
 from ..shell import flash_redirect
 from ..templating import is_fragment_request
@@ -256,13 +256,6 @@ def _save(request: Request, form: Form, customer: Customer) -> None:
         customer.products.append(CustomerProduct(product_id=product_id))
 
 
-def _name_taken(db, name: str, own_id: int | None) -> bool:
-    query = select(Customer.id).where(Customer.name == name)
-    if own_id:
-        query = query.where(Customer.id != own_id)
-    return db.scalar(query) is not None
-
-
 @requires("core.customer.edit")
 def customer_new(request: Request) -> Response:
     db = request.state.db
@@ -270,7 +263,7 @@ def customer_new(request: Request) -> Response:
     if request.method == "GET":
         form.fill(None, account_type="retail", department_id=request.state.user.department_id)
         return _render_edit(request, form, None)
-    if form.load(request.state.form) and _name_taken(db, form.values["name"], None):
+    if form.load(request.state.form) and taken(db, Customer, Customer.name == form.values["name"]):
         form.error("name", _l("A customer with this name already exists."))
     if form.errors:
         return _render_edit(request, form, None, status=422)
@@ -295,7 +288,7 @@ def customer_edit(request: Request) -> Response:
     form.load(request.state.form)
     if form.outdated(customer, request.state.form):
         return _render_edit(request, form, customer, status=409, conflict=customer)
-    if not form.errors and _name_taken(db, form.values["name"], customer.id):
+    if not form.errors and taken(db, Customer, Customer.name == form.values["name"], other_than=customer.id):
         form.error("name", _l("A customer with this name already exists."))
     if form.errors:
         return _render_edit(request, form, customer, status=422)

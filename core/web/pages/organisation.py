@@ -24,7 +24,7 @@ from .. import sessions
 from ..deletion import delete_unused
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
-from ..forms import Field, Form, record_id, search_text
+from ..forms import Field, Form, record_id, search_text, taken
 from ..pagination import keyset_page
 from ..shell import flash_redirect
 from ..templating import translate
@@ -176,10 +176,7 @@ def _check_staff(request: Request, form: Form, staff: Staff | None) -> None:
     db = request.state.db
     values = form.values
     if "code" not in form.errors:
-        taken = select(Staff.id).where(Staff.code == values["code"])
-        if staff is not None:
-            taken = taken.where(Staff.id != staff.id)
-        if db.scalar(taken) is not None:
+        if taken(db, Staff, Staff.code == values["code"], other_than=staff.id if staff else None):
             form.error("code", _l("Another member of staff has this number."))
     hired, probation = values.get("hired_on"), values.get("probation_ends_on")
     if hired and probation and probation < hired and "probation_ends_on" not in form.errors:
@@ -369,12 +366,9 @@ def _render_department_edit(request: Request, form: Form, department: Department
 
 
 def _check_department(db, form: Form, department: Department | None) -> None:
-    if "name" not in form.errors:
-        taken = select(Department.id).where(Department.name == form.values["name"])
-        if department is not None:
-            taken = taken.where(Department.id != department.id)
-        if db.scalar(taken) is not None:
-            form.error("name", _l("A department with this name already exists."))
+    if "name" not in form.errors and taken(db, Department, Department.name == form.values["name"],
+                                           other_than=department.id if department else None):
+        form.error("name", _l("A department with this name already exists."))
 
 
 def _save_department(form: Form, department: Department) -> None:
@@ -489,10 +483,8 @@ def _render_position_edit(request: Request, form: Form, position: Position | Non
 def _check_position(db, form: Form, position: Position | None) -> None:
     if "name" in form.errors or "grade" in form.errors:
         return
-    taken = select(Position.id).where(Position.name == form.values["name"], Position.grade == form.values["grade"])
-    if position is not None:
-        taken = taken.where(Position.id != position.id)
-    if db.scalar(taken) is not None:
+    if taken(db, Position, Position.name == form.values["name"], Position.grade == form.values["grade"],
+             other_than=position.id if position else None):
         form.error("name", _l("This job title already exists with this grade."))
 
 

@@ -22,7 +22,7 @@ from .. import scope
 from ..deletion import delete_unused
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
-from ..forms import Field, Form, search_text
+from ..forms import Field, Form, search_text, taken
 from ..pagination import keyset_page
 from ..shell import flash_redirect
 
@@ -99,10 +99,8 @@ def _check(db, form: Form, product: Product | None) -> None:
                                   ("name", Product.name, _l("A product with this name already exists."))):
         if name in form.errors:
             continue
-        taken = select(Product.id).where(func.lower(column) == form.values[name].lower())
-        if product is not None:
-            taken = taken.where(Product.id != product.id)
-        if db.scalar(taken) is not None:
+        if taken(db, Product, func.lower(column) == form.values[name].lower(),
+                 other_than=product.id if product else None):
             form.error(name, message)
 
 

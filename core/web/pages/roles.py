@@ -30,7 +30,7 @@ from .. import sessions
 from ..deletion import delete_unused
 from ..endpoint import requires
 from ..export import export_response
-from ..forms import Field, Form, record_id
+from ..forms import Field, Form, record_id, taken
 from ..shell import flash_redirect
 from ..templating import translate
 from .organisation import render_staff_detail, visible_staff
@@ -305,8 +305,7 @@ def staff_account(request: Request) -> Response:
         name = form.values["username"]
         if not USERNAME.match(name):
             form.error("username", _l("Use letters, digits, dot, dash and underscore only."))
-        elif db.scalar(select(Staff.id).where(func.lower(Staff.username) == name.lower(),
-                                              Staff.id != staff.id)) is not None:
+        elif taken(db, Staff, func.lower(Staff.username) == name.lower(), other_than=staff.id):
             form.error("username", _l("Another account has this username."))
     if form.errors:
         return render_staff_detail(request, staff, status=422, username=form)
