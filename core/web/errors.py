@@ -12,6 +12,7 @@ from starlette.responses import PlainTextResponse, Response
 from .. import i18n
 from ..i18n import lazy_gettext as _l
 from ..models import Staff
+from .urls import local_path
 
 log = logging.getLogger("fuwu.web")
 
@@ -40,9 +41,7 @@ def came_from(request: Request) -> str | None:
     page with the link), to offer going back to; the referrer policy is
     ``same-origin``, so another site's address never arrives here."""
     referer = urlsplit(request.headers.get("referer", ""))
-    if referer.netloc != request.url.netloc or not referer.path.startswith("/") or referer.path.startswith("//"):
-        return None
-    if referer.path == request.url.path:
+    if referer.netloc != request.url.netloc or local_path(referer.path) is None or referer.path == request.url.path:
         return None
     return referer.path + (f"?{referer.query}" if referer.query else "")
 

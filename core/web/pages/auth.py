@@ -17,6 +17,7 @@ from .. import sessions
 from ..csrf import LOGIN_COOKIE
 from ..endpoint import AUTHENTICATED, SESSION_LIFETIME, public, requires
 from ..shell import flash
+from ..urls import local_path
 
 #: a dummy hash so an unknown username costs the same time as a wrong password
 _DUMMY = hash_password("not a real password")
@@ -28,9 +29,7 @@ def client_ip(request: Request) -> str:
 
 def safe_next(target: str | None) -> str:
     """Only same-site paths: never redirect to another host after sign-in."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
+    return local_path(target) or "/"
 
 
 def _render_login(request: Request, *, error=None, username: str = "", status: int = 200) -> Response:

@@ -21,6 +21,7 @@ from ..endpoint import AUTHENTICATED, requires
 from ..forms import Field, Form
 from ..shell import flash_redirect
 from ..templating import root_path
+from ..urls import local_path
 
 
 def view_form() -> Form:
@@ -31,10 +32,10 @@ def _page_of(request: Request, path: str) -> str | None:
     """``path`` if it is a page of this app (a path under its root, never
     another site's address), else None."""
     parts = urlsplit(path)
-    if parts.scheme or parts.netloc or not parts.path.startswith(root_path(request) + "/") \
-            or parts.path.startswith("//") or len(parts.path) > 300:
+    local = None if parts.scheme or parts.netloc else local_path(parts.path)
+    if local is None or not local.startswith(root_path(request) + "/") or len(local) > 300:
         return None
-    return parts.path
+    return local
 
 
 @requires(AUTHENTICATED)
