@@ -30,6 +30,8 @@ from .i18n import lazy_gettext as _l
 from .money import AMOUNT_LIMIT
 
 CONFIG_NAME = "fuwu.toml"
+#: below this, not even a small import file would fit in a request
+MIN_UPLOAD_BYTES = 64 * 1024
 
 
 @dataclass
@@ -48,6 +50,7 @@ class Config:
     #: the address people reach the site at ("https://fuwu.example.com"), for links
     #: in e-mails and exports; empty: the address each request came in at
     public_url: str = ""
+    #: the largest request with a file (an import, an attachment); 413 beyond
     max_upload_bytes: int = 10 * 1024 * 1024
     max_form_bytes: int = 1024 * 1024
     #: how long an app process may reuse a sign-in it read (0: read every request)
@@ -84,6 +87,10 @@ class Config:
         if public_url and not _is_web_address(public_url):
             raise ConfigError(_l("%(path)s: public_url %(url)s is not a web address such as "
                                  "https://fuwu.example.com."), path=path, url=public_url)
+        upload = site.get("max_upload_bytes", cls.max_upload_bytes)
+        if type(upload) is not int or upload < MIN_UPLOAD_BYTES:
+            raise ConfigError(_l("%(path)s: max_upload_bytes must be a whole number of bytes, at least %(min)s."),
+                              path=path, min=MIN_UPLOAD_BYTES)
         config = cls(
             home=home,
             database_url=env.get("FUWU_DATABASE_URL") or data.get("database", {}).get("url", ""),
@@ -96,6 +103,7 @@ class Config:
             https=bool(site.get("https", False)),
             public_url=public_url,
             session_cache_seconds=float(site.get("session_cache_seconds", 60.0)),
+            max_upload_bytes=upload,
             extra=data,
         )
         return config

@@ -10,6 +10,8 @@ from datetime import time, timedelta
 from pathlib import Path
 
 from . import hookimpl
+from .attachments import DEFAULT_TYPES as DEFAULT_ATTACHMENT_TYPES
+from .attachments import parse_types as parse_attachment_types
 from .calendar_days import parse_hours
 from .config import Setting
 from .i18n import lazy_gettext as _l
@@ -20,12 +22,12 @@ CORE_DIR = Path(__file__).parent
 
 @hookimpl
 def register_models():
-    from . import (audit, calendar_days, config, first_visit, importing, jobs, links, models, notifications,
-                   saved_views, timeline, two_factor, workflow)
+    from . import (attachments, audit, calendar_days, config, first_visit, importing, jobs, links, models,
+                   notifications, saved_views, timeline, two_factor, workflow)
     from .web import sessions
 
     return [models, audit, timeline, config, workflow, jobs, calendar_days, notifications, links, first_visit,
-            sessions, importing, two_factor, saved_views]
+            sessions, importing, two_factor, saved_views, attachments]
 
 
 def _mail_address(value: str) -> None:
@@ -74,6 +76,13 @@ def register_settings():
                 minimum=1, maximum=365),
         Setting("core.import_max_kb", int, 2048, _l("Largest file a list import takes (KB)"),
                 minimum=16, maximum=10240),
+        Setting("core.attachment_max_kb", int, 8192, _l("Largest file that may be attached to a record (KB)"),
+                help=_l("The server's limit on any upload (max_upload_bytes in fuwu.toml, 10 MB unless changed) "
+                        "applies as well."),
+                minimum=16, maximum=102400),
+        Setting("core.attachment_types", str, DEFAULT_ATTACHMENT_TYPES, _l("File types that may be attached"),
+                help=_l("Extensions, separated by commas. A file's content must match its extension."),
+                check=parse_attachment_types),
         Setting("core.import_max_rows", int, 5000, _l("Most rows a list import takes at once"),
                 minimum=10, maximum=50000),
     ]

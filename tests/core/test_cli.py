@@ -93,6 +93,23 @@ def test_a_public_url_that_is_no_web_address_stops_start_up_with_a_message(home)
     assert "fuwu.example.com is not a web address" in r.stderr, r.stderr
 
 
+def test_the_upload_limit_is_read_from_fuwu_toml_and_a_wrong_one_stops_start_up(home):
+    from fuwu.config import Config
+
+    config = home / "fuwu.toml"
+    text = config.read_text(encoding="utf-8")
+    with_limit = lambda value: text.replace('timezone = "Asia/Shanghai"',  # noqa: E731
+                                            f'timezone = "Asia/Shanghai"\nmax_upload_bytes = {value}')
+    for wrong in ("1000", '"20 MB"'):
+        config.write_text(with_limit(wrong), encoding="utf-8")
+        r = fuwu(home, "db", "current")
+        assert r.returncode != 0 and "Traceback" not in r.stderr
+        assert "max_upload_bytes must be a whole number of bytes" in r.stderr, r.stderr
+    config.write_text(with_limit(20 * 1024 * 1024), encoding="utf-8")
+    assert fuwu(home, "db", "current").returncode == 0
+    assert Config.load(home).max_upload_bytes == 20 * 1024 * 1024
+
+
 def test_user_add_and_passwd_hash_with_argon2id(home):
     r = fuwu(home, "user", "add", "li.qiang", "--name", "李强", "--role", "engineer", "--password", "correct horse")
     assert r.returncode == 0, r.stderr

@@ -23,6 +23,7 @@ from ...i18n import lazy_gettext as _l
 from ...models import CONTRACT_KINDS, Contract, Customer, Product, Staff
 from ...models.contract import contract_product
 from .. import lookups, scope
+from ..attachment_panel import panel
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
 from ..forms import Field, Form, record_id, search_text, taken
@@ -184,14 +185,22 @@ def contract_list(request: Request) -> Response:
 
 @requires("core.contract.view")
 def contract_detail(request: Request) -> Response:
+    return render_contract(request, visible_contract(request, request.path_params["contract_id"]))
+
+
+def render_contract(request: Request, contract: Contract, *, file_error: str = "", status: int = 200) -> Response:
     db = request.state.db
-    contract = visible_contract(request, request.path_params["contract_id"])
+    upload_url = (request.app.state.templates.path_for(request, "contract_file_add", contract_id=contract.id)
+                  if request.state.user.can("core.contract.edit") else None)
     signed_by = db.get(Staff, contract.signed_by_id) if contract.signed_by_id else None
     today = request.app.state.site.day_of()
     return request.app.state.templates.render(
         request, "core/contracts/detail.html",
         {"contract": contract, "signed_by": signed_by, "kinds": CONTRACT_KINDS, "today": today,
-         "state": warranty(contract, today), "title": contract.number})
+         "state": warranty(contract, today), "title": contract.number,
+         "files": panel(request, customer_id=contract.customer_id, contract_id=contract.id,
+                        upload_url=upload_url, error=file_error)},
+        status=status)
 
 
 def _render_edit(request: Request, form: Form, contract: Contract | None, *, status: int = 200,

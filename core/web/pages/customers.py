@@ -22,6 +22,7 @@ from ...i18n import lazy_gettext as _l
 from ...models import (ACCOUNT_TYPES, Contract, Customer, CustomerProduct, Department, Product, Staff,
                       customer_regions)
 from .. import lookups, scope
+from ..attachment_panel import panel
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
 from ..forms import Field, Form, record_id, search_text, taken
@@ -196,7 +197,8 @@ def customer_detail(request: Request) -> Response:
     return render_detail(request, visible_customer(request, request.path_params["customer_id"]))
 
 
-def render_detail(request: Request, customer: Customer, *, note: Form | None = None, status: int = 200) -> Response:
+def render_detail(request: Request, customer: Customer, *, note: Form | None = None, file_error: str = "",
+                  status: int = 200) -> Response:
     db = request.state.db
     contracts = db.scalars(select(Contract).where(Contract.customer_id == customer.id)
                            .order_by(Contract.signed_on.desc())).all()
@@ -211,6 +213,10 @@ def render_detail(request: Request, customer: Customer, *, note: Form | None = N
          "contact_form": contact_form(), "note_form": note or note_form(), "title": customer.name,
          "first_visit": first_visit,
          "first_visit_statuses": FIRST_VISIT_STATUSES,
+         "files": panel(request, customer_id=customer.id,
+                        upload_url=request.app.state.templates.path_for(
+                            request, "customer_file_add", customer_id=customer.id),
+                        error=file_error),
          # timeline entries translate themselves; Jinja's ``_`` only works inside templates
          "gettext_plain": _},
         fragment="timeline" if request.query_params.get("before") else None, status=status)

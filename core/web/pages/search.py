@@ -1,5 +1,5 @@
 """Search everything (the box at the top of every page): customers, their
-contacts, contracts, software products and staff by name, number or phone,
+contacts and files, contracts, software products and staff by name, number or phone,
 then whatever the enabled plugins find (``search_results``), each kind as a
 section of a few hits with a link to its list for the rest.
 
@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ...attachments import Attachment
 from ...i18n import gettext as _
 from ...models import Contact, Contract, Customer, Department, Product, Staff
 from .. import scope
@@ -71,6 +72,25 @@ def _contracts(request: Request, text: str) -> list[SearchSection]:
                              more_url=_more(request, "contracts", text), order=30)]
 
 
+def _files(request: Request, text: str) -> list[SearchSection]:
+    """Files by name or description, on their customer's or contract's page."""
+    db, user, like = request.state.db, request.state.user, f"%{text}%"
+    if not user.can("core.customer.view"):
+        return []
+    rows = db.execute(
+        select(Attachment.file_name, Attachment.description, Attachment.contract_id, Customer.id,
+               Customer.name.label("customer"))
+        .join(Customer, Customer.id == Attachment.customer_id)
+        .where(scope.customers(user), or_(Attachment.file_name.ilike(like), Attachment.description.ilike(like)))
+        .order_by(Attachment.id.desc()).limit(SEARCH_HITS + 1)).all()
+    customer = request.app.state.templates.path_prefix(request, "customer")
+    contract = request.app.state.templates.path_prefix(request, "contract")
+    # a file has no list of its own: the newest few, on the pages that show them
+    return [SearchSection.of(_("Files"), [
+        SearchHit(r.file_name, f"{contract}{r.contract_id}#files" if r.contract_id else f"{customer}{r.id}#files",
+                  _joined(r.customer, r.description)) for r in rows], order=25)]
+
+
 def _staff(request: Request, text: str) -> list[SearchSection]:
     db, user, like = request.state.db, request.state.user, f"%{text}%"
     if not user.can("core.staff.view"):
@@ -106,8 +126,8 @@ def search_page(request: Request) -> Response:
     text = search_text(request.query_params)
     sections: list[SearchSection] = []
     if text:
-        sections = (_customers(request, text) + _contracts(request, text) + _products(request, text)
-                    + _staff(request, text))
+        sections = (_customers(request, text) + _files(request, text) + _contracts(request, text)
+                    + _products(request, text) + _staff(request, text))
         sections += request.app.state.site.plugins.collect("search_results", request=request, text=text)
         sections = sorted((s for s in sections if s.hits), key=lambda s: s.order)
     return request.app.state.templates.render(
