@@ -64,6 +64,12 @@ def parse_types(value: str) -> list[str]:
     return found
 
 
+def limits(site, db: Session) -> tuple[int, list[str]]:
+    """The largest file (KB) and the extensions the deployer accepts, from the settings."""
+    return (site.settings.get("core.attachment_max_kb", db),
+            parse_types(site.settings.get("core.attachment_types", db)))
+
+
 class Attachment(Model):
     __tablename__ = "core_attachment"
     __record_label__ = _l("File")  # the audit log's and a merge's name for it

@@ -20,11 +20,9 @@ def panel(request: Request, *, customer_id: int, contract_id: int | None = None,
     """What ``core/attachments/panel.html`` shows: the files of the customer
     (or of its one contract), which the reader may delete, and the upload
     form's action (None: no form)."""
-    site = request.app.state.site
     user = request.state.user
     files = attachments.listed(request.state.db, customer_id=customer_id, contract_id=contract_id)
-    types = attachments.parse_types(site.settings.get("core.attachment_types", request.state.db))
+    max_kb, types = attachments.limits(request.app.state.site, request.state.db)
     return {"files": files, "deletable": {f.attachment.id for f in files if may_delete(user, f.attachment)},
-            "upload_url": upload_url, "error": error, "types": types,
-            "accept": ",".join("." + ext for ext in types),
-            "max_kb": site.settings.get("core.attachment_max_kb", request.state.db)}
+            "upload_url": upload_url, "error": error, "types": types, "max_kb": max_kb,
+            "accept": ",".join("." + ext for ext in types)}

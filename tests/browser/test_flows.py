@@ -300,3 +300,34 @@ def test_slash_opens_the_search_box_and_finds_across_records(browse, live):
     page.locator("#q").press("/")
     expect(page.locator("#q")).to_be_focused()
     expect(page.locator("#q")).to_have_value("/")
+
+
+def test_a_scanned_contract_is_attached_and_downloaded_with_its_name(browse, live, tmp_path):
+    page = browse("admin").page
+    open_customer(page, "上海浦江精密机械有限公司")
+    # loaded whole, so no boosted swap is still settling while the file is chosen
+    page.goto(page.locator("section.panel", has_text=live.tr(ZH, "Contracts")).locator("tbody a").first
+              .get_attribute("href"))
+    files = page.locator("#files")
+    expect(files).to_contain_text(live.tr(ZH, "No files yet."))
+    scan = tmp_path / "合同扫描件.pdf"
+    scan.write_bytes(b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n")
+    files.locator("#f-file").set_input_files(scan)
+    files.locator("#f-file-description").fill("双方盖章页")
+    files.get_by_role("button", name=live.tr(ZH, "Attach"), exact=True).click()
+    expect(page.locator(".flash")).to_have_text(live.tr(ZH, "File %(name)s attached.", name="合同扫描件.pdf"))
+    row = page.locator("#files tbody tr", has_text="合同扫描件.pdf")
+    expect(row).to_contain_text("双方盖章页")
+    with page.expect_download() as download:
+        row.locator("a", has_text="合同扫描件.pdf").click()
+    assert download.value.suggested_filename == "合同扫描件.pdf"
+    assert open(download.value.path(), "rb").read() == scan.read_bytes()
+    # a program renamed is refused at the field, and the page stays
+    fake = tmp_path / "报价.pdf"
+    fake.write_bytes(b"MZ\x90\x00" + b"\x00" * 64)
+    files = page.locator("#files")
+    files.locator("#f-file").set_input_files(fake)
+    files.get_by_role("button", name=live.tr(ZH, "Attach"), exact=True).click()
+    expect(page.locator("#files .error")).to_have_text(
+        live.tr(ZH, "The file's content is not what its name says (.%(ext)s).", ext="pdf"))
+    expect(page.locator("#files tbody tr")).to_have_count(1)

@@ -208,3 +208,48 @@ def test_the_search_box_finds_a_file_by_its_name_or_description_for_who_sees_its
         hit = re.search(r'<a href="/contracts/%d#files">scan-0042.pdf</a>' % kid, page)
         assert hit and "附件测试有限公司 · 年度维护协议盖章页" in page, text
     assert "scan-0042.pdf" not in browser("north").get("/search", params={"q": "scan-0042"}).text
+
+
+def test_a_plugin_keeps_a_file_with_a_customer_through_the_documented_calls(web, make_plugin):
+    make_plugin("callshots", plugin='''
+        from sqlalchemy import select
+        from starlette.responses import PlainTextResponse
+        from starlette.routing import Route
+
+        from fuwu import attachments
+        from fuwu.errors import NotFound
+        from fuwu.models import Customer
+        from fuwu.web import scope
+        from fuwu.web.endpoint import requires
+
+        @requires("core.customer.view")
+        def screenshot(request):
+            db, user = request.state.db, request.state.user
+            customer = db.scalar(select(Customer).where(Customer.id == request.path_params["customer_id"],
+                                                        scope.customers(user)))
+            if customer is None:
+                raise NotFound()
+            max_kb, types = attachments.limits(request.state.site, db)
+            upload = attachments.checked(request.state.form.get("file"), max_kb=max_kb, types=types)
+            if isinstance(upload, str):
+                return PlainTextResponse(upload, status_code=422)
+            kept = attachments.keep(db, upload, customer_id=customer.id, staff_id=user.id,
+                                    description="hotline screenshot")
+            return PlainTextResponse(str(kept.id), status_code=201)
+
+        @hookimpl
+        def register_routes():
+            return [Route("/{customer_id:int}/screenshot", screenshot, methods=["POST"])]
+    ''')
+    site, app, browser = web(["callshots"], demo=False, users=USERS)
+    cid, _kid = _customer_with_contract(site)
+    eng = browser("eng")
+    sent = eng.submit(f"/callshots/{cid}/screenshot", files={"file": ("报错截图.png", PNG, "image/png")})
+    assert sent.status_code == 201
+    refused = eng.submit(f"/callshots/{cid}/screenshot", files={"file": ("报错截图.png", PDF, "image/png")})
+    assert refused.status_code == 422 and "not what its name says (.png)" in html.unescape(refused.text)
+    page = eng.get(f"/customers/{cid}").text
+    assert re.search(r'<a href="/files/%s" hx-boost="false" download>报错截图.png</a>' % sent.text, page)
+    assert "hotline screenshot" in page and eng.get(f"/files/{sent.text}").content == PNG
+    assert browser("north").submit(f"/callshots/{cid}/screenshot",
+                                   files={"file": ("x.png", PNG, "image/png")}).status_code == 404

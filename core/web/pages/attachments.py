@@ -24,8 +24,8 @@ from ...i18n import N_
 from ...i18n import gettext as _
 from ...models import Customer
 from .. import scope
-from ..endpoint import requires
 from ..attachment_panel import may_delete
+from ..endpoint import requires
 from ..forms import record_id
 from ..shell import flash_redirect
 from .contracts import render_contract, visible_contract
@@ -33,10 +33,8 @@ from .customers import render_detail, visible_customer
 
 
 def _received(request: Request) -> attachments.Upload | str:
-    settings = request.app.state.site.settings
-    db = request.state.db
-    return attachments.checked(request.state.form.get("file"), max_kb=settings.get("core.attachment_max_kb", db),
-                               types=attachments.parse_types(settings.get("core.attachment_types", db)))
+    max_kb, types = attachments.limits(request.app.state.site, request.state.db)
+    return attachments.checked(request.state.form.get("file"), max_kb=max_kb, types=types)
 
 
 def _description(request: Request) -> str:
