@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import references, timeline
+from .db import Model
 from .errors import FuwuError
 from .first_visit import FirstVisitCall
 from .i18n import N_
@@ -35,6 +36,14 @@ class MergeConflict(FuwuError):
     status = 409
     default_message = _l("The two customers cannot be merged: both have a %(table)s record that a customer may "
                          "have only once. Nothing was changed.")
+
+
+def _record_label(table) -> object:
+    """What people call a row of ``table`` (its model's ``__record_label__``), else the table's name."""
+    for mapper in Model.registry.mappers:
+        if mapper.local_table is table and getattr(mapper.class_, "__record_label__", None) is not None:
+            return mapper.class_.__record_label__
+    return table.name
 
 
 def merge(db: Session, keep: Customer, duplicate: Customer, *, by: str) -> None:
@@ -56,7 +65,7 @@ def merge(db: Session, keep: Customer, duplicate: Customer, *, by: str) -> None:
             with db.begin_nested():
                 db.execute(update(column.table).where(column == duplicate.id).values({column.name: keep.id}))
         except IntegrityError as exc:
-            raise MergeConflict(table=column.table.name) from exc
+            raise MergeConflict(table=_record_label(column.table)) from exc
     db.expire(duplicate)  # what it held has moved: deleting it must not take any of it along
     timeline.append(db, keep.id, N_("%(name)s, entered twice, merged into this customer by %(staff)s"),
                     kind="merged", name=duplicate.name, staff=by)

@@ -87,3 +87,40 @@ def test_merging_refuses_itself_a_stale_page_and_those_without_the_right(web):
     assert stale.status_code == 409
     assert browser("eng").submit(f"/customers/{keep_id}/merge", {"duplicate": "杭州恒通电子"}).status_code == 403
     assert site.db.run(lambda s: s.get(Customer, dup_id)) is not None
+
+
+def test_a_merge_that_would_give_a_customer_two_of_a_once_per_customer_record_changes_nothing(web, make_plugin):
+    make_plugin("onceper", plugin='''
+        from sqlalchemy import ForeignKey, String
+        from sqlalchemy.orm import Mapped, mapped_column
+
+        from fuwu.db import Model
+        from fuwu.i18n import lazy_gettext as _l
+
+        class ServiceCharter(Model):
+            """One signed service charter per customer."""
+            __tablename__ = "test_onceper_charter"
+            __record_label__ = _l("Service charter")
+            customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), unique=True)
+            title: Mapped[str] = mapped_column(String(50))
+    ''')
+    site, app, browser = web(["contracts", "serial_keys", "onceper"], users=USERS)
+    from fuwu_test_onceper.plugin import ServiceCharter
+
+    ServiceCharter.__table__.create(site.db.engine)  # what the plugin's migration would make
+    keep_id, dup_id, _products = _setup(site)
+    site.db.run(lambda s: s.add_all([ServiceCharter(customer_id=keep_id, title="2026"),
+                                     ServiceCharter(customer_id=dup_id, title="2025")]))
+    coord = english(browser("coord"))
+    version = site.db.run(lambda s: s.get(Customer, keep_id).version)
+    r = coord.submit(f"/customers/{keep_id}/merge", {"duplicate": "杭州恒通电子", "confirm": "1", "version": version})
+    assert r.status_code == 409
+    assert "both have a Service charter record that a customer may have only once. Nothing was changed." in r.text
+
+    def state(s):
+        return (s.get(Customer, dup_id) is not None,
+                sorted(s.scalars(select(Contact.name).where(Contact.customer_id == dup_id))),
+                s.scalar(select(Contract.customer_id).where(Contract.number == "HT-DUP-1")),
+                sorted(s.execute(select(ServiceCharter.customer_id, ServiceCharter.title)).all()))
+
+    assert site.db.run(state) == (True, ["李工"], dup_id, sorted([(keep_id, "2026"), (dup_id, "2025")]))
