@@ -22,12 +22,12 @@ CORE_DIR = Path(__file__).parent
 
 @hookimpl
 def register_models():
-    from . import (attachments, audit, calendar_days, config, first_visit, importing, jobs, links, models,
-                   notifications, saved_views, timeline, two_factor, workflow)
+    from . import (attachments, audit, calendar_days, config, first_visit, follow_ups, importing, jobs, links,
+                   models, notifications, saved_views, timeline, two_factor, workflow)
     from .web import sessions
 
     return [models, audit, timeline, config, workflow, jobs, calendar_days, notifications, links, first_visit,
-            sessions, importing, two_factor, saved_views, attachments]
+            sessions, importing, two_factor, saved_views, attachments, follow_ups]
 
 
 def _mail_address(value: str) -> None:
@@ -147,3 +147,10 @@ def register_jobs():
         Job("core.prune_sign_ins", prune_sign_ins, label=_l("Delete sign-in attempts older than the days kept")),
         Job("core.prune_import_files", prune_files, label=_l("Delete uploaded import files never confirmed")),
     ]
+
+
+@hookimpl
+def customer_panels(request, customer):
+    from .web.pages.follow_ups import panel
+
+    return [panel(request, customer)]

@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import follow_ups
 from .models import Contact, Contract, Customer, CustomerProduct, Department, Position, Product, Role, Staff
 from .passwords import hash_password
 from .seed import sync_roles
@@ -107,6 +108,13 @@ CUSTOMERS = [
 ]
 
 
+#: (scheduled by, for, due in days, what to do) on the first customers
+FOLLOW_UPS = [
+    ("S003", "S003", 0, "回电确认系统升级日期，并提醒服务合同续约"),
+    ("S003", "S004", 2, "上门前电话确认机房开放时间"),
+]
+
+
 def _get_or_add(session: Session, model, key: dict, **values):
     row = session.scalar(select(model).filter_by(**key))
     if row is None:
@@ -167,6 +175,9 @@ def load_core(site, session: Session, today: date | None = None) -> None:
                              amount=(amount * Decimal("0.12")).quantize(Decimal("0.01")),
                              service_level="gold" if kind == "key" else "standard",
                              products=[products[c] for c in codes], signed_by_id=staff["S003"].id))
+        if i < len(FOLLOW_UPS):  # what waits on the service manager's and an engineer's dashboards
+            by, assignee, days, note = FOLLOW_UPS[i]
+            follow_ups.schedule(session, customer, staff[assignee], today + timedelta(days=days), note, by=staff[by])
 
 
 def load(site, today: date | None = None) -> None:

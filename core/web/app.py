@@ -27,14 +27,14 @@ from .templating import Templates, theme_dir
 def core_routes() -> list:
     from .pages import (
         attachments, audit_log, auth, calendar_admin, contracts, customer_contacts, customer_import, customer_upkeep, customers,
-        dashboard, first_visits, links,
+        dashboard, first_visits, follow_ups, links,
         notifications, organisation, password_reset, products, profile, roles, saved_views, search, settings_admin,
         sign_ins, staff_import, two_factor, waiting,
     )
 
     routes: list = []
     for module in (dashboard, auth, profile, customers, customer_contacts, customer_upkeep, customer_import, contracts,
-                   attachments, products, first_visits, staff_import,
+                   attachments, products, first_visits, follow_ups, staff_import,
                    organisation, roles, settings_admin, calendar_admin, notifications, links, password_reset, two_factor,
                    waiting, audit_log, sign_ins, search, saved_views):
         routes += module.routes()

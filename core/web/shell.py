@@ -23,6 +23,7 @@ FLASH_COOKIE = "fuwu_flash"
 CORE_MENU = [
     # (permission, label, route name, section, order)
     ("core.customer.view", _l("Customers"), "customers", _l("Customers"), 10),
+    ("core.customer.view", _l("Follow-ups"), "follow_ups", _l("Customers"), 11),
     ("core.customer.view", _l("First-visit calls"), "first_visits", _l("Customers"), 12),
     ("core.contract.view", _l("Contracts"), "contracts", _l("Customers"), 15),
     ("core.customer.view", _l("Software products"), "products", _l("Customers"), 17),

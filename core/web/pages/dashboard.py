@@ -7,7 +7,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ...follow_ups import FollowUp, open_for
 from ...i18n import gettext as _
+from ...models import Customer
 from ...notifications import unread_count
 from ...saved_views import views_of
 from ..endpoint import AUTHENTICATED, requires
@@ -28,10 +30,15 @@ def dashboard(request: Request) -> Response:
     waiting_total = len(tasks) if len(tasks) <= SHOWN else db.scalar(
         select(func.count()).select_from(site.workflows.waiting_query(user).subquery()))
     widgets = sorted(site.plugins.collect("dashboard_widgets", request=request), key=lambda w: w.order)
+    due = []
+    if user.can("core.customer.view"):  # my open follow-ups, the earliest due first
+        due = db.execute(open_for(user.id).add_columns(Customer.name).join(Customer, Customer.id == FollowUp.customer_id)
+                         .limit(SHOWN + 1)).all()
     return request.app.state.templates.render(
         request, "core/dashboard.html",
         {"waiting": waiting, "waiting_total": waiting_total, "widgets": widgets,
-         "unread": unread_count(db, user.id), "views": views_of(db, user.id), "title": _("Dashboard")})
+         "unread": unread_count(db, user.id), "views": views_of(db, user.id), "title": _("Dashboard"),
+         "follow_ups": due[:SHOWN], "more_follow_ups": len(due) > SHOWN, "today": site.day_of()})
 
 
 def routes() -> list:
