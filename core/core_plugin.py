@@ -72,6 +72,9 @@ def register_settings():
         Setting("core.first_visit_digest_time", time, time(18, 0), _l("Time of the first-visit needs digest"),
                 rule="CORE-2", help=_l("After work: the needs recorded during the day go to the department "
                                        "heads at this local time.")),
+        Setting("core.follow_up_reminder_time", time, time(9, 0), _l("Time of the reminder of follow-ups due"),
+                help=_l("Each day at this local time, whoever has follow-ups due that day or before is told "
+                        "once, in the app and by e-mail.")),
         Setting("core.link_valid_days", int, 14, _l("Days a link sent to a customer stays valid"),
                 minimum=1, maximum=365),
         Setting("core.import_max_kb", int, 2048, _l("Largest file a list import takes (KB)"),
@@ -134,6 +137,7 @@ def default_role_grants():
 @hookimpl
 def register_jobs():
     from .first_visit import digest_job
+    from .follow_ups import reminder_job
     from .importing import prune_files
     from .jobs import Job
     from .notifications import send_mail_job
@@ -143,6 +147,8 @@ def register_jobs():
         # Checked often, sends once a day: the job itself waits for the digest time.
         Job("core.first_visit_digest", digest_job, every=timedelta(minutes=15),
             label=_l("Send the day's first-visit needs to the department heads")),
+        Job("core.follow_up_reminders", reminder_job, every=timedelta(minutes=15),
+            label=_l("Remind staff of the follow-ups due")),
         Job("core.send_mail", send_mail_job, every=timedelta(minutes=5), label=_l("Send queued e-mail")),
         Job("core.prune_sign_ins", prune_sign_ins, label=_l("Delete sign-in attempts older than the days kept")),
         Job("core.prune_import_files", prune_files, label=_l("Delete uploaded import files never confirmed")),

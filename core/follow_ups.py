@@ -23,6 +23,12 @@ from .models import Customer, Staff
 
 #: the longest text of a follow-up and of its outcome
 TEXT_LENGTH = 500
+#: the list of one's own open follow-ups (the page ``follow_ups``), where a reminder leads
+LIST_PATH = "/follow-ups"
+
+
+#: ``follow_ups.reminder_job`` mails no more items than this to one person at once
+REMINDER_ITEMS = 20
 
 
 class AlreadyDone(FuwuError):
@@ -43,6 +49,8 @@ class FollowUp(Model):
     note: Mapped[str] = mapped_column(String(TEXT_LENGTH), info={"label": _l("To do")})
     done_at: Mapped[datetime | None] = mapped_column(info={"label": _l("Done at")})
     outcome: Mapped[str] = mapped_column(String(TEXT_LENGTH), default="", info={"label": _l("Follow-up result")})
+    #: the day its reminder went out (once, on the day it is due or the first run after)
+    reminded_on: Mapped[date | None]
 
     def __str__(self) -> str:
         return self.note
@@ -74,3 +82,30 @@ def open_for(staff_id: int):
     """The open follow-ups of one person, the earliest due first (a query)."""
     return (select(FollowUp).where(FollowUp.assigned_to_id == staff_id, FollowUp.done_at.is_(None))
             .order_by(FollowUp.due_on, FollowUp.id))
+
+
+def reminder_job(site, session: Session, now: datetime) -> int:
+    """After the reminder time of a day, tell each person once which of their
+    open follow-ups are due (that day or before, not reminded yet); returns
+    how many follow-ups were in the reminders. Run often: it waits for the time."""
+    from .notifications import notify
+
+    local = now.astimezone(site.zone)
+    if local.time() < site.settings.get("core.follow_up_reminder_time", session):
+        return 0
+    rows = session.execute(
+        select(FollowUp, Customer.name).join(Customer, Customer.id == FollowUp.customer_id)
+        .join(Staff, Staff.id == FollowUp.assigned_to_id)
+        .where(FollowUp.done_at.is_(None), FollowUp.reminded_on.is_(None), FollowUp.due_on <= local.date(),
+               Staff.active)
+        .order_by(FollowUp.assigned_to_id, FollowUp.due_on, FollowUp.id)).all()
+    by_person: dict[int, list] = {}
+    for follow_up, customer in rows:
+        by_person.setdefault(follow_up.assigned_to_id, []).append((follow_up, customer))
+    for staff_id, items in by_person.items():
+        shown = "; ".join(f"{customer}: {f.note}" for f, customer in items[:REMINDER_ITEMS])
+        notify(session, session.get(Staff, staff_id), N_("Follow-ups due: %(items)s"), url=LIST_PATH, email=True,
+               items=shown + ("; …" if len(items) > REMINDER_ITEMS else ""))
+        for follow_up, _customer in items:
+            follow_up.reminded_on = local.date()
+    return len(rows)

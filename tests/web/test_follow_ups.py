@@ -13,9 +13,12 @@ from sqlalchemy import select
 
 from fuwu.follow_ups import FollowUp
 from fuwu.models import Customer, Department, Staff
-from fuwu.notifications import Notification
+from fuwu import jobs
+from fuwu.notifications import Notification, OutboxMail
 
 from .test_performance import counting
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 USERS = {"eng": (["engineer"], "华东服务组"), "mate": (["engineer"], "华东服务组"),
          "north": (["engineer"], "华北服务组"), "lead": (["service_manager"], "华东服务组"),
@@ -146,3 +149,44 @@ def test_the_list_shows_mine_or_everyones_i_may_see_exports_them_and_costs_the_s
     few = queries()
     site.db.run(lambda s: add(s, 20, "mate"))
     assert queries() == few
+
+
+def test_whoever_has_follow_ups_due_is_reminded_once_after_the_reminder_time(web):
+    site, app, browser = web(demo=False, users=USERS)
+    (first, second), ids = _setup(site, "提醒客户甲", "提醒客户乙")
+    day = date(2026, 12, 1)
+
+    def add(s):
+        for customer, staff, due, note, done in [(first, "eng", day, "今天回电", False),
+                                                 (second, "eng", day - timedelta(days=2), "补寄发票", False),
+                                                 (first, "eng", day + timedelta(days=1), "明天上门", False),
+                                                 (second, "mate", day, "已经办完", True)]:
+            s.add(FollowUp(customer_id=customer, assigned_to_id=ids[staff], due_on=due, note=note,
+                           done_at=datetime(2026, 11, 30, tzinfo=SHANGHAI) if done else None))
+
+    site.db.run(add)
+
+    def told():
+        with site.db.session(write=False) as s:
+            return ([(n.staff_id, n.params["items"]) for n in s.scalars(select(Notification).order_by(Notification.id))],
+                    [(m.to_addr, m.body) for m in s.scalars(select(OutboxMail).order_by(OutboxMail.id))])
+
+    def run(hour, minute, days=0):
+        now = datetime.combine(day + timedelta(days=days), datetime.min.time(), tzinfo=SHANGHAI).replace(
+            hour=hour, minute=minute)
+        assert jobs.run_due(site, only="core.follow_up_reminders", force=True, now=now) == [
+            ("core.follow_up_reminders", "done")]
+
+    run(8, 30)  # before the reminder time (09:00 unless set)
+    assert told() == ([], [])
+    run(9, 5)
+    run(9, 20)  # once a day, not at every run
+    notes, mails = told()
+    assert notes == [(ids["eng"], "提醒客户乙: 补寄发票; 提醒客户甲: 今天回电")]
+    assert len(mails) == 1 and mails[0][0] == "eng@example.com" and "补寄发票" in mails[0][1]
+    run(9, 5, days=1)  # the next day, tomorrow's visit is due
+    notes, _mails = told()
+    assert notes[1:] == [(ids["eng"], "提醒客户甲: 明天上门")]
+    eng = browser("eng")
+    page = eng.get("/notifications").text
+    assert "Follow-ups due: 提醒客户甲: 明天上门" in page and 'href="/follow-ups"' in page

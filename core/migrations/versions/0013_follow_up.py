@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column('note', sa.String(length=500), nullable=False),
         sa.Column('done_at', fuwu.db.AwareDateTime(timezone=True), nullable=True),
         sa.Column('outcome', sa.String(length=500), nullable=False),
+        sa.Column('reminded_on', sa.Date(), nullable=True),
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('created_at', fuwu.db.AwareDateTime(timezone=True), nullable=False),
         sa.Column('updated_at', fuwu.db.AwareDateTime(timezone=True), nullable=False),

@@ -156,7 +156,7 @@ def follow_up_list(request: Request) -> Response:
 
 def routes() -> list:
     return [
-        Route("/follow-ups", follow_up_list, name="follow_ups"),
+        Route(follow_ups.LIST_PATH, follow_up_list, name="follow_ups"),
         Route("/customers/{customer_id:int}/follow-ups", follow_up_add, methods=["POST"], name="follow_up_add"),
         Route("/follow-ups/{follow_up_id:int}/done", follow_up_done, methods=["POST"], name="follow_up_done"),
     ]
