@@ -331,7 +331,9 @@ def search_results(request, text):
     the record rules, e.g. ``fuwu.web.scope.customers(request.state.user)``).
     Read at most ``fuwu.web.ui.SEARCH_HITS + 1`` rows, one query per section,
     and build the section with ``SearchSection.of`` so it shows the first
-    few and links to your list page for the rest.
+    few and links to your list page for the rest. ``SearchHit.of(title, url,
+    *details)`` writes the hit's second line from the details that are not
+    empty (its customer, its state), separated by " · ".
 
     Returns a list of ``fuwu.web.ui.SearchSection``.
 

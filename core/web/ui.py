@@ -49,6 +49,11 @@ class SearchHit:
     url: str
     detail: str = ""
 
+    @classmethod
+    def of(cls, title: str, url: str, *details: Any) -> SearchHit:
+        """A hit whose detail line is ``details`` that are not empty, joined by " · "."""
+        return cls(title, url, " · ".join(str(d) for d in details if d))
+
 
 @dataclass(frozen=True)
 class SearchSection:

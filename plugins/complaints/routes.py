@@ -126,7 +126,7 @@ def search_section(request: Request, text: str) -> list:
                | Complaint.contact_phone.ilike(like))
         .order_by(Complaint.received_at.desc(), Complaint.id.desc()).limit(SEARCH_HITS + 1)).all()
     prefix = request.app.state.templates.path_prefix(request, "complaints:detail")
-    hits = [SearchHit(r.number, f"{prefix}{r.id}", f"{r.customer} · {rules.STATES.get(r.state, r.state)}") for r in rows]
+    hits = [SearchHit.of(r.number, f"{prefix}{r.id}", r.customer, rules.STATES.get(r.state, r.state)) for r in rows]
     more = request.url_for("complaints:list").path + "?" + urlencode({"q": text})
     return [SearchSection.of(_("Complaints"), hits, more_url=more, order=60)]
 

@@ -149,8 +149,7 @@ def search_section(request: Request, text: str) -> list:
         return []
     keys = services.candidates(request.state.db, text, scope.customers(request.state.user), limit=SEARCH_HITS + 1)
     prefix = request.app.state.templates.path_prefix(request, "serial_keys:key")
-    hits = [SearchHit(k.serial_number, f"{prefix}{k.id}",
-                      " · ".join(filter(None, [k.customer.name, k.product.name, k.dongle_number])))
+    hits = [SearchHit.of(k.serial_number, f"{prefix}{k.id}", k.customer.name, k.product.name, k.dongle_number)
             for k in keys]
     more = request.url_for("serial_keys:list").path + "?" + urlencode({"q": text})
     return [SearchSection.of(_("Product keys"), hits, more_url=more, order=50)]

@@ -24,10 +24,6 @@ from ..forms import search_text
 from ..ui import SEARCH_HITS, SearchHit, SearchSection
 
 
-def _joined(*parts) -> str:
-    return " · ".join(str(p) for p in parts if p)
-
-
 def _more(request: Request, route: str, text: str) -> str:
     return request.app.state.templates.path_for(request, route) + "?" + urlencode({"q": text})
 
@@ -49,11 +45,11 @@ def _customers(request: Request, text: str) -> list[SearchSection]:
         .order_by(Contact.name, Contact.id).limit(SEARCH_HITS + 1)).all()
     prefix = request.app.state.templates.path_prefix(request, "customer")
     return [
-        SearchSection.of(_("Customers"), [SearchHit(c.name, f"{prefix}{c.id}", _joined(c.region, c.phone))
+        SearchSection.of(_("Customers"), [SearchHit.of(c.name, f"{prefix}{c.id}", c.region, c.phone)
                                           for c in customers],
                          more_url=_more(request, "customers", text), order=10),
         # a contact has no list of its own: the first few, on their customers' pages
-        SearchSection.of(_("Contacts"), [SearchHit(c.name, f"{prefix}{c.id}", _joined(c.customer, c.phone, c.email))
+        SearchSection.of(_("Contacts"), [SearchHit.of(c.name, f"{prefix}{c.id}", c.customer, c.phone, c.email)
                                          for c in contacts], order=20),
     ]
 
@@ -87,8 +83,8 @@ def _files(request: Request, text: str) -> list[SearchSection]:
     contract = request.app.state.templates.path_prefix(request, "contract")
     # a file has no list of its own: the newest few, on the pages that show them
     return [SearchSection.of(_("Files"), [
-        SearchHit(r.file_name, f"{contract}{r.contract_id}#files" if r.contract_id else f"{customer}{r.id}#files",
-                  _joined(r.customer, r.description)) for r in rows], order=25)]
+        SearchHit.of(r.file_name, f"{contract}{r.contract_id}#files" if r.contract_id else f"{customer}{r.id}#files",
+                     r.customer, r.description) for r in rows], order=25)]
 
 
 def _staff(request: Request, text: str) -> list[SearchSection]:
@@ -102,7 +98,7 @@ def _staff(request: Request, text: str) -> list[SearchSection]:
                    Staff.phone.ilike(like), Staff.email.ilike(like)))
         .order_by(Staff.active.desc(), Staff.name, Staff.id).limit(SEARCH_HITS + 1)).all()
     prefix = request.app.state.templates.path_prefix(request, "staff_detail")
-    return [SearchSection.of(_("Staff"), [SearchHit(r.name, f"{prefix}{r.id}", _joined(r.code, r.department, r.phone))
+    return [SearchSection.of(_("Staff"), [SearchHit.of(r.name, f"{prefix}{r.id}", r.code, r.department, r.phone)
                                           for r in rows],
                              more_url=_more(request, "staff", text), order=40)]
 
