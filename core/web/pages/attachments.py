@@ -32,45 +32,40 @@ from .contracts import render_contract, visible_contract
 from .customers import render_detail, visible_customer
 
 
-def _received(request: Request) -> attachments.Upload | str:
-    max_kb, types = attachments.limits(request.app.state.site, request.state.db)
-    return attachments.checked(request.state.form.get("file"), max_kb=max_kb, types=types)
-
-
-def _description(request: Request) -> str:
-    return str(request.state.form.get("description") or "").strip()
+def _attach(request: Request, *, customer_id: int, contract=None, refused, back: str) -> Response:
+    """Keep the posted file with the customer (and its contract), or answer
+    ``refused(message)`` (the page again, 422) when it is no fit file."""
+    db, user = request.state.db, request.state.user
+    max_kb, types = attachments.limits(request.app.state.site, db)
+    upload = attachments.checked(request.state.form.get("file"), max_kb=max_kb, types=types)
+    if isinstance(upload, str):
+        return refused(upload)
+    attachment = attachments.keep(db, upload, customer_id=customer_id, contract_id=contract.id if contract else None,
+                                  description=str(request.state.form.get("description") or "").strip(),
+                                  staff_id=user.id)
+    if contract is None:
+        timeline.append(db, customer_id, N_("%(staff)s attached the file %(file)s"), kind="file", ref=attachment,
+                        staff=user.name, file=attachment.file_name)
+    else:
+        timeline.append(db, customer_id, N_("%(staff)s attached the file %(file)s to contract %(number)s"),
+                        kind="file", ref=attachment, staff=user.name, file=attachment.file_name,
+                        number=contract.number)
+    return flash_redirect(request, back + "#files", _("File %(name)s attached.", name=attachment.file_name))
 
 
 @requires("core.customer.view")
 def customer_file_add(request: Request) -> Response:
     customer = visible_customer(request, request.path_params["customer_id"])
-    upload = _received(request)
-    if isinstance(upload, str):
-        return render_detail(request, customer, file_error=upload, status=422)
-    user = request.state.user
-    db = request.state.db
-    attachment = attachments.keep(db, upload, customer_id=customer.id, description=_description(request),
-                                  staff_id=user.id)
-    timeline.append(db, customer.id, N_("%(staff)s attached the file %(file)s"), kind="file", ref=attachment,
-                    staff=user.name, file=attachment.file_name)
-    return flash_redirect(request, request.url_for("customer", customer_id=customer.id).path + "#files",
-                          _("File %(name)s attached.", name=attachment.file_name))
+    return _attach(request, customer_id=customer.id, back=request.url_for("customer", customer_id=customer.id).path,
+                   refused=lambda message: render_detail(request, customer, file_error=message, status=422))
 
 
 @requires("core.contract.edit")
 def contract_file_add(request: Request) -> Response:
     contract = visible_contract(request, request.path_params["contract_id"])
-    upload = _received(request)
-    if isinstance(upload, str):
-        return render_contract(request, contract, file_error=upload, status=422)
-    user = request.state.user
-    db = request.state.db
-    attachment = attachments.keep(db, upload, customer_id=contract.customer_id, contract_id=contract.id,
-                                  description=_description(request), staff_id=user.id)
-    timeline.append(db, contract.customer_id, N_("%(staff)s attached the file %(file)s to contract %(number)s"),
-                    kind="file", ref=attachment, staff=user.name, file=attachment.file_name, number=contract.number)
-    return flash_redirect(request, request.url_for("contract", contract_id=contract.id).path + "#files",
-                          _("File %(name)s attached.", name=attachment.file_name))
+    return _attach(request, customer_id=contract.customer_id, contract=contract,
+                   back=request.url_for("contract", contract_id=contract.id).path,
+                   refused=lambda message: render_contract(request, contract, file_error=message, status=422))
 
 
 def visible_file(request: Request) -> Attachment:
