@@ -11,7 +11,7 @@ from ...follow_ups import FollowUp, open_for
 from ...i18n import gettext as _
 from ...models import Customer
 from ...notifications import unread_count
-from ...saved_views import views_of
+from ...saved_views import shared_with, views_of
 from ..endpoint import AUTHENTICATED, requires
 from .waiting import waiting_row
 
@@ -37,7 +37,8 @@ def dashboard(request: Request) -> Response:
     return request.app.state.templates.render(
         request, "core/dashboard.html",
         {"waiting": waiting, "waiting_total": waiting_total, "widgets": widgets,
-         "unread": unread_count(db, user.id), "views": views_of(db, user.id), "title": _("Dashboard"),
+         "unread": unread_count(db, user.id), "views": views_of(db, user.id),
+         "shared_views": shared_with(db, user), "title": _("Dashboard"),
          "follow_ups": due[:SHOWN], "more_follow_ups": len(due) > SHOWN, "today": site.day_of()})
 
 

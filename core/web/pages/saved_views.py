@@ -1,7 +1,9 @@
 """Saved views (``fuwu.saved_views``): save the list page one is on under a
-name, find it on the dashboard and under /views, rename nothing, delete it.
+name, share it with one's department or everyone, find it on the dashboard
+and under /views, rename it, delete it.
 
-Each person sees and deletes only their own views (another's id is 404).
+Only the person who saved a view changes or deletes it (another's id is 404);
+those it is shared with open it, and the page checks their permissions.
 """
 
 from __future__ import annotations
@@ -16,16 +18,24 @@ from starlette.routing import Route
 from ...errors import NotFound
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
-from ...saved_views import MAX_VIEWS, SavedView, clean_query, views_of
+from ...saved_views import MAX_VIEWS, SHARING, SavedView, clean_query, shared_with, views_of
 from ..endpoint import AUTHENTICATED, requires
-from ..forms import Field, Form
+from ..forms import Field, Form, taken
 from ..shell import flash_redirect
 from ..templating import root_path
 from ..urls import local_path
 
 
 def view_form() -> Form:
-    return Form([Field("name", _l("Name of the view"), required=True, max_length=100)])
+    return Form([Field("name", _l("Name of the view"), required=True, max_length=100),
+                 # not given: only me
+                 Field("shared", _l("Who sees it"), kind="choice", choices=SHARING.items())])
+
+
+def _check_name(db, form: Form, user, view_id: int | None = None) -> None:
+    if "name" not in form.errors and taken(db, SavedView, SavedView.staff_id == user.id,
+                                           SavedView.name == form.values["name"], other_than=view_id):
+        form.error("name", _l("You already have a view of this name."))
 
 
 def _page_of(request: Request, path: str) -> str | None:
@@ -40,9 +50,11 @@ def _page_of(request: Request, path: str) -> str | None:
 
 @requires(AUTHENTICATED)
 def view_list(request: Request) -> Response:
+    db, user = request.state.db, request.state.user
     return request.app.state.templates.render(
         request, "core/views/list.html",
-        {"views": views_of(request.state.db, request.state.user.id), "title": _("My saved views")})
+        {"views": views_of(db, user.id), "shared": shared_with(db, user), "sharing": SHARING,
+         "title": _("My saved views")})
 
 
 @requires(AUTHENTICATED)
@@ -55,17 +67,17 @@ def view_new(request: Request) -> Response:
         raise NotFound()
     query = clean_query(str(source.get("query", "")))[:2000]
     form = view_form()
-    if request.method == "POST":
+    if request.method == "GET":
+        form.fill(None, name="", shared="me")
+    else:
         form.load(request.state.form)
-        if "name" not in form.errors:
-            if db.scalar(select(SavedView.id).where(SavedView.staff_id == user.id,
-                                                    SavedView.name == form.values["name"])) is not None:
-                form.error("name", _l("You already have a view of this name."))
-            elif db.scalar(select(func.count()).select_from(SavedView).where(SavedView.staff_id == user.id)) \
-                    >= MAX_VIEWS:
-                form.error("name", _l("You keep %(n)s views already: delete one first.", n=MAX_VIEWS))
+        _check_name(db, form, user)
+        if not form.errors and db.scalar(select(func.count()).select_from(SavedView)
+                                         .where(SavedView.staff_id == user.id)) >= MAX_VIEWS:
+            form.error("name", _l("You keep %(n)s views already: delete one first.", n=MAX_VIEWS))
         if not form.errors:
-            view = SavedView(staff_id=user.id, name=form.values["name"], path=path, query=query)
+            view = SavedView(staff_id=user.id, name=form.values["name"], path=path, query=query,
+                             shared=form.values["shared"] or "me")
             db.add(view)
             return flash_redirect(request, view.url, _("View %(name)s saved.", name=view.name))
     return request.app.state.templates.render(
@@ -74,13 +86,43 @@ def view_new(request: Request) -> Response:
         status=422 if form.errors else 200)
 
 
+def _own_view(request: Request) -> SavedView:
+    view = request.state.db.scalar(select(SavedView).where(SavedView.id == request.path_params["view_id"],
+                                                           SavedView.staff_id == request.state.user.id))
+    if view is None:
+        raise NotFound()
+    return view
+
+
+def _render_edit(request: Request, form: Form, view: SavedView, *, status: int = 200,
+                 conflict: SavedView | None = None) -> Response:
+    return request.app.state.templates.render(
+        request, "core/views/edit.html",
+        {"form": form, "view": view, "conflict": conflict, "sharing": SHARING,
+         "title": _("View %(name)s", name=view.name)}, status=status)
+
+
+@requires(AUTHENTICATED)
+def view_edit(request: Request) -> Response:
+    """Rename a view or change who sees it."""
+    view = _own_view(request)
+    form = view_form()
+    if request.method == "GET":
+        return _render_edit(request, form.fill(view), view)
+    form.load(request.state.form)
+    if form.outdated(view, request.state.form):
+        return _render_edit(request, form, view, status=409, conflict=view)
+    _check_name(request.state.db, form, request.state.user, view.id)
+    if form.errors:
+        return _render_edit(request, form, view, status=422)
+    view.name, view.shared = form.values["name"], form.values["shared"] or "me"
+    return flash_redirect(request, request.url_for("views").path, _("Changes saved."))
+
+
 @requires(AUTHENTICATED)
 def view_delete(request: Request) -> Response:
     db = request.state.db
-    view = db.scalar(select(SavedView).where(SavedView.id == request.path_params["view_id"],
-                                             SavedView.staff_id == request.state.user.id))
-    if view is None:
-        raise NotFound()
+    view = _own_view(request)
     db.delete(view)
     return flash_redirect(request, request.url_for("views").path, _("View %(name)s deleted.", name=view.name))
 
@@ -89,5 +131,6 @@ def routes() -> list:
     return [
         Route("/views", view_list, name="views"),
         Route("/views/new", view_new, methods=["GET", "POST"], name="view_new"),
+        Route("/views/{view_id:int}/edit", view_edit, methods=["GET", "POST"], name="view_edit"),
         Route("/views/{view_id:int}/delete", view_delete, methods=["POST"], name="view_delete"),
     ]
