@@ -25,8 +25,6 @@ from .models import Customer, Staff
 TEXT_LENGTH = 500
 #: the list of one's own open follow-ups (the page ``follow_ups``), where a reminder leads
 LIST_PATH = "/follow-ups"
-
-
 #: ``follow_ups.reminder_job`` mails no more items than this to one person at once
 REMINDER_ITEMS = 20
 
