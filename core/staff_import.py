@@ -5,6 +5,10 @@ phone, hiring date), numbers and usernames must be new in the file and in
 the database, and all rows are written or none. Usernames and roles are
 taken only from someone who may manage accounts (``core.role.manage``), as
 on the staff form. Read by ``fuwu.importing``.
+
+Asked to update, a row whose staff number is already someone's updates
+that person with the cells it fills (an empty cell keeps the value): HR's
+list of new phones and departments, brought in the same way.
 """
 
 from __future__ import annotations
@@ -69,11 +73,12 @@ def _roles(db: Session, labels) -> dict[str, Role]:
 
 
 def validate(db: Session, name: str, content: bytes, *, fields: dict, manages_accounts: bool, position_labels,
-             role_labels, max_bytes: int, max_rows: int) -> Result:
+             role_labels, max_bytes: int, max_rows: int, update: bool = False) -> Result:
     """Every row checked; problems per row and column. ``fields``: the staff
     form's fields by name; ``position_labels`` and ``role_labels``: the names
     the pages give a position and a role in each language, so a file may name
-    them as any reader sees them (the dry run and the import may be read in two)."""
+    them as any reader sees them (the dry run and the import may be read in two).
+    ``update``: a row with an existing staff number updates that person (its ``staff``)."""
     result = Result()
     table = importing.read(name, content, COLUMNS, REQUIRED, max_bytes=max_bytes, max_rows=max_rows)
     if table.problems:
@@ -83,9 +88,10 @@ def validate(db: Session, name: str, content: bytes, *, fields: dict, manages_ac
             for line, cells in table.rows]
     departments = {d.name: d for d in db.scalars(select(Department))}
     positions = _positions(db, position_labels)
+    positions_by_id = {p.id: p for p in db.scalars(select(Position))} if update else {}
     roles = _roles(db, role_labels)
-    taken_codes = set(db.scalars(select(Staff.code)))
-    taken_usernames = {u.lower() for u in db.scalars(select(func.lower(Staff.username))) if u}
+    existing = {person.code: person for person in db.scalars(select(Staff))}
+    taken_usernames = {u.lower(): i for i, u in db.execute(select(Staff.id, func.lower(Staff.username))) if u}
     formulas = importing.Formulas(name, content, table.positions)
     first_code: dict[str, int] = {}
     first_username: dict[str, int] = {}
@@ -101,14 +107,22 @@ def validate(db: Session, name: str, content: bytes, *, fields: dict, manages_ac
         values = importing.parse_cells(fields, FORM_FIELDS, line, cells, bad, formulas)
 
         code = values.get("code")
+        current = existing.get(code) if update else None
         if code:
             if code in first_code:
                 bad("code", _l("%(number)s is also on row %(row)s of this file."), number=code, row=first_code[code])
-            elif code in taken_codes:
+            elif code in existing and not update:
                 bad("code", _l("Another member of staff has this number."))
             first_code.setdefault(code, line)
+        if current is not None:
+            # an update writes what the row fills in: an empty cell keeps the person's value
+            values = {key: value if cells.get(key) not in (None, "") else getattr(current, key)
+                      for key, value in values.items()}
 
         department = position = None
+        if current is not None:  # looked up, not loaded row by row
+            department = next((d for d in departments.values() if d.id == current.department_id), None)
+            position = positions_by_id.get(current.position_id)
         if cells.get("department"):
             department = departments.get(cells["department"])
             if department is None:
@@ -132,10 +146,12 @@ def validate(db: Session, name: str, content: bytes, *, fields: dict, manages_ac
             elif username.lower() in first_username:
                 bad("username", _l("%(name)s is also on row %(row)s of this file."), name=username,
                     row=first_username[username.lower()])
-            elif username.lower() in taken_usernames:
+            elif taken_usernames.get(username.lower(), current.id if current else None) != (
+                    current.id if current else None):
                 bad("username", _l("Another account has this username."))
             first_username.setdefault(username.lower(), line)
-        chosen_roles = []
+        # an update keeps the roles unless the row names others
+        chosen_roles = list(current.roles) if current is not None and not cells.get("roles") else []
         for role_name in ROLE_SEPARATORS.split(cells.get("roles", "")) if manages_accounts else ():
             if role_name.strip():
                 role = roles.get(_folded(role_name))
@@ -144,22 +160,38 @@ def validate(db: Session, name: str, content: bytes, *, fields: dict, manages_ac
                 elif role not in chosen_roles:
                     chosen_roles.append(role)
 
+        if current is not None and not username:
+            username = current.username
         result.rows.append({**values, "line": line, "department": department, "position": position,
-                            "username": username or None, "roles": chosen_roles})
+                            "username": username or None, "roles": chosen_roles, "staff": current})
     result.problems.sort(key=lambda p: (p.row, list(COLUMNS).index(p.column) if p.column in COLUMNS else -1))
     return result
 
 
-def apply(db: Session, result: Result) -> list[Staff]:
-    """Create every checked row's member of staff (all or nothing: the caller's transaction)."""
+def apply(db: Session, result: Result) -> tuple[list[Staff], list[Staff]]:
+    """Create every checked row's member of staff, or update them (all or
+    nothing: the caller's transaction); returns (created, updated)."""
     people = [
         Staff(code=r["code"], name=r["name"], email=r["email"], phone=r["phone"], hired_on=r["hired_on"],
               department_id=r["department"].id if r["department"] else None,
               position_id=r["position"].id if r["position"] else None,
               username=r["username"], roles=list(r["roles"]), active=True)
-        for r in result.rows
+        for r in result.rows if r.get("staff") is None
     ]
     db.add_all(people)
+    updated = []
+    for r in result.rows:
+        person = r.get("staff")
+        if person is None:
+            continue
+        for key in ("name", "email", "phone", "hired_on", "username"):
+            setattr(person, key, r[key])
+        person.department_id = r["department"].id if r["department"] else None
+        person.position_id = r["position"].id if r["position"] else None
+        if set(person.roles) != set(r["roles"]):
+            person.roles = list(r["roles"])
+        if db.is_modified(person):
+            updated.append(person)
     db.flush()
-    return people
+    return people, updated
 

@@ -111,3 +111,39 @@ def test_staff_import_needs_its_permission_and_the_template_reads_back(web):
     assert _confirm(eng, r.text).status_code == 403
     assert _confirm(b, r.text).status_code == 303
     assert _person(site, "S401").phone == "13800000002"
+
+
+def test_asked_to_update_a_known_staff_number_updates_that_person_with_the_cells_it_fills(web):
+    site, _app, browser = web(demo=False, users=USERS)
+    site.db.run(lambda s: s.add(Staff(code="S200", name="孙丽", email="sun.li@example.com", phone="010-1111",
+                                      username="sun.li")))
+    b = browser("boss")
+    csv = (HEADER + "S200,孙丽,客服部,,,139 0000 0200,,,服务工程师\n"
+           "S201,周杰,客服部,,,,,,\n").encode("utf-8-sig")
+    # without the box ticked a known number is refused, as before
+    plain = _upload(b, "员工.csv", csv)
+    assert "Another member of staff has this number." in plain.text and 'id="import-preview"' not in plain.text
+    token = b.csrf("/staff/import")
+    r = b.post("/staff/import", data={"csrf_token": token, "update_existing": "on"},
+               files={"file": ("员工.csv", csv)})
+    assert r.status_code == 200 and 'id="import-preview"' in r.text
+    assert r.text.count('<span class="tag warn">Update</span>') == 1 and "Import or update 2 staff" in r.text
+    assert _confirm(b, r.text, update_existing="on").status_code == 303
+    assert "1 staff imported and 1 updated from 员工.csv." in b.get("/staff").text
+    sun = _person(site, "S200")
+    department = site.db.run(lambda s: s.scalar(select(Staff).where(Staff.code == "S200")).department.name)
+    roles = site.db.run(lambda s: [r.key for r in s.scalar(select(Staff).where(Staff.code == "S200")).roles])
+    # the cells filled are written; the empty ones (e-mail, username) keep what was there
+    assert (sun.phone, sun.email, sun.username, department, roles) == (
+        "139 0000 0200", "sun.li@example.com", "sun.li", "客服部", ["engineer"])
+    assert _person(site, "S201") is not None
+
+    # an update may not take another person's username, nor give roles without the right to
+    clash = (HEADER + "S201,周杰,,,,,,sun.li,\n").encode("utf-8-sig")
+    r = b.post("/staff/import", data={"csrf_token": b.csrf("/staff/import"), "update_existing": "on"},
+               files={"file": ("改名.csv", clash)})
+    assert "Another account has this username." in r.text
+    hr = browser("hr")
+    r = hr.post("/staff/import", data={"csrf_token": hr.csrf("/staff/import"), "update_existing": "on"},
+                files={"file": ("角色.csv", (HEADER + "S200,孙丽,,,,,,,管理员\n").encode("utf-8-sig"))})
+    assert "Only someone who manages user accounts may give usernames and roles." in r.text

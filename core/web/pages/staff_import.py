@@ -32,17 +32,28 @@ def _every_language(request: Request, label):
     return labels
 
 
+def _updating(request: Request) -> bool:
+    """Whether the upload (and then its confirmation) asked to update staff already there."""
+    form = getattr(request.state, "form", None)
+    return bool(form and form.get("update_existing"))
+
+
 def _check(request: Request, file_name: str, content: bytes) -> importing.Result:
     return staff_import.validate(
         request.state.db, file_name, content, fields={f.name: f for f in staff_form(request).fields},
         manages_accounts=request.state.user.can("core.role.manage"),
         position_labels=_every_language(request, position_label),
-        role_labels=_every_language(request, lambda role: translate(role.name)), **site_limits(request))
+        role_labels=_every_language(request, lambda role: translate(role.name)), update=_updating(request),
+        **site_limits(request))
 
 
 def _apply(request: Request, result: importing.Result, file_name: str) -> str:
-    people = staff_import.apply(request.state.db, result)
-    message = _("%(n)s staff imported from %(file)s.", n=len(people), file=file_name)
+    people, updated = staff_import.apply(request.state.db, result)
+    if updated:
+        message = _("%(n)s staff imported and %(m)s updated from %(file)s.", n=len(people), m=len(updated),
+                    file=file_name)
+    else:
+        message = _("%(n)s staff imported from %(file)s.", n=len(people), file=file_name)
     if request.state.form.get("send_links") and request.state.user.can("core.role.manage"):
         days = request.app.state.site.settings.get("core.link_valid_days", request.state.db)
         invited = [p for p in people if p.username and p.email]
@@ -62,7 +73,7 @@ PAGES = ImportPages(
     title=_l("Import staff"), sheet=_l("Staff"), columns=staff_import.COLUMNS, required=staff_import.REQUIRED,
     check=_check, apply=_apply, preview=_preview,
     context=lambda request: {"manages_accounts": request.state.user.can("core.role.manage"),
-                             "position_label": position_label})
+                             "position_label": position_label, "update_existing": _updating(request)})
 
 
 def routes() -> list:
