@@ -134,6 +134,7 @@ def test_the_list_shows_mine_or_everyones_i_may_see_exports_them_and_costs_the_s
     assert "Overdue" in mine  # the one due yesterday
     everyone = eng.get("/follow-ups", params={"who": "all"}).text
     assert everyone.count("eng 的跟进") == 3 and everyone.count("mate 的跟进") == 2
+    assert 'name="next" value="/follow-ups?who=all"' in everyone  # marked done from the list, back to it
     assert "的跟进" not in browser("north").get("/follow-ups", params={"who": "all"}).text
 
     exported = eng.get("/follow-ups", params={"who": "all", "format": "csv"})
