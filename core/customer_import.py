@@ -119,8 +119,7 @@ def validate(db: Session, user, name: str, content: bytes, *, fields: dict, sees
             bad("name", _l("A customer with this name exists, but not among those you may see."))
             current = None
         if current is not None:
-            # an update writes what the row fills in: an empty cell keeps the customer's value
-            values = {key: value if cells.get(key) else getattr(current, key) for key, value in values.items()}
+            values = importing.filled_over(current, values, cells)
 
         written_type = cells.get("account_type", "")
         values["account_type"] = account_types.get(_folded(written_type), None) if written_type else (

@@ -225,6 +225,12 @@ def parse_cells(fields: dict, keys, line: int, cells: dict, bad, formulas: Formu
     return values
 
 
+def filled_over(record, values: dict, cells: dict) -> dict:
+    """An update of ``record`` by a row: what the row fills in, and the
+    record's own value where its cell is empty."""
+    return {key: value if cells.get(key) not in (None, "") else getattr(record, key) for key, value in values.items()}
+
+
 def text(value) -> str:
     """A cell as text: numbers typed into Excel come back as floats (``12.0``)."""
     if value is None:

@@ -115,9 +115,7 @@ def validate(db: Session, name: str, content: bytes, *, fields: dict, manages_ac
                 bad("code", _l("Another member of staff has this number."))
             first_code.setdefault(code, line)
         if current is not None:
-            # an update writes what the row fills in: an empty cell keeps the person's value
-            values = {key: value if cells.get(key) not in (None, "") else getattr(current, key)
-                      for key, value in values.items()}
+            values = importing.filled_over(current, values, cells)
 
         department = position = None
         if current is not None:  # looked up, not loaded row by row

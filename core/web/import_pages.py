@@ -47,6 +47,13 @@ def site_limits(request: Request) -> dict:
             "max_rows": settings.get("core.import_max_rows", db)}
 
 
+def updating(request: Request) -> bool:
+    """Whether the upload (and then its confirmation) asked to update the
+    records that already exist (the ``update_existing`` box of the page)."""
+    form = getattr(request.state, "form", None)
+    return bool(form and form.get("update_existing"))
+
+
 @dataclass(frozen=True)
 class ImportPages:
     #: ``ImportFile.kind`` of its held files

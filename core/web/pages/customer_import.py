@@ -8,23 +8,17 @@ from ... import customer_import, importing
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ...models import ACCOUNT_TYPES
-from ..import_pages import ImportPages, site_limits
+from ..import_pages import ImportPages, site_limits, updating
 from .customers import customer_form
 
 PERMISSION = "core.customer.import"
-
-
-def _updating(request: Request) -> bool:
-    """Whether the upload (and then its confirmation) asked to update existing customers."""
-    form = getattr(request.state, "form", None)
-    return bool(form and form.get("update_existing"))
 
 
 def _check(request: Request, file_name: str, content: bytes) -> importing.Result:
     user = request.state.user
     return customer_import.validate(
         request.state.db, user, file_name, content, fields={f.name: f for f in customer_form(request.state.db).fields},
-        sees_all=user.is_admin or user.can("core.customer.view_all"), update=_updating(request), **site_limits(request))
+        sees_all=user.is_admin or user.can("core.customer.view_all"), update=updating(request), **site_limits(request))
 
 
 def _apply(request: Request, result: importing.Result, file_name: str) -> str:
@@ -39,7 +33,7 @@ PAGES = ImportPages(
     kind=customer_import.KIND, route="customer_import", list_route="customers",
     template="core/customers/import.html", title=_l("Import customers"), sheet=_l("Customers"),
     columns=customer_import.COLUMNS, required=customer_import.REQUIRED, check=_check, apply=_apply,
-    context=lambda request: {"account_types": ACCOUNT_TYPES, "update_existing": _updating(request)})
+    context=lambda request: {"account_types": ACCOUNT_TYPES, "update_existing": updating(request)})
 
 
 def routes() -> list:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from ... import i18n, importing, staff_import
 from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
-from ..import_pages import ImportPages, site_limits
+from ..import_pages import ImportPages, site_limits, updating
 from ..templating import translate
 from . import password_reset
 from .organisation import position_label, staff_form
@@ -32,18 +32,12 @@ def _every_language(request: Request, label):
     return labels
 
 
-def _updating(request: Request) -> bool:
-    """Whether the upload (and then its confirmation) asked to update staff already there."""
-    form = getattr(request.state, "form", None)
-    return bool(form and form.get("update_existing"))
-
-
 def _check(request: Request, file_name: str, content: bytes) -> importing.Result:
     return staff_import.validate(
         request.state.db, file_name, content, fields={f.name: f for f in staff_form(request).fields},
         manages_accounts=request.state.user.can("core.role.manage"),
         position_labels=_every_language(request, position_label),
-        role_labels=_every_language(request, lambda role: translate(role.name)), update=_updating(request),
+        role_labels=_every_language(request, lambda role: translate(role.name)), update=updating(request),
         **site_limits(request))
 
 
@@ -73,7 +67,7 @@ PAGES = ImportPages(
     title=_l("Import staff"), sheet=_l("Staff"), columns=staff_import.COLUMNS, required=staff_import.REQUIRED,
     check=_check, apply=_apply, preview=_preview,
     context=lambda request: {"manages_accounts": request.state.user.can("core.role.manage"),
-                             "position_label": position_label, "update_existing": _updating(request)})
+                             "position_label": position_label, "update_existing": updating(request)})
 
 
 def routes() -> list:
