@@ -118,9 +118,9 @@ def checked(upload, *, max_kb: int, types: list[str]) -> Upload | str:
     if not data:
         return str(_l("The file is empty."))
     media, signatures = FILE_TYPES[ext]
-    if signatures and not data.startswith(signatures):
-        return str(_l("The file's content is not what its name says (.%(ext)s).", ext=ext))
-    if not signatures and b"\0" in data[:8192]:
+    # a format with a signature starts with it; plain text has no NUL bytes
+    mismatch = (not data.startswith(signatures)) if signatures else (b"\0" in data[:8192])
+    if mismatch:
         return str(_l("The file's content is not what its name says (.%(ext)s).", ext=ext))
     return Upload(name[-NAME_LENGTH:], media, data)
 

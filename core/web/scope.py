@@ -7,9 +7,11 @@ outside the scope is "not found" (404), so ids in URLs reveal nothing.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, or_, true
+from sqlalchemy import bindparam, or_, select, true
 
+from ..errors import NotFound
 from ..models import Contract, Customer
+from .forms import record_id
 
 
 def _customer_condition(kind: str, staff_id, department_id):
@@ -51,4 +53,16 @@ def contracts(user):
     return customers(user)
 
 
-__all__ = ["customers", "contracts", "Contract", "Customer"]
+def customer_record(request, model, row_id, *options):
+    """The ``model`` row (one with a ``customer_id``) numbered ``row_id`` as
+    typed into the URL, when the user may see its customer; 404 otherwise.
+    ``options``: loader options, e.g. ``contains_eager(model.customer)``."""
+    row = request.state.db.scalar(
+        select(model).join(Customer, Customer.id == model.customer_id)
+        .where(model.id == record_id(row_id), customers(request.state.user)).options(*options))
+    if row is None:
+        raise NotFound()
+    return row
+
+
+__all__ = ["customers", "contracts", "customer_record", "Contract", "Customer"]

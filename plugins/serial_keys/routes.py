@@ -66,14 +66,8 @@ def _today(request: Request):
 
 
 def visible_key(request: Request, key_id) -> ProductKey:
-    key = request.state.db.scalar(
-        select(ProductKey).join(Customer, Customer.id == ProductKey.customer_id)
-        .where(ProductKey.id == record_id(key_id), scope.customers(request.state.user))
-        .options(contains_eager(ProductKey.customer), joinedload(ProductKey.product),
-                 joinedload(ProductKey.contract)))
-    if key is None:
-        raise NotFound()
-    return key
+    return scope.customer_record(request, ProductKey, key_id, contains_eager(ProductKey.customer),
+                                 joinedload(ProductKey.product), joinedload(ProductKey.contract))
 
 
 def _visible_customer(request: Request, name: str) -> Customer | None:

@@ -98,11 +98,7 @@ def visible_registration(request, reg_id) -> Registration:
 
 
 def visible_plan(request, plan_id) -> Plan:
-    plan = request.state.db.scalar(select(Plan).join(Customer, Customer.id == Plan.customer_id)
-                                   .where(Plan.id == record_id(plan_id), scope.customers(request.state.user)))
-    if plan is None:
-        raise NotFound()
-    return plan
+    return scope.customer_record(request, Plan, plan_id)
 
 
 def _course(request, course_id) -> Course:

@@ -12,21 +12,18 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from ... import attachments, timeline
 from ...attachments import Attachment
-from ...errors import Forbidden, NotFound
+from ...errors import Forbidden
 from ...i18n import N_
 from ...i18n import gettext as _
-from ...models import Customer
 from .. import scope
 from ..attachment_panel import may_delete
 from ..endpoint import requires
-from ..forms import record_id
 from ..shell import flash_redirect
 from .contracts import render_contract, visible_contract
 from .customers import render_detail, visible_customer
@@ -70,12 +67,7 @@ def contract_file_add(request: Request) -> Response:
 
 def visible_file(request: Request) -> Attachment:
     """The file named in the URL, of a customer the reader may see (404 otherwise)."""
-    found = request.state.db.scalar(
-        select(Attachment).join(Customer, Customer.id == Attachment.customer_id)
-        .where(Attachment.id == record_id(request.path_params["file_id"]), scope.customers(request.state.user)))
-    if found is None:
-        raise NotFound()
-    return found
+    return scope.customer_record(request, Attachment, request.path_params["file_id"])
 
 
 def _disposition(name: str) -> str:

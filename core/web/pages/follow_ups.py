@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ... import follow_ups
-from ...errors import Forbidden, NotFound, ValidationError
+from ...errors import Forbidden, ValidationError
 from ...follow_ups import AlreadyDone, FollowUp
 from ...i18n import N_
 from ...i18n import gettext as _
@@ -20,7 +20,7 @@ from ...notifications import notify
 from .. import scope
 from ..endpoint import requires
 from ..export import MAX_ROWS, export_response
-from ..forms import Field, Form, record_id, search_text
+from ..forms import Field, Form, search_text
 from ..pagination import keyset_page
 from ..shell import flash_redirect
 from ..ui import Panel
@@ -92,11 +92,7 @@ def follow_up_add(request: Request) -> Response:
 @requires("core.customer.view")
 def follow_up_done(request: Request) -> Response:
     db, user = request.state.db, request.state.user
-    follow_up = db.scalar(select(FollowUp).join(Customer, Customer.id == FollowUp.customer_id)
-                          .where(FollowUp.id == record_id(request.path_params["follow_up_id"]),
-                                 scope.customers(user)))
-    if follow_up is None:
-        raise NotFound()
+    follow_up = scope.customer_record(request, FollowUp, request.path_params["follow_up_id"])
     if not may_complete(user, follow_up):
         raise Forbidden(_("Only whoever it is for or who scheduled it may mark a follow-up done."))
     if follow_up.done_at is not None:
