@@ -1,5 +1,7 @@
 """Files kept with a customer or one of its contracts (附件): the signed
-contract's scan, a site photo, the customer's own requirement document.
+contract's scan, a site photo, the customer's own requirement document;
+and files kept with a plugin's own record (a claim's receipts), whose plugin
+says who sees and changes them (a ``FileOwner``, hook ``register_file_owners``).
 
 Files live in the database, not on a disk beside it: several app processes
 on several machines see the same files, and ``fuwu db backup`` copies them
@@ -14,9 +16,12 @@ list the deployer keeps (``core.attachment_types``).
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, select
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, delete, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Model
@@ -72,12 +77,13 @@ def limits(site, db: Session) -> tuple[int, list[str]]:
 
 class Attachment(Model):
     __tablename__ = "core_attachment"
+    __table_args__ = (Index("ix_core_attachment_record", "record_table", "record_id"),)
     __record_label__ = _l("File")  # the audit log's and a merge's name for it
-    __audit_parent__ = ("customer", "customer_id")
     __audit_skip__ = frozenset({"data"})
 
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True,
-                                             info={"label": _l("Customer")})
+    #: the customer of a customer's or a contract's file; none for a plugin record's
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True,
+                                                    info={"label": _l("Customer")})
     #: set when the file belongs to one contract of the customer (its scan)
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"), index=True,
                                                     info={"label": _l("Contract")})
@@ -89,6 +95,14 @@ class Attachment(Model):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    #: the plugin record a file belongs to: its table (a ``FileOwner``'s) and id
+    record_table: Mapped[str | None] = mapped_column(String(80))
+    record_id: Mapped[int | None] = mapped_column(Integer)
+
+    @property
+    def __audit_parent__(self) -> tuple[str, str]:
+        # listed in the history of its record: the plugin's, else the customer's
+        return (self.record_table, "record_id") if self.record_table else ("customer", "customer_id")
 
     def __str__(self) -> str:
         return self.file_name
@@ -125,12 +139,18 @@ def checked(upload, *, max_kb: int, types: list[str]) -> Upload | str:
     return Upload(name[-NAME_LENGTH:], media, data)
 
 
-def keep(db: Session, upload: Upload, *, customer_id: int, contract_id: int | None = None,
-         description: str = "", staff_id: int | None = None) -> Attachment:
+def keep(db: Session, upload: Upload, *, customer_id: int | None = None, contract_id: int | None = None,
+         record=None, description: str = "", staff_id: int | None = None) -> Attachment:
+    """Keep ``upload`` with a customer (and one of its contracts), or with
+    ``record``, a row of a ``FileOwner``'s model."""
+    if (customer_id is None) == (record is None):
+        raise ValueError("a file belongs to a customer or to a record")
     attachment = Attachment(customer_id=customer_id, contract_id=contract_id, file_name=upload.file_name,
                             description=description[:DESCRIPTION_LENGTH], media_type=upload.media_type,
                             size=len(upload.data), sha256=hashlib.sha256(upload.data).hexdigest(),
-                            uploaded_by_id=staff_id, data=upload.data)
+                            uploaded_by_id=staff_id, data=upload.data,
+                            record_table=record.__tablename__ if record is not None else None,
+                            record_id=record.id if record is not None else None)
     db.add(attachment)
     db.flush()
     return attachment
@@ -145,14 +165,90 @@ class Listed:
     contract_number: str | None
 
 
-def listed(db: Session, *, customer_id: int, contract_id: int | None = None) -> list[Listed]:
-    """The files of a customer (all, its contracts' too) or of one of its
-    contracts, newest first: one query, the bytes left unread."""
+def listed(db: Session, *, customer_id: int | None = None, contract_id: int | None = None,
+           record=None) -> list[Listed]:
+    """The files of a customer (all, its contracts' too), of one of its
+    contracts, or of a plugin's ``record``, newest first: one query, the
+    bytes left unread."""
     query = (select(Attachment, Staff.name, Contract.number)
              .outerjoin(Staff, Staff.id == Attachment.uploaded_by_id)
              .outerjoin(Contract, Contract.id == Attachment.contract_id)
-             .where(Attachment.customer_id == customer_id)
              .order_by(Attachment.id.desc()))
+    if record is not None:
+        query = query.where(Attachment.record_table == record.__tablename__, Attachment.record_id == record.id)
+    else:
+        query = query.where(Attachment.customer_id == customer_id)
     if contract_id is not None:
         query = query.where(Attachment.contract_id == contract_id)
     return [Listed(a, name or "", number) for a, name, number in db.execute(query)]
+
+
+def _yes(request, record) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class FileOwner:
+    """A plugin's model whose records keep files (hook ``register_file_owners``).
+
+    Core lists, uploads, downloads and deletes them (``/records/<table>/<id>/files``,
+    ``/files/<id>``); the plugin decides, per request, who may do what:
+
+    - ``visible(request, record_id)``: the record if the reader may see it,
+      else None (then its files are "not found", 404). Its record rule.
+    - ``url(request, record)``: the record's page, where a change goes back to.
+    - ``may_attach(request, record)``: whether the reader may add a file now
+      (e.g. only the owner, only while a draft); default: whoever sees it.
+    - ``may_delete(request, record, attachment)``: default: whoever attached
+      it, while they may still attach.
+    - ``render(request, record, error)``: the record's page with the panel's
+      ``error`` shown, answered 422 when a file is refused; default: the
+      error page with the message.
+    - ``hint``: a line shown by the upload form ("scans of the invoices").
+    """
+
+    model: type
+    visible: Callable[[Any, int], Any]
+    url: Callable[[Any, Any], str]
+    may_attach: Callable[[Any, Any], bool] = _yes
+    may_delete: Callable[[Any, Any, Attachment], bool] | None = None
+    render: Callable[[Any, Any, str], Any] | None = None
+    hint: Any = ""
+
+    @property
+    def table(self) -> str:
+        return self.model.__tablename__
+
+    def deletable(self, request, record, attachment: Attachment) -> bool:
+        if self.may_delete is not None:
+            return self.may_delete(request, record, attachment)
+        return attachment.uploaded_by_id == request.state.user.id and self.may_attach(request, record)
+
+
+_owners_lock = threading.Lock()
+
+
+def owners(site) -> dict[str, FileOwner]:
+    """The site's file owners by table (hook ``register_file_owners``), built once per site."""
+    registry = site.__dict__.get("file_owners")
+    if registry is None:
+        with _owners_lock:
+            registry = site.__dict__.get("file_owners")
+            if registry is None:
+                from .errors import ConfigError
+
+                registry = {}
+                for owner in site.plugins.collect("register_file_owners"):
+                    if owner.table in registry:
+                        raise ConfigError(_l("Files of %(table)s are declared twice."), table=owner.table)
+                    registry[owner.table] = owner
+                    if not event.contains(owner.model, "after_delete", _forget_files):
+                        event.listen(owner.model, "after_delete", _forget_files)
+                site.file_owners = registry
+    return registry
+
+
+def _forget_files(mapper, connection, record) -> None:
+    """A deleted record's files go with it (the same for every site)."""
+    connection.execute(delete(Attachment.__table__).where(Attachment.record_table == mapper.local_table.name,
+                                                          Attachment.record_id == record.id))

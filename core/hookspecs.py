@@ -376,6 +376,35 @@ def register_link_purposes():
 
 
 @hookspec
+def register_file_owners():
+    """Return this plugin's models whose records keep files (附件).
+
+    Core keeps the files (in the database, with the deployer's size and type
+    limits), shows them in a panel, takes uploads at
+    ``/records/<table>/<id>/files`` and serves ``/files/<id>`` as a download;
+    the plugin says who sees the record and who may add or delete its files.
+    On the record's page, ``fuwu.web.attachment_panel.record_panel(request,
+    record)`` gives the context of ``{% include "core/attachments/panel.html" %}``
+    (as ``files``). Adding and deleting a file is written into the audit log
+    under the record. A record deleted through the ORM takes its files along.
+
+    Returns a list of ``fuwu.attachments.FileOwner``.
+
+    Example::
+
+        @hookimpl
+        def register_file_owners():
+            return [FileOwner(
+                model=Ticket,
+                visible=lambda request, ticket_id: visible_ticket(request, ticket_id),  # or None: 404
+                url=lambda request, ticket: request.url_for("desk:ticket", ticket_id=ticket.id).path,
+                may_attach=lambda request, ticket: ticket.state != "closed",
+                render=lambda request, ticket, error: ticket_page(request, ticket, files_error=error, status=422),
+                hint=_l("Screenshots or the customer's error log."))]
+    """
+
+
+@hookspec
 def staff_panels(request, staff):
     """Return sections shown on a staff member's page.
 

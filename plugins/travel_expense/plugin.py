@@ -56,6 +56,20 @@ def register_routes():
 
 
 @hookimpl
+def register_file_owners():
+    from fuwu.attachments import FileOwner
+
+    from . import routes
+    from .models import Claim
+
+    # TRV-6: the receipts of a claim go with it, for the approvers and finance to check
+    return [FileOwner(model=Claim, visible=routes.visible_claim, url=routes.claim_url,
+                      may_attach=routes.may_change_receipts, render=routes.claim_with_file_error,
+                      hint=_l("Scans or photos of the invoices and tickets, added while the claim is a draft; "
+                              "the approvers and finance check the lines against them."))]
+
+
+@hookimpl
 def register_permissions():
     return [Permission(name, label) for name, label in PERMISSIONS]
 

@@ -23,6 +23,7 @@ from fuwu.i18n import gettext as _
 from fuwu.i18n import lazy_gettext as _l
 from fuwu.models import GRADES, Customer, Staff
 from fuwu.web import lookups
+from fuwu.web.attachment_panel import record_panel
 from fuwu.web.endpoint import requires
 from fuwu.web.export import MAX_ROWS, export_response
 from fuwu.web.forms import Field, Form, record_id, search_text
@@ -525,9 +526,33 @@ def _claim_context(request: Request, claim: Claim, **extra) -> dict:
             "settle_preview": settle_preview, "due": due,
             "actions": [a for a in site.workflows.allowed(claim, request.state.user) if a.name != "settle"],
             "can_settle": claim.state == "settlement" and request.state.user.can(PAY),
-            "history": _history(request, claim),
+            "history": _history(request, claim), "files": record_panel(request, claim),
             "title": _("Reimbursement of %(destinations)s", destinations=claim.trip.destinations),
             "comment_error": "", **extra}
+
+
+def visible_claim(request: Request, claim_id: int) -> Claim | None:
+    """The claim if the reader may open it (``FileOwner.visible`` of its receipts)."""
+    user = request.state.user
+    if not user.can(VIEW):
+        return None
+    return request.state.db.scalar(select(Claim).where(Claim.id == claim_id, own_rows(user, Claim)))
+
+
+def claim_url(request: Request, claim: Claim) -> str:
+    return _url(request, "claim", claim_id=claim.id)
+
+
+def may_change_receipts(request: Request, claim: Claim) -> bool:
+    """The traveller adds and removes receipts while the claim is a draft:
+    before it is submitted, or once it is sent back. What was approved stays."""
+    user = request.state.user
+    return claim.state == "draft" and claim.owner_id == user.id and user.can(FILE)
+
+
+def claim_with_file_error(request: Request, claim: Claim, error: str) -> Response:
+    return _render(request, "travel_expense/claim.html",
+                   _claim_context(request, claim, files=record_panel(request, claim, error=error)), status=422)
 
 
 @requires(VIEW)

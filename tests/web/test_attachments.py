@@ -253,3 +253,80 @@ def test_a_plugin_keeps_a_file_with_a_customer_through_the_documented_calls(web,
     assert "hotline screenshot" in page and eng.get(f"/files/{sent.text}").content == PNG
     assert browser("north").submit(f"/callshots/{cid}/screenshot",
                                    files={"file": ("x.png", PNG, "image/png")}).status_code == 404
+
+
+def test_a_plugin_keeps_files_with_its_own_records_through_the_file_owner_hook(web, make_plugin):
+    make_plugin("desk", plugin='''
+        from sqlalchemy import Boolean, ForeignKey, String, select
+        from sqlalchemy.orm import Mapped, mapped_column
+        from starlette.routing import Route
+
+        from fuwu.attachments import FileOwner
+        from fuwu.db import Model
+        from fuwu.web.attachment_panel import record_panel
+        from fuwu.web.endpoint import AUTHENTICATED, requires
+
+        class Ticket(Model):
+            __tablename__ = "test_desk_ticket"
+            owner_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+            title: Mapped[str] = mapped_column(String(50))
+            closed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+        def visible(request, ticket_id):
+            user = request.state.user
+            ticket = request.state.db.get(Ticket, ticket_id)
+            return ticket if ticket is not None and (ticket.owner_id == user.id or user.can("core.customer.edit")) else None
+
+        @requires(AUTHENTICATED)
+        def ticket_page(request):
+            ticket = visible(request, request.path_params["ticket_id"])
+            return request.app.state.templates.render(request, "core/attachments/panel.html",
+                                                      {"files": record_panel(request, ticket)})
+
+        @hookimpl
+        def register_routes():
+            return [Route("/{ticket_id:int}", ticket_page, name="ticket")]
+
+        @hookimpl
+        def register_file_owners():
+            return [FileOwner(model=Ticket, visible=visible, url=lambda request, t: f"/desk/{t.id}",
+                              may_attach=lambda request, t: not t.closed, hint="Screenshots of the error")]
+    ''')
+    site, app, browser = web(["desk"], demo=False, users=USERS)
+    from fuwu_test_desk.plugin import Ticket
+
+    Ticket.__table__.create(site.db.engine)  # what the plugin's migration would make
+
+    def add_ticket(s):
+        from fuwu.models import Staff
+
+        ticket = Ticket(owner_id=s.scalar(select(Staff.id).filter_by(username="eng")), title="登录报错")
+        s.add(ticket)
+        s.flush()
+        return ticket.id
+
+    tid = site.db.run(add_ticket)
+    eng, rep, north = browser("eng"), browser("rep"), browser("north")
+    assert "Screenshots of the error" in eng.get(f"/desk/{tid}").text
+    sent = eng.submit(f"/records/test_desk_ticket/{tid}/files", {"description": "报错界面"},
+                      files={"file": ("报错.png", PNG, "image/png")})
+    assert sent.status_code == 303 and sent.headers["location"] == f"/desk/{tid}#files"
+    [file_id] = [int(i) for i in re.findall(r'href="/files/(\d+)"', eng.get(f"/desk/{tid}").text)]
+    assert rep.get(f"/files/{file_id}").content == PNG  # who edits customers sees every ticket here
+    assert north.get(f"/files/{file_id}").status_code == 404
+    assert north.submit(f"/records/test_desk_ticket/{tid}/files",
+                        files={"file": ("x.png", PNG, "image/png")}).status_code == 404
+    # the plugin gave no page to show a refusal on: the error page says why, in the reader's language
+    refused = eng.submit(f"/records/test_desk_ticket/{tid}/files", headers={"Accept-Language": "zh-CN"},
+                         files={"file": ("x.png", PDF, "image/png")})
+    assert refused.status_code == 422 and "文件内容与其扩展名（.png）不符" in refused.text
+    # the ticket's files are not the customer's: they are in no customer's list or search
+    assert "报错.png" not in rep.get("/search", params={"q": "报错"}).text
+
+    site.db.run(lambda s: setattr(s.get(Ticket, tid), "closed", True))
+    assert eng.submit(f"/records/test_desk_ticket/{tid}/files",
+                      files={"file": ("y.png", PNG, "image/png")}).status_code == 403
+    assert eng.submit(f"/files/{file_id}/delete").status_code == 403
+    # a ticket deleted through the ORM takes its files along
+    site.db.run(lambda s: s.delete(s.get(Ticket, tid)))
+    assert _files(site) == []

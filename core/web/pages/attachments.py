@@ -1,4 +1,5 @@
-"""Files on the customer's and the contract's page: attach, download, delete.
+"""Files on the customer's, the contract's and a plugin record's page:
+attach, download, delete.
 
 Whoever may see a customer sees its files and may attach one (an engineer's
 site photo, a requirement document), as with notes; a contract's files
@@ -6,6 +7,10 @@ site photo, a requirement document), as with notes; a contract's files
 deleted by whoever attached it, or by those who edit its customer or
 contract. Each attachment and deletion goes into the customer's service
 history and the audit log.
+
+A plugin record's files follow what its ``FileOwner`` says (who sees the
+record, who may attach and delete now); they go into the audit log under
+the record, not into a customer's history.
 """
 
 from __future__ import annotations
@@ -18,12 +23,12 @@ from starlette.routing import Route
 
 from ... import attachments, timeline
 from ...attachments import Attachment
-from ...errors import Forbidden
+from ...errors import Forbidden, NotFound, ValidationError
 from ...i18n import N_
 from ...i18n import gettext as _
 from .. import scope
 from ..attachment_panel import may_delete
-from ..endpoint import requires
+from ..endpoint import AUTHENTICATED, requires
 from ..shell import flash_redirect
 from .contracts import render_contract, visible_contract
 from .customers import render_detail, visible_customer
@@ -65,9 +70,44 @@ def contract_file_add(request: Request) -> Response:
                    refused=lambda message: render_contract(request, contract, file_error=message, status=422))
 
 
-def visible_file(request: Request) -> Attachment:
-    """The file named in the URL, of a customer the reader may see (404 otherwise)."""
-    return scope.customer_record(request, Attachment, request.path_params["file_id"])
+def _owner_and_record(request: Request, table: str, row_id: int):
+    """A plugin's ``FileOwner`` of ``table`` and its record ``row_id``, if the reader may see it (404 otherwise)."""
+    owner = attachments.owners(request.app.state.site).get(table)
+    record = owner.visible(request, row_id) if owner is not None else None
+    if record is None:
+        raise NotFound()
+    return owner, record
+
+
+@requires(AUTHENTICATED)
+def record_file_add(request: Request) -> Response:
+    """Keep the posted file with a plugin's record (hook ``register_file_owners``)."""
+    owner, record = _owner_and_record(request, request.path_params["table"], request.path_params["record_id"])
+    if not owner.may_attach(request, record):
+        raise Forbidden(_("Files cannot be attached to this record now."))
+    db = request.state.db
+    max_kb, types = attachments.limits(request.app.state.site, db)
+    upload = attachments.checked(request.state.form.get("file"), max_kb=max_kb, types=types)
+    if isinstance(upload, str):
+        if owner.render is None:
+            raise ValidationError(message=upload)
+        return owner.render(request, record, upload)
+    attachment = attachments.keep(db, upload, record=record, staff_id=request.state.user.id,
+                                  description=str(request.state.form.get("description") or "").strip())
+    return flash_redirect(request, owner.url(request, record) + "#files",
+                          _("File %(name)s attached.", name=attachment.file_name))
+
+
+def visible_file(request: Request) -> tuple[Attachment, object, object]:
+    """The file named in the URL, with the ``FileOwner`` and record it belongs
+    to (None, None for a customer's or a contract's file), if the reader may
+    see that record: 404 otherwise. A customer's file needs ``core.customer.view`` (403)."""
+    found = request.state.db.get(Attachment, request.path_params["file_id"])
+    if found is not None and found.record_table:
+        return (found, *_owner_and_record(request, found.record_table, found.record_id))
+    if not request.state.user.can("core.customer.view"):
+        raise Forbidden()
+    return scope.customer_record(request, Attachment, request.path_params["file_id"]), None, None
 
 
 def _disposition(name: str) -> str:
@@ -77,20 +117,26 @@ def _disposition(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-@requires("core.customer.view")
+@requires(AUTHENTICATED)
 def file_download(request: Request) -> Response:
-    found = visible_file(request)
+    found, _owner, _record = visible_file(request)
     # Always a download: a file a customer sent is never shown as a page of this site.
     return Response(found.data, media_type=found.media_type,
                     headers={"Content-Disposition": _disposition(found.file_name),
                              "Cache-Control": "private, no-store"})
 
 
-@requires("core.customer.view")
+@requires(AUTHENTICATED)
 def file_delete(request: Request) -> Response:
     db = request.state.db
-    found = visible_file(request)
+    found, owner, record = visible_file(request)
     user = request.state.user
+    if owner is not None:
+        if not owner.deletable(request, record, found):
+            raise Forbidden(_("This file cannot be deleted now, or not by you."))
+        db.delete(found)
+        return flash_redirect(request, owner.url(request, record) + "#files",
+                              _("File %(name)s deleted.", name=found.file_name))
     if not may_delete(user, found):
         raise Forbidden(_("Only whoever attached a file, or who may edit its record, may delete it."))
     timeline.append(db, found.customer_id, N_("%(staff)s deleted the file %(file)s"), kind="file",
@@ -105,6 +151,7 @@ def routes() -> list:
     return [
         Route("/customers/{customer_id:int}/files", customer_file_add, methods=["POST"], name="customer_file_add"),
         Route("/contracts/{contract_id:int}/files", contract_file_add, methods=["POST"], name="contract_file_add"),
+        Route("/records/{table}/{record_id:int}/files", record_file_add, methods=["POST"], name="record_file_add"),
         Route("/files/{file_id:int}", file_download, name="file"),
         Route("/files/{file_id:int}/delete", file_delete, methods=["POST"], name="file_delete"),
     ]
