@@ -7,6 +7,7 @@ from starlette.requests import Request
 
 from .. import attachments
 from ..attachments import Attachment
+from ..i18n import gettext as _
 
 
 def may_delete(user, attachment: Attachment) -> bool:
@@ -25,7 +26,7 @@ def panel(request: Request, *, customer_id: int, contract_id: int | None = None,
     user = request.state.user
     files = attachments.listed(request.state.db, customer_id=customer_id, contract_id=contract_id)
     return _shown(request, files, {f.attachment.id for f in files if may_delete(user, f.attachment)},
-                  upload_url, error)
+                  upload_url, error, placeholder=_("e.g. signed contract, scanned"))
 
 
 def record_panel(request: Request, record, *, error: str = "") -> dict:
@@ -41,7 +42,8 @@ def record_panel(request: Request, record, *, error: str = "") -> dict:
 
 
 def _shown(request: Request, files: list, deletable: set[int], upload_url: str | None, error: str,
-           hint: str = "") -> dict:
+           hint: str = "", placeholder: str = "") -> dict:
     max_kb, types = attachments.limits(request.app.state.site, request.state.db)
     return {"files": files, "deletable": deletable, "upload_url": upload_url, "error": error, "hint": hint,
+            "placeholder": placeholder,
             "types": types, "max_kb": max_kb, "accept": ",".join("." + ext for ext in types)}
