@@ -137,6 +137,21 @@ def register_link_purposes():
 
 
 @hookimpl
+def register_file_owners():
+    from fuwu.attachments import FileOwner
+
+    from . import routes
+    from .models import Complaint
+
+    # CMP-5: the complaint form is archived with what it rests on
+    return [FileOwner(model=Complaint, visible=routes.complaint_for_files, url=routes.complaint_url,
+                      may_attach=routes.may_add_evidence, may_delete=routes.may_remove_evidence,
+                      render=routes.complaint_with_file_error,
+                      hint=_l("The complainant's letter, headquarters' forwarding sheet, photos, the handling "
+                              "record: kept with the complaint and archived with it."))]
+
+
+@hookimpl
 def demo_data(session, site):
     from .demo import load
 

@@ -24,6 +24,7 @@ from fuwu.i18n import lazy_gettext as _l
 from fuwu.links import LinkPurpose
 from fuwu.models import Contact, Customer, Department, Staff
 from fuwu.web import lookups, scope
+from fuwu.web.attachment_panel import record_panel
 from fuwu.web.endpoint import requires
 from fuwu.web.export import MAX_ROWS, export_response
 from fuwu.web.forms import Field, Form, record_id, search_text
@@ -58,15 +59,47 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def visible_complaint(request: Request, complaint_id) -> Complaint:
-    complaint = request.state.db.scalar(
+def _visible(request: Request, complaint_id, *options) -> Complaint | None:
+    return request.state.db.scalar(
         select(Complaint).join(Customer, Customer.id == Complaint.customer_id)
-        .where(Complaint.id == record_id(complaint_id), services.visible(request.state.user))
-        .options(contains_eager(Complaint.customer), selectinload(Complaint.events).joinedload(ComplaintEvent.actor),
-                 selectinload(Complaint.promises)))
+        .where(Complaint.id == record_id(complaint_id), services.visible(request.state.user)).options(*options))
+
+
+def visible_complaint(request: Request, complaint_id) -> Complaint:
+    complaint = _visible(request, complaint_id, contains_eager(Complaint.customer),
+                         selectinload(Complaint.events).joinedload(ComplaintEvent.actor),
+                         selectinload(Complaint.promises))
     if complaint is None:
         raise NotFound()
     return complaint
+
+
+# --- Files kept with a complaint (hook register_file_owners) ----------------------------
+
+
+def complaint_for_files(request: Request, complaint_id: int) -> Complaint | None:
+    """The complaint if the reader may open it (``FileOwner.visible``)."""
+    return _visible(request, complaint_id) if request.state.user.can(VIEW) else None
+
+
+def complaint_url(request: Request, complaint: Complaint) -> str:
+    return _url(request, "detail", complaint_id=complaint.id)
+
+
+def may_add_evidence(request: Request, complaint: Complaint) -> bool:
+    """Whoever may add a note to the complaint may add a file, until it is archived (CMP-5)."""
+    return not complaint.archived and request.state.user.can(STEP_PERMISSIONS["note"])
+
+
+def may_remove_evidence(request: Request, complaint: Complaint, attachment) -> bool:
+    """Whoever attached a file, or the quality supervisor, until the complaint is archived."""
+    user = request.state.user
+    return not complaint.archived and (attachment.uploaded_by_id == user.id
+                                       or user.can("complaints.complaint.review"))
+
+
+def complaint_with_file_error(request: Request, complaint: Complaint, error: str) -> Response:
+    return _detail(request, visible_complaint(request, complaint.id), status=422, files_error=error)
 
 
 def _staff_choices(db):
@@ -367,7 +400,7 @@ def promise_form() -> Form:
 
 
 def _detail(request: Request, complaint: Complaint, *, forms=None, status=200, open_step=None,
-            promise: Form | None = None, error=None) -> Response:
+            promise: Form | None = None, error=None, files_error: str = "") -> Response:
     db = request.state.db
     site = _site(request)
     now = _now()
@@ -379,6 +412,7 @@ def _detail(request: Request, complaint: Complaint, *, forms=None, status=200, o
         "steps": _available(complaint, request.state.user), "forms": forms, "open_step": open_step,
         "paused": rules.is_paused(complaint.events), "promise": promise or promise_form(),
         "validity_label": _validity(complaint.validity), "today": site.day_of(), "error": error,
+        "files": record_panel(request, complaint, error=files_error),
         "title": _("Complaint %(number)s", number=complaint.number)}, status=status)
 
 
