@@ -16,7 +16,6 @@ list the deployer keeps (``core.attachment_types``).
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -225,27 +224,21 @@ class FileOwner:
         return attachment.uploaded_by_id == request.state.user.id and self.may_attach(request, record)
 
 
-_owners_lock = threading.Lock()
-
-
 def owners(site) -> dict[str, FileOwner]:
     """The site's file owners by table (hook ``register_file_owners``), built once per site."""
-    registry = site.__dict__.get("file_owners")
-    if registry is None:
-        with _owners_lock:
-            registry = site.__dict__.get("file_owners")
-            if registry is None:
-                from .errors import ConfigError
+    def build() -> dict[str, FileOwner]:
+        from .errors import ConfigError
 
-                registry = {}
-                for owner in site.plugins.collect("register_file_owners"):
-                    if owner.table in registry:
-                        raise ConfigError(_l("Files of %(table)s are declared twice."), table=owner.table)
-                    registry[owner.table] = owner
-                    if not event.contains(owner.model, "after_delete", _forget_files):
-                        event.listen(owner.model, "after_delete", _forget_files)
-                site.file_owners = registry
-    return registry
+        registry: dict[str, FileOwner] = {}
+        for owner in site.plugins.collect("register_file_owners"):
+            if owner.table in registry:
+                raise ConfigError(_l("Files of %(table)s are declared twice."), table=owner.table)
+            registry[owner.table] = owner
+            if not event.contains(owner.model, "after_delete", _forget_files):
+                event.listen(owner.model, "after_delete", _forget_files)
+        return registry
+
+    return site.registry("file_owners", build)
 
 
 def _forget_files(mapper, connection, record) -> None:

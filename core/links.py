@@ -249,31 +249,27 @@ class LinkVisit:
         return render_public(self.request, template, {"purpose": self.purpose, **(context or {})}, status=status)
 
 
-_registry_lock = threading.Lock()
-
-
 def purposes(site) -> dict[str, LinkPurpose]:
     """The site's purposes: core's, then those of plugins (hook ``register_link_purposes``),
     then any added with ``register_purpose``. Built once per site."""
-    registry = site.__dict__.get("link_purposes")
-    if registry is None:
-        with _registry_lock:
-            registry = site.__dict__.get("link_purposes")
-            if registry is None:
-                from .web.pages.links import core_purposes
+    def build() -> dict[str, LinkPurpose]:
+        from .web.pages.links import core_purposes
 
-                registry = {}
-                declared = list(core_purposes()) + site.plugins.collect("register_link_purposes")
-                for purpose in declared:
-                    _add(registry, purpose)
-                site.link_purposes = registry
-    return registry
+        registry: dict[str, LinkPurpose] = {}
+        for purpose in list(core_purposes()) + site.plugins.collect("register_link_purposes"):
+            _add(registry, purpose)
+        return registry
+
+    return site.registry("link_purposes", build)
+
+
+_adding = threading.Lock()
 
 
 def register_purpose(site, purpose: LinkPurpose) -> None:
     """Add a purpose to this site's registry (ConfigError if its key is taken)."""
     registry = purposes(site)
-    with _registry_lock:
+    with _adding:
         _add(registry, purpose)
 
 

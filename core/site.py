@@ -6,8 +6,11 @@ at module level), so tests and the benchmark can build several in one process.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -23,6 +26,8 @@ from .jobs import Job
 from .permissions import Permissions
 from .plugins import PluginSet, build
 from .workflow import Workflows
+
+T = TypeVar("T")
 
 
 class Site:
@@ -51,6 +56,20 @@ class Site:
 
         self.sign_ins = SignInCache(self.epoch, seconds=config.session_cache_seconds)
         self.catalogs = Catalogs([answer for _plugin, answer in self.plugins.folders("locale_dirs")])
+        self._registries: dict[str, Any] = {}
+        self._registries_lock = threading.Lock()
+
+    def registry(self, name: str, build: Callable[[], T]) -> T:
+        """What ``build()`` returns (say, what plugins declare through a hook,
+        checked and keyed), made once per site on first use however many
+        request threads ask at once."""
+        found = self._registries.get(name)
+        if found is None:
+            with self._registries_lock:
+                found = self._registries.get(name)
+                if found is None:
+                    found = self._registries[name] = build()
+        return found
 
     @classmethod
     def from_home(cls, home: str | Path | None = None) -> Site:

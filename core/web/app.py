@@ -16,7 +16,9 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ..attachments import owners as file_owners
 from ..config import Config
+from ..links import purposes as link_purposes
 from ..site import Site
 from . import errors
 from .routing import RouteTable
@@ -44,6 +46,9 @@ def core_routes() -> list:
 def create_app(config: Config | Site) -> Starlette:
     """Build the web app for ``config`` (or an already built ``Site``)."""
     site = config if isinstance(config, Site) else Site(config)
+    # what plugins declare for pages is checked now: a conflict stops start-up, it does not fail a page
+    link_purposes(site)
+    file_owners(site)
     routes = core_routes()
     routes.append(Mount("/static/theme", StaticFiles(directory=theme_dir(site.config.theme) / "static"),
                         name="theme_static"))

@@ -9,11 +9,14 @@ from dataclasses import replace
 from datetime import date
 from urllib.parse import quote
 
+import pytest
 from sqlalchemy import func, select
 
 from fuwu.attachments import Attachment
 from fuwu.audit import AuditEntry
+from fuwu.errors import ConfigError
 from fuwu.models import Contract, Customer, Department
+from fuwu.web.app import create_app
 from fuwu.web.sessions import COOKIE
 
 from tests.conftest import another_process
@@ -330,3 +333,17 @@ def test_a_plugin_keeps_files_with_its_own_records_through_the_file_owner_hook(w
     # a ticket deleted through the ORM takes its files along
     site.db.run(lambda s: s.delete(s.get(Ticket, tid)))
     assert _files(site) == []
+
+
+def test_two_plugins_declaring_files_for_one_table_stop_start_up(make_site, make_plugin):
+    for name in ("deska", "deskb"):
+        make_plugin(name, plugin='''
+            from fuwu.attachments import FileOwner
+            from fuwu.models import Customer
+
+            @hookimpl
+            def register_file_owners():
+                return [FileOwner(model=Customer, visible=lambda request, i: None, url=lambda request, c: "/")]
+        ''')
+    with pytest.raises(ConfigError, match="Files of customer are declared twice"):
+        create_app(make_site(["deska", "deskb"]))
