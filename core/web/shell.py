@@ -1,4 +1,4 @@
-"""What every page's frame shows: navigation, user, CSRF token, flash, counts."""
+"""What every page's frame shows: navigation, user, CSRF token, flash."""
 
 from __future__ import annotations
 
@@ -108,17 +108,9 @@ def shell_context(request: Request) -> dict:
         "current_menu_url": max((m.url for m in items if request.url.path == m.url
                                  or request.url.path.startswith(m.url.rstrip("/") + "/")), key=len, default=None),
         "flashes": [] if fragment else read_flashes(request),
-        "unread_count": 0 if fragment else _unread(request, user),
         "request_id": getattr(state, "request_id", ""),
         "fragment_request": request.headers.get("hx-request") == "true",
     }
-
-
-def _unread(request: Request, user) -> int:
-    from ..notifications import unread_count
-
-    db = getattr(request.state, "db", None)
-    return unread_count(db, user.id) if user is not None and db is not None else 0
 
 
 def _sign(secret: str, payload: str) -> str:

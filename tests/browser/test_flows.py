@@ -43,6 +43,31 @@ def test_login_lands_on_dashboard(browse, live):
     expect(page.locator("nav.sidebar a[aria-current=page]")).to_have_text(live.tr(ZH, "Dashboard"))
 
 
+def test_the_bell_shows_what_is_unread_and_a_new_notification_on_the_next_page(browse, live):
+    from sqlalchemy import select
+
+    from fuwu.models import Staff
+    from fuwu.notifications import mark_read, notify
+
+    def admin_note(s):
+        admin = s.scalar(select(Staff).where(Staff.username == "admin"))
+        mark_read(s, admin.id)
+        notify(s, admin, "Report ready")
+
+    page = browse().page
+    login(page, live, "admin")
+    live.site.db.run(admin_note)
+    page.locator("nav.sidebar a", has_text=live.tr(ZH, "Customers")).first.click()  # a boosted navigation
+    expect(page.locator(".bell .badge")).to_have_text("1")
+    live.site.db.run(lambda s: notify(s, s.scalar(select(Staff).where(Staff.username == "admin")), "Second"))
+    page.goto("/contracts")
+    expect(page.locator(".bell .badge")).to_have_text("2")
+    live.site.db.run(lambda s: mark_read(s, s.scalar(select(Staff.id).where(Staff.username == "admin"))))
+    with page.expect_response(lambda r: r.url.endswith("/notifications/badge")):
+        page.goto("/")
+    expect(page.locator(".bell-count")).to_be_empty()  # the count came back: none
+
+
 @pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
 def test_on_a_phone_the_menu_opens_as_a_drawer(browse, live, js):
     """An engineer on a phone: the menu is hidden until the topbar's link

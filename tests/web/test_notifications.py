@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from datetime import timedelta
 
@@ -71,6 +72,34 @@ def test_list_open_and_mark_read_only_touch_the_owners_notifications(web):
 
     # signed out: the page asks to sign in
     assert browser().get("/notifications").status_code == 303
+
+
+def test_the_bell_counts_what_is_unread_and_keeps_counting_on_an_open_page(web):
+    site, app, browser = web(users={"boss": ["admin"], "other": ["engineer"]})
+    boss = browser("boss")
+    frame = boss.get("/customers").text
+    # the page's frame asks for the count when it loads and every minute after
+    bell = re.search(r'<a href="/notifications" class="bell".*?</a>', frame, re.S).group(0)
+    assert 'hx-get="/notifications/badge"' in bell and 'hx-trigger="load, every 60s"' in bell
+
+    def badge(b=boss):
+        r = b.get("/notifications/badge", headers={"HX-Request": "true"})
+        assert r.status_code == 200 and r.headers["cache-control"] == "no-store" and "<html" not in r.text
+        found = re.search(r'<span class="badge">(\d+)</span>', r.text)
+        return int(found.group(1)) if found else 0
+
+    assert badge() == 0
+    add_note(site, "boss", "Report ready")
+    first = add_note(site, "boss", "Contract %(number)s expires soon", number="FW-1")
+    add_note(site, "other", "Not for boss")
+    assert badge() == 2  # arrived while the page was open: the next poll shows them
+    assert boss.get(f"/notifications/{first}/open").status_code == 303
+    assert badge() == 1 and badge(browser("other")) == 1
+    assert boss.submit("/notifications/read", page="/notifications").status_code == 303
+    assert badge() == 0
+    # signed out (or the session revoked) while the page stays open: htmx takes the page to the sign-in
+    gone = browser().get("/notifications/badge", headers={"HX-Request": "true"})
+    assert gone.status_code == 204 and gone.headers["hx-redirect"].startswith("/login")
 
 
 def test_a_message_named_by_a_lazy_string_reads_in_each_readers_language(web):
