@@ -74,9 +74,14 @@ def own_rows(user, model):
     return true() if _sees_all(user) else model.owner_id == user.id
 
 
+def _own_row(request: Request, model, row_id):
+    """The ``model`` row numbered ``row_id`` if the reader may see it (``own_rows``), else None."""
+    return request.state.db.scalar(select(model).where(model.id == record_id(row_id),
+                                                       own_rows(request.state.user, model)))
+
+
 def _get(request: Request, model, key: str):
-    row = request.state.db.scalar(select(model).where(model.id == record_id(request.path_params[key]),
-                                                      own_rows(request.state.user, model)))
+    row = _own_row(request, model, request.path_params[key])
     if row is None:
         raise NotFound()
     return row
@@ -513,7 +518,7 @@ def claim_edit(request: Request) -> Response:
                                                                        "and submit it."))
 
 
-def _claim_context(request: Request, claim: Claim, **extra) -> dict:
+def _claim_context(request: Request, claim: Claim, *, files_error: str = "", **extra) -> dict:
     site = _site(request)
     db = request.state.db
     result = services.compute_claim(site, db, claim)
@@ -526,17 +531,14 @@ def _claim_context(request: Request, claim: Claim, **extra) -> dict:
             "settle_preview": settle_preview, "due": due,
             "actions": [a for a in site.workflows.allowed(claim, request.state.user) if a.name != "settle"],
             "can_settle": claim.state == "settlement" and request.state.user.can(PAY),
-            "history": _history(request, claim), "files": record_panel(request, claim),
+            "history": _history(request, claim), "files": record_panel(request, claim, error=files_error),
             "title": _("Reimbursement of %(destinations)s", destinations=claim.trip.destinations),
             "comment_error": "", **extra}
 
 
 def visible_claim(request: Request, claim_id: int) -> Claim | None:
     """The claim if the reader may open it (``FileOwner.visible`` of its receipts)."""
-    user = request.state.user
-    if not user.can(VIEW):
-        return None
-    return request.state.db.scalar(select(Claim).where(Claim.id == claim_id, own_rows(user, Claim)))
+    return _own_row(request, Claim, claim_id) if request.state.user.can(VIEW) else None
 
 
 def claim_url(request: Request, claim: Claim) -> str:
@@ -551,8 +553,7 @@ def may_change_receipts(request: Request, claim: Claim) -> bool:
 
 
 def claim_with_file_error(request: Request, claim: Claim, error: str) -> Response:
-    return _render(request, "travel_expense/claim.html",
-                   _claim_context(request, claim, files=record_panel(request, claim, error=error)), status=422)
+    return _render(request, "travel_expense/claim.html", _claim_context(request, claim, files_error=error), status=422)
 
 
 @requires(VIEW)

@@ -34,39 +34,51 @@ from .contracts import render_contract, visible_contract
 from .customers import render_detail, visible_customer
 
 
-def _attach(request: Request, *, customer_id: int, contract=None, refused, back: str) -> Response:
-    """Keep the posted file with the customer (and its contract), or answer
-    ``refused(message)`` (the page again, 422) when it is no fit file."""
+def _attach(request: Request, *, refused, back: str, history=None, **belongs_to) -> Response:
+    """Keep the posted file with what ``belongs_to`` names (``attachments.keep``'s
+    ``customer_id`` and ``contract_id``, or ``record``), then let ``history(attachment)``
+    write what else that means; or answer ``refused(message)`` (the page
+    again, 422) when it is no fit file."""
     db, user = request.state.db, request.state.user
     max_kb, types = attachments.limits(request.app.state.site, db)
     upload = attachments.checked(request.state.form.get("file"), max_kb=max_kb, types=types)
     if isinstance(upload, str):
         return refused(upload)
-    attachment = attachments.keep(db, upload, customer_id=customer_id, contract_id=contract.id if contract else None,
-                                  description=str(request.state.form.get("description") or "").strip(),
-                                  staff_id=user.id)
-    if contract is None:
-        timeline.append(db, customer_id, N_("%(staff)s attached the file %(file)s"), kind="file", ref=attachment,
-                        staff=user.name, file=attachment.file_name)
-    else:
-        timeline.append(db, customer_id, N_("%(staff)s attached the file %(file)s to contract %(number)s"),
-                        kind="file", ref=attachment, staff=user.name, file=attachment.file_name,
-                        number=contract.number)
+    attachment = attachments.keep(db, upload, description=str(request.state.form.get("description") or "").strip(),
+                                  staff_id=user.id, **belongs_to)
+    if history is not None:
+        history(attachment)
     return flash_redirect(request, back + "#files", _("File %(name)s attached.", name=attachment.file_name))
+
+
+def _customer_history(request: Request, contract=None):
+    """The customer's service history entry of a file attached to it (or to ``contract``)."""
+    def write(attachment: Attachment) -> None:
+        params = dict(kind="file", ref=attachment, staff=request.state.user.name, file=attachment.file_name)
+        if contract is None:
+            timeline.append(request.state.db, attachment.customer_id, N_("%(staff)s attached the file %(file)s"),
+                            **params)
+        else:
+            timeline.append(request.state.db, attachment.customer_id,
+                            N_("%(staff)s attached the file %(file)s to contract %(number)s"),
+                            number=contract.number, **params)
+    return write
 
 
 @requires("core.customer.view")
 def customer_file_add(request: Request) -> Response:
     customer = visible_customer(request, request.path_params["customer_id"])
     return _attach(request, customer_id=customer.id, back=request.url_for("customer", customer_id=customer.id).path,
+                   history=_customer_history(request),
                    refused=lambda message: render_detail(request, customer, file_error=message, status=422))
 
 
 @requires("core.contract.edit")
 def contract_file_add(request: Request) -> Response:
     contract = visible_contract(request, request.path_params["contract_id"])
-    return _attach(request, customer_id=contract.customer_id, contract=contract,
+    return _attach(request, customer_id=contract.customer_id, contract_id=contract.id,
                    back=request.url_for("contract", contract_id=contract.id).path,
+                   history=_customer_history(request, contract),
                    refused=lambda message: render_contract(request, contract, file_error=message, status=422))
 
 
@@ -85,17 +97,13 @@ def record_file_add(request: Request) -> Response:
     owner, record = _owner_and_record(request, request.path_params["table"], request.path_params["record_id"])
     if not owner.may_attach(request, record):
         raise Forbidden(_("Files cannot be attached to this record now."))
-    db = request.state.db
-    max_kb, types = attachments.limits(request.app.state.site, db)
-    upload = attachments.checked(request.state.form.get("file"), max_kb=max_kb, types=types)
-    if isinstance(upload, str):
+
+    def refused(message: str) -> Response:
         if owner.render is None:
-            raise ValidationError(message=upload)
-        return owner.render(request, record, upload)
-    attachment = attachments.keep(db, upload, record=record, staff_id=request.state.user.id,
-                                  description=str(request.state.form.get("description") or "").strip())
-    return flash_redirect(request, owner.url(request, record) + "#files",
-                          _("File %(name)s attached.", name=attachment.file_name))
+            raise ValidationError(message=message)
+        return owner.render(request, record, message)
+
+    return _attach(request, record=record, back=owner.url(request, record), refused=refused)
 
 
 def visible_file(request: Request) -> tuple[Attachment, object, object]:
@@ -134,17 +142,16 @@ def file_delete(request: Request) -> Response:
     if owner is not None:
         if not owner.deletable(request, record, found):
             raise Forbidden(_("This file cannot be deleted now, or not by you."))
-        db.delete(found)
-        return flash_redirect(request, owner.url(request, record) + "#files",
-                              _("File %(name)s deleted.", name=found.file_name))
-    if not may_delete(user, found):
-        raise Forbidden(_("Only whoever attached a file, or who may edit its record, may delete it."))
-    timeline.append(db, found.customer_id, N_("%(staff)s deleted the file %(file)s"), kind="file",
-                    staff=user.name, file=found.file_name)
-    back = (request.url_for("contract", contract_id=found.contract_id) if found.contract_id
-            else request.url_for("customer", customer_id=found.customer_id)).path + "#files"
+        back = owner.url(request, record)
+    else:
+        if not may_delete(user, found):
+            raise Forbidden(_("Only whoever attached a file, or who may edit its record, may delete it."))
+        timeline.append(db, found.customer_id, N_("%(staff)s deleted the file %(file)s"), kind="file",
+                        staff=user.name, file=found.file_name)
+        back = (request.url_for("contract", contract_id=found.contract_id) if found.contract_id
+                else request.url_for("customer", customer_id=found.customer_id)).path
     db.delete(found)
-    return flash_redirect(request, back, _("File %(name)s deleted.", name=found.file_name))
+    return flash_redirect(request, back + "#files", _("File %(name)s deleted.", name=found.file_name))
 
 
 def routes() -> list:
