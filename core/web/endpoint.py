@@ -268,10 +268,17 @@ def csrf_ok(request: Request) -> bool:
     return hmac.compare_digest(expected, str(sent))
 
 
+#: sent (``hx-headers``) by a request a page makes on its own, such as a poll
+BACKGROUND_HEADER = "x-fuwu-background"
+
+
 def login_redirect(request: Request) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     url = f"{request.url_for('login').path}?next={target}" if request.method == "GET" else "/login"
     if request.headers.get("hx-request"):
+        if request.headers.get(BACKGROUND_HEADER):
+            # what a page asks on its own (the bell's count) never moves the page, nor races the reader
+            return Response(status_code=204)
         return Response(status_code=204, headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)
 

@@ -97,9 +97,14 @@ def test_the_bell_counts_what_is_unread_and_keeps_counting_on_an_open_page(web):
     assert badge() == 1 and badge(browser("other")) == 1
     assert boss.submit("/notifications/read", page="/notifications").status_code == 303
     assert badge() == 0
-    # signed out (or the session revoked) while the page stays open: htmx takes the page to the sign-in
-    gone = browser().get("/notifications/badge", headers={"HX-Request": "true"})
-    assert gone.status_code == 204 and gone.headers["hx-redirect"].startswith("/login")
+    assert 'hx-headers=\'{"X-Fuwu-Background": "true"}\'' in bell
+    # signed out (or the session revoked) while the page stays open: the poll changes nothing on the
+    # page (the reader's next click goes to the sign-in), where a request the reader made is sent there
+    signed_out = browser()
+    gone = signed_out.get("/notifications/badge", headers={"HX-Request": "true", "X-Fuwu-Background": "true"})
+    assert gone.status_code == 204 and "hx-redirect" not in gone.headers and not gone.text
+    asked = signed_out.get("/customers", headers={"HX-Request": "true"})
+    assert asked.status_code == 204 and asked.headers["hx-redirect"].startswith("/login")
 
 
 def test_a_message_named_by_a_lazy_string_reads_in_each_readers_language(web):
